@@ -1,0 +1,51 @@
+"""`smilebooth convert`: build the shipped int8 models and their cards.
+
+`convert smile` converts the trained Keras smile model; `convert face-detector` rebuilds
+MediaPipe's full-range face detector and quantizes it; `convert all` does both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "ferplus"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("what", choices=("smile", "face-detector", "all"))
+    parser.add_argument(
+        "--keras",
+        type=Path,
+        default=Path("build/smile/best.keras"),
+        help="trained smile model (from smilebooth train)",
+    )
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="FER+ folder")
+    parser.add_argument("--out-dir", type=Path, default=Path("models"))
+    parser.add_argument("--smoke", action="store_true", help="small slice (tests)")
+    parser.add_argument("--wheel", type=Path, help="mediapipe 0.10.14 wheel (face detector)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.what in ("smile", "all"):
+        from convert.smile import convert_smile
+
+        convert_smile(args.keras, args.data, args.out_dir, smoke=args.smoke)
+    if args.what in ("face-detector", "all"):
+        from convert import face_detector
+
+        argv = ["--out-dir", str(args.out_dir)]
+        if args.wheel:
+            argv += ["--wheel", str(args.wheel)]
+        status = face_detector.main(argv)
+        if status:
+            return status
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="smilebooth convert", description=__doc__)
+    add_arguments(parser)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    return run(parser.parse_args(argv))

@@ -1,0 +1,181 @@
+"""`smilebooth convert smile`: Keras smile model -> full-int8 .tflite + its measured card.
+
+Full int8 means int8 input and outputs, int8 weights and activations, calibrated on real
+training crops. The card's metrics are measured on the saved .tflite file itself, through
+the edge app's own SmileModel, so what ships is what was measured.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge.crop import CROP_RULE_TEXT, CROP_SIZE
+from edge.labels import EMOTIONS, INTENSITY, INTENSITY_UPPER_VOTES
+from edge.model_card import card_path, sha256_of
+from edge.runtime import runtime_name
+from edge.smile_model import SmileModel
+from training.evaluate import HEADLINE_KEYS, evaluate_heads, headline
+from training.ferplus import FerPlusSplit, load_split
+from training.report import predict_keras
+
+log = logging.getLogger(__name__)
+CALIBRATION_IMAGES = 500
+
+
+def to_int8_tflite(model: Any, calibration: np.ndarray) -> bytes:
+    """Export through a SavedModel (the path that gives full int8 with Keras 3)."""
+    import tensorflow as tf
+
+    def representative() -> Any:
+        for crop in calibration:
+            yield [crop.reshape(1, CROP_SIZE, CROP_SIZE, 1).astype(np.float32) / 255.0]
+
+    with tempfile.TemporaryDirectory() as saved:
+        model.export(saved, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+        return converter.convert()
+
+
+def predict_tflite(model: SmileModel, images: np.ndarray) -> dict[str, np.ndarray]:
+    """Run the saved int8 file on every crop, as the edge app does."""
+    rows = [model.raw_outputs(crop) for crop in images]
+    return {name: np.stack([row[name] for row in rows]) for name in rows[0]}
+
+
+def invoke_latency_ms(model: SmileModel, crop: np.ndarray, runs: int = 300) -> dict[str, float]:
+    for _ in range(20):
+        model.raw_outputs(crop)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        model.raw_outputs(crop)
+        times.append((time.perf_counter() - started) * 1000)
+    return {"p50": float(np.percentile(times, 50)), "p95": float(np.percentile(times, 95))}
+
+
+def _card(
+    tflite_path: Path, model: SmileModel, metrics: dict[str, Any], extra: dict[str, Any]
+) -> dict[str, Any]:
+    details = model._interpreter.get_input_details()[0]
+    outputs = {
+        name: {"shape": [int(v) for v in d["shape"]], "quantization": list(d["quantization"])}
+        for name, d in model._outputs.items()
+    }
+    return {
+        "name": "smilebooth smile model",
+        "file": tflite_path.name,
+        "sha256": sha256_of(tflite_path),
+        "size_bytes": tflite_path.stat().st_size,
+        "input": {
+            "shape": [int(v) for v in details["shape"]],
+            "dtype": details["dtype"].__name__,
+            "quantization": list(details["quantization"]),
+            "crop_rule": CROP_RULE_TEXT,
+        },
+        "outputs": outputs,
+        "labels": {
+            "emotions": list(EMOTIONS),
+            "intensity": list(INTENSITY),
+            "intensity_bins_happiness_votes_of_10": {
+                name: [lo, hi]
+                for name, lo, hi in zip(
+                    INTENSITY,
+                    (0, *[u + 1 for u in INTENSITY_UPPER_VOTES[:-1]]),
+                    INTENSITY_UPPER_VOTES,
+                    strict=True,
+                )
+            },
+            "smiling": "P(happiness is the annotators' majority)",
+        },
+        "metrics": metrics,
+        **extra,
+    }
+
+
+def _write_markdown(card: dict[str, Any], path: Path) -> None:
+    metrics = card["metrics"]
+    rows = "\n".join(
+        f"| {key} | {100 * metrics['float'][key]:.2f} % | {100 * metrics['int8'][key]:.2f} % |"
+        for key in HEADLINE_KEYS
+    )
+    path.write_text(
+        f"# Smile model card\n\n`{card['file']}` — sha256 `{card['sha256']}`, "
+        f"{card['size_bytes']} bytes, full int8.\n\n"
+        f"- Data: FER2013 images with FER+ votes; trained on FER2013Train, selected on "
+        f"FER2013Valid, measured on FER2013Test ({metrics['int8']['images']} images: majority "
+        f"label, majority unknown/NF left out).\n"
+        f"- Input: {card['input']['shape']} {card['input']['dtype']}, quantization "
+        f"{card['input']['quantization']}. Crop rule: {card['input']['crop_rule']}.\n"
+        f"- Outputs: emotions ({', '.join(EMOTIONS)}), intensity ({', '.join(INTENSITY)}; "
+        f"bins in happiness votes of 10: {card['labels']['intensity_bins_happiness_votes_of_10']}"
+        f"), smiling (sigmoid).\n"
+        f"- Architecture: {card['training']['architecture']}, "
+        f"{card['training']['parameters']} parameters.\n"
+        f"- Latency: one invoke p50 {card['latency_ms']['p50']:.3f} ms, p95 "
+        f"{card['latency_ms']['p95']:.3f} ms ({card['latency_runtime']}, 1 thread, this "
+        f"machine).\n\n| metric (FER+ Test) | float (Keras) | int8 (this file) |\n|---|---|---|\n"
+        f"{rows}\n\nReproduce: `{card['reproduce']}`\n\nFull metrics, per-class precision/"
+        f"recall and confusion matrices: `{card_path(Path(card['file'])).name}`.\n"
+    )
+
+
+def convert_smile(keras_path: Path, data: Path, out_dir: Path, smoke: bool = False) -> Path:
+    import keras
+
+    model = keras.models.load_model(keras_path, compile=False)
+    train, test = load_split(data, "train"), load_split(data, "test")
+    rng = np.random.default_rng(7)
+    calibration = train.images[rng.choice(len(train), CALIBRATION_IMAGES, replace=False)]
+    if smoke:
+        test = test.subset(np.arange(256))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tflite_path = out_dir / ("smile_smoke_int8.tflite" if smoke else "smile_int8.tflite")
+    tflite_path.write_bytes(to_int8_tflite(model, calibration[:64] if smoke else calibration))
+    metrics = _measure(model, tflite_path, test)
+    edge_model = SmileModel(tflite_path, threads=1, verify=False)
+    extra = {
+        "latency_ms": invoke_latency_ms(edge_model, test.images[0]),
+        "latency_runtime": runtime_name(),
+        "training": {
+            "architecture": _architecture(keras_path),
+            "parameters": model.count_params(),
+            "keras_file": keras_path.name,
+        },
+        "reproduce": "smilebooth train --out build/smile && smilebooth convert smile "
+        "--keras build/smile/best.keras",
+    }
+    card = _card(tflite_path, edge_model, metrics, extra)
+    card_path(tflite_path).write_text(json.dumps(card, indent=2) + "\n")
+    _write_markdown(card, tflite_path.with_suffix(".md"))
+    log.info("int8 %s: %s", tflite_path.name, headline(metrics["int8"]))
+    return tflite_path
+
+
+def _measure(model: Any, tflite_path: Path, test: FerPlusSplit) -> dict[str, Any]:
+    float_metrics = evaluate_heads(predict_keras(model, test.images), test.votes)
+    edge_model = SmileModel(tflite_path, threads=1, verify=False)
+    int8_metrics = evaluate_heads(predict_tflite(edge_model, test.images), test.votes)
+    gap = {k: round(100 * (float_metrics[k] - int8_metrics[k]), 2) for k in HEADLINE_KEYS}
+    return {
+        "dataset": "FER+ Test",
+        "float": float_metrics,
+        "int8": int8_metrics,
+        "float_minus_int8_points": gap,
+    }
+
+
+def _architecture(keras_path: Path) -> str:
+    args = keras_path.parent / "train_args.json"
+    return json.loads(args.read_text()).get("architecture", "?") if args.is_file() else "?"

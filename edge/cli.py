@@ -1,0 +1,96 @@
+"""The `smilebooth` command: one entry point, one subcommand per job.
+
+Subcommand modules are imported only when their subcommand runs, so `smilebooth run` on a
+Pi never imports the training side, and `train`/`convert` say which extra to install when
+TensorFlow is missing instead of failing with an ImportError.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+# subcommand -> (module, function adding its arguments, function running it, help)
+SUBCOMMANDS: dict[str, tuple[str, str, str, str]] = {
+    "run": ("edge.app", "add_run_arguments", "run_command", "run the live loop"),
+    "score": (
+        "edge.score_cli",
+        "add_arguments",
+        "score_command",
+        "score photos or folders: one JSON line per image",
+    ),
+    "bench": (
+        "edge.bench",
+        "add_bench_arguments",
+        "bench_command",
+        "measure per-stage latency, fps and memory on a source",
+    ),
+    "validate-config": (
+        "edge.config",
+        "add_validate_arguments",
+        "validate_command",
+        "check a config file; exit 0 when valid, 1 otherwise",
+    ),
+    "train": ("training.cli", "add_arguments", "run", "train the smile model (needs [train])"),
+    "convert": (
+        "convert.cli",
+        "add_arguments",
+        "run",
+        "convert models to full int8 + cards (needs [train])",
+    ),
+}
+NEEDS_TENSORFLOW = {"train", "convert"}
+
+
+def _function(module: str, name: str) -> Callable[..., Any]:
+    return getattr(importlib.import_module(module), name)
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="smilebooth", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    chosen = next((arg for arg in argv if arg in SUBCOMMANDS), None)
+    for name, (module, add, _run, help_text) in SUBCOMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:  # import only the module of the subcommand that will run
+            _function(module, add)(sub)
+    return parser
+
+
+def configure_logging(verbose: bool) -> None:
+    """journald adds its own timestamps: leave them out when running under systemd."""
+    under_journald = "JOURNAL_STREAM" in os.environ or "INVOCATION_ID" in os.environ
+    fmt = (
+        "%(levelname)s %(name)s: %(message)s"
+        if under_journald
+        else ("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format=fmt, stream=sys.stderr
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
+    configure_logging(args.verbose)
+    if args.command in NEEDS_TENSORFLOW and importlib.util.find_spec("tensorflow") is None:
+        print(
+            f"smilebooth {args.command} needs TensorFlow, which the edge install leaves out: "
+            "pip install 'smilebooth[train]'",
+            file=sys.stderr,
+        )
+        return 2
+    module, _add, run, _help = SUBCOMMANDS[args.command]
+    return int(_function(module, run)(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""The per-image pipeline: frame -> faces -> per-face scores -> group score.
+
+Builds each model once; process() is called per frame and does no I/O, so the same code
+serves `smilebooth score` on photos, the live loop and the benchmark.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from edge.crop import crop_face, to_gray
+from edge.pipeline_config import DetectorConfig, EyesConfig, ScoringConfig, SmileConfig
+from edge.scoring import score_face, score_group
+from edge.smile_model import SmileModel
+from edge.types import Box, Face, FaceScore, FrameResult
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class FaceFinder(Protocol):
+    def detect(self, frame_bgr: np.ndarray) -> tuple[Face, ...]: ...
+
+
+class EyeCounter(Protocol):
+    def count_open_eyes(self, gray: np.ndarray, face: Face) -> int: ...
+
+
+def resolve_model_path(path: str | Path) -> Path:
+    """Absolute paths as given; relative ones from the working directory, else the project."""
+    candidate = Path(path)
+    if candidate.is_absolute() or candidate.exists():
+        return candidate
+    return PROJECT_ROOT / candidate
+
+
+@dataclass(frozen=True)
+class PipelineParts:
+    detector: FaceFinder | None
+    smile: SmileModel
+    eyes: EyeCounter | None
+    scoring: ScoringConfig
+    smiling_threshold: float = 0.5
+
+
+class Pipeline:
+    """Runs the models on one frame and returns a FrameResult with per-stage timings."""
+
+    def __init__(self, parts: PipelineParts) -> None:
+        self.parts = parts
+
+    @property
+    def model_hashes(self) -> dict[str, str]:
+        hashes = {"smile": self.parts.smile.card.get("sha256", "")}
+        detector_card = getattr(self.parts.detector, "card", None)
+        if isinstance(detector_card, dict):
+            hashes["face_detector"] = detector_card.get("sha256", "")
+        return hashes
+
+    def process(self, frame_bgr: np.ndarray) -> FrameResult:
+        if self.parts.detector is None:
+            raise RuntimeError("this pipeline has no face detector: use process_crop()")
+        started = time.perf_counter()
+        faces = self.parts.detector.detect(frame_bgr)
+        detected = time.perf_counter()
+        return self._score(frame_bgr, faces, {"detect": (detected - started) * 1000})
+
+    def process_crop(self, crop_bgr: np.ndarray) -> FrameResult:
+        """Treat the whole image as one already-cut face (for crop datasets such as FER)."""
+        height, width = crop_bgr.shape[:2]
+        side = max(width, height) / 1.0
+        box = Box(
+            width / 2 - side / 2, height / 2 - side / 2, width / 2 + side / 2, height / 2 + side / 2
+        )
+        return self._score(crop_bgr, (Face(box=box, score=1.0),), {"detect": 0.0}, whole=True)
+
+    def _score(
+        self,
+        frame: np.ndarray,
+        faces: tuple[Face, ...],
+        timings: dict[str, float],
+        whole: bool = False,
+    ) -> FrameResult:
+        gray = to_gray(frame)
+        smile_ms = eyes_ms = 0.0
+        scores: list[FaceScore] = []
+        for face in faces:
+            started = time.perf_counter()
+            crop = _whole_crop(gray) if whole else crop_face(gray, face.box)
+            smile = self.parts.smile.predict(crop)
+            smiled = time.perf_counter()
+            eyes_open = self._eyes(gray, face)
+            eyes_ms += (time.perf_counter() - smiled) * 1000
+            smile_ms += (smiled - started) * 1000
+            scores.append(
+                score_face(face, smile, eyes_open, self.parts.scoring, self.parts.smiling_threshold)
+            )
+        started = time.perf_counter()
+        group = score_group(scores, self.parts.scoring)
+        timings.update(smile=smile_ms, eyes=eyes_ms, score=(time.perf_counter() - started) * 1000)
+        height, width = frame.shape[:2]
+        return FrameResult(tuple(scores), group, width, height, timings)
+
+    def _eyes(self, gray: np.ndarray, face: Face) -> int:
+        if self.parts.eyes is None:
+            return 2  # eye counting switched off: treat eyes as open, so it never blocks
+        if face.keypoints is None:
+            return 0
+        return self.parts.eyes.count_open_eyes(gray, face)
+
+
+def _whole_crop(gray: np.ndarray) -> np.ndarray:
+    import cv2
+
+    from edge.crop import CROP_SIZE
+
+    return cv2.resize(gray, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
+
+
+def build_pipeline_from_sections(
+    detector: DetectorConfig,
+    smile: SmileConfig,
+    eyes: EyesConfig,
+    scoring: ScoringConfig,
+    with_detector: bool = True,
+) -> Pipeline:
+    """Build every model once, from config sections (each stage gets only its part)."""
+    from edge.eyes import EyeDetector
+    from edge.face_detector import FaceDetector
+
+    face_finder: Any = None
+    if with_detector:
+        face_finder = FaceDetector(
+            resolve_model_path(detector.model),
+            threads=detector.threads,
+            score_threshold=detector.score_threshold,
+            nms_iou=detector.nms_iou,
+            tiles=detector.tiles,
+        )
+    return Pipeline(
+        PipelineParts(
+            detector=face_finder,
+            smile=SmileModel(resolve_model_path(smile.model), threads=smile.threads),
+            eyes=EyeDetector() if eyes.enabled else None,
+            scoring=scoring,
+            smiling_threshold=smile.smiling_threshold,
+        )
+    )
+
+
+def build_pipeline(config: Any, with_detector: bool = True) -> Pipeline:
+    """The app config (edge.config.AppConfig) -> a Pipeline."""
+    return build_pipeline_from_sections(
+        config.detector, config.smile, config.eyes, config.scoring, with_detector=with_detector
+    )

@@ -1,0 +1,102 @@
+"""`smilebooth score PATH...`: score photos (or folders of photos), one JSON line per image.
+
+Unreadable or non-image files are reported on stderr and skipped; the others are still
+scored, and the exit status is 1 at the end if anything was skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+
+from edge.annotate import annotate
+from edge.pipeline import Pipeline
+from edge.serialize import frame_to_dict
+
+log = logging.getLogger(__name__)
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", type=Path, help="images or folders of images")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="config.yaml (default: ./config.yaml if present, else defaults)",
+    )
+    parser.add_argument(
+        "--annotate",
+        type=Path,
+        metavar="DIR",
+        help="write each image with boxes, keypoints, smile and score drawn",
+    )
+    parser.add_argument(
+        "--crops",
+        action="store_true",
+        help="each image is one face crop already cut: no face detection",
+    )
+
+
+def iter_images(paths: list[Path]) -> Iterator[Path]:
+    """Files as given; folders expanded to their image files, sorted, recursively."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            yield path
+
+
+def read_image(path: Path) -> tuple[object, str | None]:
+    """(image, None) or (None, reason): never raises for a bad file."""
+    if not path.exists():
+        return None, "no such file"
+    if not path.is_file():
+        return None, "not a regular file"
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        return None, "not a readable image (unknown format or corrupt)"
+    return image, None
+
+
+def score_paths(pipeline: Pipeline, args: argparse.Namespace) -> int:
+    failures = 0
+    if args.annotate:
+        args.annotate.mkdir(parents=True, exist_ok=True)
+    for path in iter_images(args.paths):
+        image, problem = read_image(path)
+        if image is None:
+            print(f"smilebooth score: {path}: skipped: {problem}", file=sys.stderr)
+            failures += 1
+            continue
+        result = pipeline.process_crop(image) if args.crops else pipeline.process(image)
+        line = {"image": str(path), **frame_to_dict(result)}
+        sys.stdout.write(json.dumps(line) + "\n")
+        sys.stdout.flush()
+        if args.annotate:
+            target = args.annotate / (path.stem + ".jpg")
+            cv2.imwrite(str(target), annotate(image, result))
+    if failures:
+        print(f"smilebooth score: {failures} file(s) could not be scored", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def score_command(args: argparse.Namespace) -> int:
+    from edge.config import load_config
+    from edge.pipeline import build_pipeline
+
+    config_path = args.config or Path("config.yaml")
+    if args.config is None and not config_path.exists():
+        from edge.config import default_config
+
+        config = default_config()
+    else:
+        config = load_config(config_path)
+    pipeline = build_pipeline(config, with_detector=not args.crops)
+    return score_paths(pipeline, args)

@@ -1,0 +1,83 @@
+"""The int8 smile model on a device: one face crop in, a SmileResult out.
+
+The interpreter is built once; the output tensors are found through the model card (by
+name and shape), and every tensor is (de)quantized with the scale and zero point the
+model itself declares.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge.crop import CROP_SIZE
+from edge.labels import EMOTION_VALENCE, EMOTIONS, INTENSITY
+from edge.model_card import ModelCardError, verify_model
+from edge.runtime import dequantize, make_interpreter, quantize
+from edge.types import SmileResult
+
+OUTPUT_SIZES = {"emotions": len(EMOTIONS), "intensity": len(INTENSITY), "smiling": 1}
+
+
+class SmileModel:
+    """Runs the shipped smile .tflite on 48x48 grayscale crops from edge.crop."""
+
+    def __init__(self, model_path: str | Path, threads: int = 1, verify: bool = True) -> None:
+        self.path = Path(model_path)
+        self._interpreter = make_interpreter(self.path, threads)
+        self._input = self._interpreter.get_input_details()[0]
+        self.card = verify_model(self.path, self._input) if verify else {}
+        self._outputs = _find_outputs(self._interpreter.get_output_details(), self.path)
+        expected = [1, CROP_SIZE, CROP_SIZE, 1]
+        if [int(v) for v in self._input["shape"]] != expected:
+            raise ModelCardError(
+                f"{self.path}: input shape {self._input['shape']}, expected {expected}"
+            )
+
+    def raw_outputs(self, crop: np.ndarray) -> dict[str, np.ndarray]:
+        """Dequantized outputs for one uint8 crop (48, 48)."""
+        x = crop.reshape(self._input["shape"]).astype(np.float32) / 255.0
+        self._interpreter.set_tensor(self._input["index"], quantize(x, self._input))
+        self._interpreter.invoke()
+        return {
+            name: dequantize(self._interpreter.get_tensor(detail["index"]), detail)[0]
+            for name, detail in self._outputs.items()
+        }
+
+    def predict(self, crop: np.ndarray) -> SmileResult:
+        return smile_result(self.raw_outputs(crop))
+
+
+def smile_result(outputs: dict[str, np.ndarray]) -> SmileResult:
+    """Model outputs -> named probabilities, smile probability and valence."""
+    emotions = _normalised(outputs["emotions"])
+    intensity = _normalised(outputs["intensity"])
+    weights = np.array([EMOTION_VALENCE[name] for name in EMOTIONS])
+    valence = float(np.dot(weights, emotions))
+    return SmileResult(
+        emotions={name: float(p) for name, p in zip(EMOTIONS, emotions, strict=True)},
+        intensity={name: float(p) for name, p in zip(INTENSITY, intensity, strict=True)},
+        smile_probability=float(np.clip(outputs["smiling"].reshape(-1)[0], 0.0, 1.0)),
+        valence=max(-1.0, min(1.0, valence)),
+    )
+
+
+def _normalised(values: np.ndarray) -> np.ndarray:
+    """int8 softmax outputs do not sum to exactly 1: renormalise for clean probabilities."""
+    values = np.clip(values.astype(np.float64), 0.0, None)
+    total = values.sum()
+    return values / total if total > 0 else np.full(values.shape, 1.0 / values.size)
+
+
+def _find_outputs(details: list[dict[str, Any]], path: Path) -> dict[str, dict[str, Any]]:
+    """Match output tensors to heads by their unique sizes (8, 4, 1)."""
+    by_size = {int(np.prod(d["shape"])): d for d in details}
+    missing = [name for name, size in OUTPUT_SIZES.items() if size not in by_size]
+    if missing or len(details) != len(OUTPUT_SIZES):
+        raise ModelCardError(
+            f"{path}: expected outputs of sizes {sorted(OUTPUT_SIZES.values())}, got "
+            f"{[list(d['shape']) for d in details]}"
+        )
+    return {name: by_size[size] for name, size in OUTPUT_SIZES.items()}

@@ -1,0 +1,188 @@
+"""`smilebooth train`: train the smile model on FER+ and write a report beside it.
+
+Resumable: Keras' BackupAndRestore keeps the last finished epoch, so running the same
+command again after an interruption continues where it stopped. Fixed seed; progress is
+one line per epoch (verbose=2) so logs stay readable under nohup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge.labels import EMOTIONS, INTENSITY
+from training import targets
+from training.augment import AugmentConfig, augment_batch
+from training.ferplus import FerPlusSplit, load_split
+from training.model import ARCHITECTURES, build_model
+
+log = logging.getLogger(__name__)
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "ferplus"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="FER+ folder")
+    parser.add_argument("--fer2013-csv", type=Path, help="read pixels from this fer2013.csv")
+    parser.add_argument("--out", type=Path, default=Path("build/smile"), help="output folder")
+    parser.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="small")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--learning-rate", type=float, default=3e-3)
+    parser.add_argument("--seed", type=int, default=20261124)
+    parser.add_argument("--smoke", action="store_true", help="tiny slice, 1 epoch (tests)")
+
+
+def _weighted_losses(train: FerPlusSplit) -> dict[str, Any]:
+    """Losses with class weights folded in: imbalance handled without sample_weight plumbing."""
+    import tensorflow as tf
+
+    emotion_w = tf.constant(
+        targets.balanced_weights(targets.majority_emotion(train.votes), len(EMOTIONS), 0.3)
+    )
+    intensity_w = tf.constant(
+        targets.balanced_weights(targets.intensity_targets(train.votes), len(INTENSITY), 0.6)
+    )
+    smiling_w = tf.constant(
+        targets.balanced_weights(targets.smiling_targets(train.votes).astype(int), 2, 0.5)
+    )
+
+    def emotions_loss(y_true: Any, y_pred: Any) -> Any:
+        weight = tf.gather(emotion_w, tf.argmax(y_true, axis=1))
+        ce = -tf.reduce_sum(y_true * tf.math.log(tf.clip_by_value(y_pred, 1e-7, 1.0)), axis=1)
+        return ce * weight
+
+    def intensity_loss(y_true: Any, y_pred: Any) -> Any:
+        labels = tf.cast(tf.reshape(y_true, [-1]), tf.int32)
+        ce = tf.keras.losses.sparse_categorical_crossentropy(labels, y_pred)
+        return ce * tf.gather(intensity_w, labels)
+
+    def smiling_loss(y_true: Any, y_pred: Any) -> Any:
+        y = tf.reshape(y_true, [-1])
+        p = tf.clip_by_value(tf.reshape(y_pred, [-1]), 1e-7, 1 - 1e-7)
+        bce = -(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p))
+        return bce * tf.gather(smiling_w, tf.cast(y, tf.int32))
+
+    return {"emotions": emotions_loss, "intensity": intensity_loss, "smiling": smiling_loss}
+
+
+def _targets(split: FerPlusSplit) -> dict[str, np.ndarray]:
+    return {
+        "emotions": targets.emotion_targets(split.votes),
+        "intensity": targets.intensity_targets(split.votes).astype(np.float32),
+        "smiling": targets.smiling_targets(split.votes),
+    }
+
+
+class _Uniform:
+    """Random numbers for augmentation, seeded by Keras' global seed."""
+
+    def uniform(self, shape: Any, low: float, high: float) -> Any:
+        import tensorflow as tf
+
+        return tf.random.uniform(shape, low, high)
+
+
+def make_dataset(split: FerPlusSplit, batch: int, training: bool, seed: int) -> Any:
+    import tensorflow as tf
+
+    images = split.images[..., None]
+    data = tf.data.Dataset.from_tensor_slices((images, _targets(split)))
+    if training:
+        data = data.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+    data = data.batch(batch)
+    config, stream = AugmentConfig(), _Uniform()
+
+    def prepare(x: Any, y: Any) -> Any:
+        x = tf.cast(x, tf.float32) / 255.0
+        return (augment_batch(x, config, stream) if training else x), y
+
+    return data.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+
+
+def _schedule(epochs: int, base: float, warmup: int = 2) -> Any:
+    def rate(epoch: int, _current: float = 0.0) -> float:
+        if epoch < warmup:
+            return base * (epoch + 1) / (warmup + 1)
+        progress = (epoch - warmup) / max(1, epochs - warmup)
+        return 0.02 * base + 0.98 * base * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return rate
+
+
+def train(args: argparse.Namespace) -> Path:
+    import keras
+
+    keras.utils.set_random_seed(args.seed)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    train_split = load_split(args.data, "train", fer2013_csv=args.fer2013_csv)
+    valid_split = load_split(args.data, "valid", fer2013_csv=args.fer2013_csv)
+    epochs, batch = args.epochs, args.batch_size
+    if args.smoke:
+        rng = np.random.default_rng(args.seed)
+        train_split = train_split.subset(rng.choice(len(train_split), 512, replace=False))
+        valid_split = valid_split.subset(np.arange(256))
+        epochs, batch = 1, 64
+    log.info(
+        "train %d images, valid %d; %s, %d epochs",
+        len(train_split),
+        len(valid_split),
+        args.architecture,
+        epochs,
+    )
+    model = build_model(args.architecture)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(args.learning_rate, weight_decay=1e-4),
+        loss=_weighted_losses(train_split),
+        loss_weights={"emotions": 1.0, "intensity": 0.5, "smiling": 0.5},
+        metrics={
+            "emotions": ["categorical_accuracy"],
+            "smiling": ["binary_accuracy"],
+            "intensity": ["sparse_categorical_accuracy"],
+        },
+    )
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(out / "checkpoints")),
+        keras.callbacks.LearningRateScheduler(_schedule(epochs, args.learning_rate)),
+        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
+        keras.callbacks.ModelCheckpoint(
+            str(out / "best.keras"),
+            monitor="val_emotions_categorical_accuracy",
+            mode="max",
+            save_best_only=True,
+        ),
+    ]
+    started = time.monotonic()
+    model.fit(
+        make_dataset(train_split, batch, True, args.seed),
+        epochs=epochs,
+        verbose=2,
+        validation_data=make_dataset(valid_split, 256, False, args.seed),
+        callbacks=callbacks,
+    )
+    log.info("training took %.0f s", time.monotonic() - started)
+    (out / "train_args.json").write_text(
+        json.dumps({k: str(v) for k, v in vars(args).items() if k != "func"}, indent=2)
+    )
+    return out / "best.keras"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from training.cli import add_arguments as add_cli_arguments
+    from training.cli import run
+
+    parser = argparse.ArgumentParser(prog="smilebooth train", description=__doc__)
+    add_cli_arguments(parser)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
