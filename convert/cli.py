@@ -24,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="FER+ folder")
     parser.add_argument("--out-dir", type=Path, default=Path("models"))
     parser.add_argument("--smoke", action="store_true", help="small slice (tests)")
+    parser.add_argument(
+        "--flip-average",
+        action="store_true",
+        help="smile model: average the outputs on the crop and its mirror",
+    )
     parser.add_argument("--wheel", type=Path, help="mediapipe 0.10.14 wheel (face detector)")
 
 
@@ -31,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
     if args.what in ("smile", "all"):
         from convert.smile import convert_smile
 
-        convert_smile(args.keras, args.data, args.out_dir, smoke=args.smoke)
+        convert_smile(
+            args.keras, args.data, args.out_dir, smoke=args.smoke, flip_average=args.flip_average
+        )
     if args.what in ("face-detector", "all"):
         from convert import face_detector
 
