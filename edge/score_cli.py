@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from edge.annotate import annotate
 from edge.pipeline import Pipeline
@@ -53,7 +54,7 @@ def iter_images(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-def read_image(path: Path) -> tuple[object, str | None]:
+def read_image(path: Path) -> tuple[np.ndarray | None, str | None]:
     """(image, None) or (None, reason): never raises for a bad file."""
     if not path.exists():
         return None, "no such file"

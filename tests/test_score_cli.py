@@ -1,0 +1,91 @@
+"""`smilebooth score` end to end: real photos, the shipped models, bad files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import cv2
+import pytest
+
+from edge.labels import EMOTIONS
+from tests.paths import FACE_MODEL, FERPLUS, MEDIA, ROOT, SMILE_MODEL, require
+
+
+def run_score(*args: str) -> subprocess.CompletedProcess[str]:
+    require(SMILE_MODEL)
+    require(FACE_MODEL)
+    return subprocess.run(
+        [sys.executable, "-m", "edge.cli", "score", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_json_lines_carry_the_documented_fields(tmp_path) -> None:
+    photos = require(MEDIA / "faces-dlib")
+    result = run_score(str(photos / "2008_002506.jpg"), str(photos / "dogs.jpg"))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["image"] for line in lines] == [
+        str(photos / "2008_002506.jpg"),
+        str(photos / "dogs.jpg"),
+    ]
+    people, dogs = lines
+    assert len(people["faces"]) >= 3
+    assert 0.0 <= people["group"]["score"] <= 1.0
+    assert people["group"]["faces"] == len(people["faces"])
+    for face in people["faces"]:
+        x1, y1, x2, y2 = face["box"]
+        assert 0 <= x1 < x2 <= people["width"] and 0 <= y1 < y2 <= people["height"]
+        assert isinstance(face["smiling"], bool)
+        assert 0.0 <= face["smile_probability"] <= 1.0
+        assert list(face["emotions"]) == list(EMOTIONS)
+        assert sum(face["emotions"].values()) == pytest.approx(1.0, abs=1e-3)
+        assert face["eyes_open"] in (0, 1, 2)
+    assert dogs["faces"] == []
+    assert dogs["group"]["score"] is None
+
+
+def test_bad_files_are_reported_and_the_rest_still_scored(tmp_path) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(require(SMILE_MODEL.parent.parent / "samples" / "astronaut.jpg"), folder / "a.jpg")
+    (folder / "b.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated jpeg")
+    (folder / "notes.txt").write_text("not an image")  # not an image suffix: not picked up
+    missing = tmp_path / "missing.png"
+    result = run_score(str(folder), str(missing))
+    assert result.returncode == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["image"] for line in lines] == [str(folder / "a.jpg")]
+    assert len(lines[0]["faces"]) == 1
+    assert f"{folder / 'b.jpg'}: skipped: not a readable image" in result.stderr
+    assert f"{missing}: skipped: no such file" in result.stderr
+
+
+def test_crops_mode_scores_fer_faces_without_detection(tmp_path) -> None:
+    folder = require(FERPLUS) / "FER2013Test"
+    with (folder / "label.csv").open() as handle:
+        rows = [line.split(",") for line in handle.read().splitlines()]
+    happy = next(r[0] for r in rows if r[3] == "10")  # 10 of 10 voted happiness
+    neutral = next(r[0] for r in rows if r[2] == "10")  # 10 of 10 voted neutral
+    result = run_score("--crops", str(folder / happy), str(folder / neutral))
+    assert result.returncode == 0, result.stderr
+    smiling, calm = (json.loads(line) for line in result.stdout.splitlines())
+    assert smiling["faces"][0]["box"] == [0, 0, 48, 48]
+    assert smiling["faces"][0]["smiling"] and not calm["faces"][0]["smiling"]
+    assert smiling["group"]["score"] > calm["group"]["score"]
+
+
+def test_annotate_writes_one_image_per_input(tmp_path) -> None:
+    sample = ROOT / "samples" / "astronaut.jpg"
+    result = run_score("--annotate", str(tmp_path / "out"), str(sample))
+    assert result.returncode == 0, result.stderr
+    drawn = cv2.imread(str(tmp_path / "out" / "astronaut.jpg"))
+    original = cv2.imread(str(sample))
+    assert drawn.shape == original.shape
+    assert (cv2.absdiff(drawn, original) > 40).sum() > 500  # boxes and text were drawn
