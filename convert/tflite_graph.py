@@ -1,0 +1,146 @@
+"""Read a float TFLite model as a plain op list, then replay it with TensorFlow ops.
+
+MediaPipe's face detectors ship as float16/sparse TFLite files without a SignatureDef, so
+no quantizer takes them as they are. Replaying their own ops on dense float32 weights gives
+a TensorFlow function that the TFLite converter can quantize to full int8.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# Ops whose outputs are constants (weights stored as float16 or sparse): read, not replayed.
+CONSTANT_OPS = {"DEQUANTIZE", "DENSIFY"}
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    options: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Graph:
+    ops: tuple[Op, ...]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    output_names: tuple[str, ...]
+    constants: dict[int, np.ndarray]
+
+
+def read_graph(model: bytes) -> Graph:
+    """Ops with their options (from the flatbuffer) and every constant as dense float32."""
+    import tensorflow as tf
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    flat = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(model, 0))
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    # Old files keep the op code in the deprecated field: take whichever is set.
+    codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in flat.operatorCodes]
+    subgraph = flat.subgraphs[0]
+    ops = tuple(
+        Op(
+            names[codes[op.opcodeIndex]],
+            tuple(int(i) for i in op.inputs),
+            tuple(int(i) for i in op.outputs),
+            dict(vars(op.builtinOptions)) if op.builtinOptions is not None else {},
+        )
+        for op in subgraph.operators
+    )
+    # No XNNPACK delegate: it would swallow the DEQUANTIZE/DENSIFY outputs we want to read.
+    interpreter = tf.lite.Interpreter(
+        model_content=model,
+        experimental_preserve_all_tensors=True,
+        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+    )
+    interpreter.allocate_tensors()
+    detail = interpreter.get_input_details()[0]
+    interpreter.set_tensor(detail["index"], np.zeros(detail["shape"], np.float32))
+    interpreter.invoke()
+    produced = {i for op in ops for i in op.outputs if op.name not in CONSTANT_OPS}
+    needed = {i for op in ops if op.name not in CONSTANT_OPS for i in op.inputs if i >= 0}
+    constants = {
+        i: np.array(interpreter.get_tensor(i), dtype=np.float32)
+        for i in needed - produced - set(subgraph.inputs)
+    }
+    output_names = tuple(subgraph.tensors[i].name.decode() for i in subgraph.outputs)
+    return Graph(ops, tuple(subgraph.inputs), tuple(subgraph.outputs), output_names, constants)
+
+
+def _activation(x: Any, code: int) -> Any:
+    import tensorflow as tf
+
+    if code == 0:
+        return x
+    if code == 1:
+        return tf.nn.relu(x)
+    if code == 3:
+        return tf.nn.relu6(x)
+    raise NotImplementedError(f"fused activation {code}")
+
+
+def _padding(code: int) -> str:
+    return "SAME" if code == 0 else "VALID"
+
+
+def run_op(op: Op, args: list[Any]) -> Any:
+    """One TFLite op as TensorFlow ops (only the ops MediaPipe's face models use)."""
+    import tensorflow as tf
+
+    o = op.options
+    if op.name == "CONV_2D":
+        x, w, b = args
+        kernel = tf.transpose(w, (1, 2, 3, 0))  # OHWI -> HWIO
+        y = tf.nn.conv2d(x, kernel, (1, o["strideH"], o["strideW"], 1), _padding(o["padding"]))
+        return _activation(y + b, o["fusedActivationFunction"])
+    if op.name == "DEPTHWISE_CONV_2D":
+        x, w, b = args
+        channels = int(x.shape[-1])
+        kernel = tf.reshape(w, (w.shape[1], w.shape[2], channels, -1))  # 1HW(C*M) -> HWCM
+        y = tf.nn.depthwise_conv2d(
+            x, kernel, (1, o["strideH"], o["strideW"], 1), _padding(o["padding"])
+        )
+        return _activation(y + b, o["fusedActivationFunction"])
+    if op.name == "ADD":
+        return _activation(args[0] + args[1], o.get("fusedActivationFunction", 0))
+    if op.name == "PAD":
+        return tf.pad(args[0], tf.cast(args[1], tf.int32))
+    if op.name == "MAX_POOL_2D":
+        size, stride = (
+            (1, o["filterHeight"], o["filterWidth"], 1),
+            (1, o["strideH"], o["strideW"], 1),
+        )
+        return tf.nn.max_pool2d(args[0], size, stride, _padding(o["padding"]))
+    if op.name == "RESHAPE":
+        return tf.reshape(args[0], tf.cast(args[1], tf.int32))
+    if op.name == "CONCATENATION":
+        return _activation(tf.concat(args, axis=o["axis"]), o.get("fusedActivationFunction", 0))
+    if op.name == "RESIZE_BILINEAR":
+        size = tf.cast(args[1], tf.int32)
+        return tf.compat.v1.image.resize_bilinear(
+            args[0],
+            size,
+            align_corners=bool(o.get("alignCorners")),
+            half_pixel_centers=bool(o.get("halfPixelCenters")),
+        )
+    if op.name == "DEPTH_TO_SPACE":
+        return tf.nn.depth_to_space(args[0], o["blockSize"])
+    raise NotImplementedError(f"TFLite op {op.name} is not supported by the rebuild")
+
+
+def replay(graph: Graph, x: Any) -> list[Any]:
+    """Run the graph's ops on input x; returns the graph's outputs in order."""
+    import tensorflow as tf
+
+    values: dict[int, Any] = {graph.inputs[0]: x}
+    for op in graph.ops:
+        if op.name in CONSTANT_OPS:
+            continue
+        args = [values[i] if i in values else tf.constant(graph.constants[i]) for i in op.inputs]
+        values[op.outputs[0]] = run_op(op, args)
+    return [values[i] for i in graph.outputs]
