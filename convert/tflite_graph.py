@@ -79,6 +79,8 @@ def _activation(x: Any, code: int) -> Any:
         return x
     if code == 1:
         return tf.nn.relu(x)
+    if code == 2:  # RELU_N1_TO_1
+        return tf.minimum(tf.maximum(x, -1.0), 1.0)
     if code == 3:
         return tf.nn.relu6(x)
     raise NotImplementedError(f"fused activation {code}")
@@ -135,6 +137,12 @@ def run_op(op: Op, args: list[Any]) -> Any:
 
 def replay(graph: Graph, x: Any) -> list[Any]:
     """Run the graph's ops on input x; returns the graph's outputs in order."""
+    values = replay_all(graph, x)
+    return [values[i] for i in graph.outputs]
+
+
+def replay_all(graph: Graph, x: Any) -> dict[int, Any]:
+    """Run the graph's ops on input x; returns every tensor it computed, by index."""
     import tensorflow as tf
 
     values: dict[int, Any] = {graph.inputs[0]: x}
@@ -143,4 +151,50 @@ def replay(graph: Graph, x: Any) -> list[Any]:
             continue
         args = [values[i] if i in values else tf.constant(graph.constants[i]) for i in op.inputs]
         values[op.outputs[0]] = run_op(op, args)
-    return [values[i] for i in graph.outputs]
+    return values
+
+
+MAX_EQUALIZATION = 16.0
+
+
+def equalize_depthwise(graph: Graph, samples: list[np.ndarray]) -> Graph:
+    """Cross-layer equalization of depthwise -> 1x1 convolution pairs.
+
+    A depthwise convolution without activation feeds a convolution linearly, so scaling
+    its output channel c by s_c and the next convolution's input channel c by 1/s_c
+    changes nothing in float. Choosing s_c so every channel spans the same range makes the
+    one per-tensor int8 scale of that activation fit all channels, not just the widest.
+    """
+    import dataclasses
+
+    import tensorflow as tf
+
+    readers: dict[int, list[Op]] = {}
+    for op in graph.ops:
+        for i in op.inputs:
+            readers.setdefault(i, []).append(op)
+    pairs = [
+        (op, readers[op.outputs[0]][0])
+        for op in graph.ops
+        if op.name == "DEPTHWISE_CONV_2D"
+        and not op.options["fusedActivationFunction"]
+        and len(readers.get(op.outputs[0], [])) == 1
+        and readers[op.outputs[0]][0].name == "CONV_2D"
+    ]
+    peaks: dict[int, np.ndarray] = {}
+    for sample in samples:
+        values = replay_all(graph, tf.constant(sample))
+        for dw, _ in pairs:
+            peak = np.abs(values[dw.outputs[0]].numpy()).max(axis=(0, 1, 2))
+            peaks[dw.outputs[0]] = np.maximum(peaks.get(dw.outputs[0], 0), peak)
+    constants = dict(graph.constants)
+    for dw, conv in pairs:
+        peak = peaks[dw.outputs[0]]
+        # The widest channel keeps its range; boosts are capped so that nearly dead
+        # channels do not get extreme weights (int8 kernels reject such scales).
+        scale = np.clip(peak.max() / np.maximum(peak, 1e-9), 1.0, MAX_EQUALIZATION)
+        scale = np.where(peak > 0, scale, 1.0).astype(np.float32)
+        constants[dw.inputs[1]] = constants[dw.inputs[1]] * scale  # (1, H, W, C)
+        constants[dw.inputs[2]] = constants[dw.inputs[2]] * scale
+        constants[conv.inputs[1]] = constants[conv.inputs[1]] / scale  # (O, H, W, C)
+    return dataclasses.replace(graph, constants=constants)
