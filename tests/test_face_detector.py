@@ -79,7 +79,7 @@ def test_gray_and_bgra_frames_are_accepted(detector: FaceDetector) -> None:
     image = cv2.imread(str(faces_dlib(require(MEDIA))[0].path))
     colour = len(detector.detect(image))
     assert len(detector.detect(cv2.cvtColor(image, cv2.COLOR_BGR2BGRA))) == colour
-    assert len(detector.detect(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))) >= colour - 1
+    assert len(detector.detect(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))) >= colour // 2 > 0
 
 
 @pytest.mark.xfail(
