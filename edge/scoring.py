@@ -43,10 +43,18 @@ def score_group(faces: Sequence[FaceScore], config: ScoringConfig) -> GroupScore
     """The group rating of one frame; no faces -> no score (None), never a fake zero."""
     if not faces:
         return GroupScore(score=None, face_count=0, average_smile=None, open_eye_ratio=None)
-    count = len(faces)
-    average_smile = sum(f.smile_weight for f in faces) / count
-    eyes = sum(f.eyes_open for f in faces)
-    open_eye_ratio = min(1.0, config.eyes_per_face * eyes / count)
+    return group_from_values([f.smile_weight for f in faces], [f.eyes_open for f in faces], config)
+
+
+def group_from_values(
+    smile_weights: Sequence[float], eyes_open: Sequence[float], config: ScoringConfig
+) -> GroupScore:
+    """The rating formula on per-face values (raw, or smoothed over frames by tracking)."""
+    count = len(smile_weights)
+    if count == 0:
+        return GroupScore(score=None, face_count=0, average_smile=None, open_eye_ratio=None)
+    average_smile = sum(smile_weights) / count
+    open_eye_ratio = min(1.0, config.eyes_per_face * sum(eyes_open) / count)
     score = config.smile_weight * average_smile + config.eyes_weight * open_eye_ratio
     return GroupScore(
         score=score, face_count=count, average_smile=average_smile, open_eye_ratio=open_eye_ratio

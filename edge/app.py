@@ -1,0 +1,127 @@
+"""`smilebooth run`: wire config, models, camera, loop and signals together.
+
+Order matters: the config is validated and the models are loaded (and checked against
+their cards) before the camera is opened, so a broken install fails fast and leaves the
+camera alone. SIGTERM/SIGINT set one stop event; the loop finishes its frame (and any
+capture in progress), then everything closes in reverse order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from edge.capture import PhotoStore
+from edge.config import AppConfig, ConfigError, config_digest, default_config, load_config
+from edge.control import Controls
+from edge.events import EventBus
+from edge.loop import FrameLoop, LoopParts
+from edge.model_card import ModelCardError
+from edge.sources import make_source
+from edge.sources.config import SourceConfig
+from edge.status import StatusReporter
+from edge.tracking import Tracker
+
+log = logging.getLogger(__name__)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="config.yaml (default: ./config.yaml if present, else defaults)",
+    )
+    parser.add_argument(
+        "--source",
+        help="override the source: a device index, a video file, "
+        "an image folder, a URL or a GStreamer pipeline",
+    )
+    parser.add_argument("--threshold", type=float, help="override trigger.threshold")
+    parser.add_argument("--captures", type=Path, help="override capture.folder")
+
+
+def source_override(config: SourceConfig, value: str) -> SourceConfig:
+    """--source PATH_OR_DEVICE: a folder -> images, anything else -> opencv."""
+    if Path(value).is_dir():
+        return dataclasses.replace(config, type="images", folder=value)
+    return dataclasses.replace(config, type="opencv", device=value)
+
+
+def resolve_config(args: argparse.Namespace) -> AppConfig:
+    path = args.config
+    if path is None:
+        config = load_config("config.yaml") if Path("config.yaml").exists() else default_config()
+    else:
+        config = load_config(path)
+    if getattr(args, "source", None):
+        config = dataclasses.replace(config, source=source_override(config.source, args.source))
+    if getattr(args, "threshold", None) is not None:
+        trigger = dataclasses.replace(
+            config.trigger,
+            threshold=args.threshold,
+            rearm_threshold=min(config.trigger.rearm_threshold, args.threshold),
+        )
+        config = dataclasses.replace(config, trigger=trigger)
+    if getattr(args, "captures", None):
+        config = dataclasses.replace(
+            config, capture=dataclasses.replace(config.capture, folder=str(args.captures))
+        )
+    return config
+
+
+def build_loop(
+    config: AppConfig, stop: threading.Event, bus: EventBus | None = None, pipeline: Any = None
+) -> FrameLoop:
+    from edge.pipeline import build_pipeline
+
+    pipeline = pipeline or build_pipeline(config)
+    bus = bus or EventBus()
+    parts = LoopParts(
+        source=make_source(config.source),
+        pipeline=pipeline,
+        tracker=Tracker(config.tracking, config.scoring),
+        trigger=config.trigger,
+        store=PhotoStore(config.capture),
+        bus=bus,
+        controls=Controls(config.trigger.armed, config.trigger.threshold),
+        status=StatusReporter(config.status, bus, time.monotonic()),
+        sidecar_extra={
+            "config_digest": config_digest(config),
+            "model_sha256": pipeline.model_hashes,
+        },
+        reopen=(config.source.reopen_initial_s, config.source.reopen_max_s),
+    )
+    return FrameLoop(parts, stop)
+
+
+def install_signal_handlers(stop: threading.Event) -> None:
+    def handle(signum: int, _frame: Any) -> None:
+        log.info("%s: stopping after this frame", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    try:
+        config = resolve_config(args)
+    except ConfigError as exc:
+        print(f"smilebooth run: invalid configuration:\n{exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    try:
+        loop = build_loop(config, stop)
+    except (ModelCardError, FileNotFoundError, RuntimeError) as exc:
+        print(f"smilebooth run: cannot load the models: {exc}", file=sys.stderr)
+        return 2
+    install_signal_handlers(stop)
+    return loop.run()

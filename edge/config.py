@@ -1,0 +1,89 @@
+"""config.yaml -> AppConfig: loaded and validated once, at start-up, before any device opens.
+
+Each stage's section type lives beside the stage; this module only composes them, applies
+the few per-device environment overrides, and offers `smilebooth validate-config`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge.capture import CaptureConfig
+from edge.config_schema import ConfigError, build
+from edge.pipeline_config import DetectorConfig, EyesConfig, ScoringConfig, SmileConfig
+from edge.sources.config import SourceConfig
+from edge.status import StatusConfig
+from edge.tracking import TrackingConfig
+from edge.trigger import TriggerConfig
+
+__all__ = ["AppConfig", "ConfigError", "config_digest", "default_config", "load_config"]
+
+# Environment variables that override one key each (things that differ per device).
+ENV_OVERRIDES = {
+    "SMILEBOOTH_SOURCE_DEVICE": ("source", "device"),
+    "SMILEBOOTH_CAPTURE_FOLDER": ("capture", "folder"),
+}
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    source: SourceConfig = field(default_factory=SourceConfig)
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    smile: SmileConfig = field(default_factory=SmileConfig)
+    eyes: EyesConfig = field(default_factory=EyesConfig)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    trigger: TriggerConfig = field(default_factory=TriggerConfig)
+    capture: CaptureConfig = field(default_factory=CaptureConfig)
+    status: StatusConfig = field(default_factory=StatusConfig)
+
+
+def default_config() -> AppConfig:
+    return _with_environment(AppConfig(), os.environ)
+
+
+def load_config(path: str | Path, environ: dict[str, str] | None = None) -> AppConfig:
+    """Parse and validate; ConfigError lists every problem with its key and line."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read config: {exc.strerror or exc}"]) from exc
+    config = build(AppConfig, text, str(path))
+    return _with_environment(config, os.environ if environ is None else environ)
+
+
+def _with_environment(config: AppConfig, environ: Any) -> AppConfig:
+    for variable, (section, key) in ENV_OVERRIDES.items():
+        if environ.get(variable):
+            part = dataclasses.replace(getattr(config, section), **{key: environ[variable]})
+            config = dataclasses.replace(config, **{section: part})
+    return config
+
+
+def config_digest(config: AppConfig) -> str:
+    """sha256 of the canonical JSON of the effective config (for capture sidecars)."""
+    text = json.dumps(dataclasses.asdict(config), sort_keys=True, default=list)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", nargs="?", type=Path, default=Path("config.yaml"))
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.path)
+    except ConfigError as exc:
+        print(f"{args.path}: invalid configuration:\n{exc}", file=sys.stderr)
+        return 1
+    print(f"{args.path}: valid (digest {config_digest(config)[:12]})")
+    return 0

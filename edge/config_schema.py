@@ -1,0 +1,165 @@
+"""A small validator that turns YAML into frozen dataclasses, or says exactly what is wrong.
+
+Every error names the key path and the YAML line, e.g.
+`config.yaml:14: trigger.threshold: expected a number in [0, 1], got 1.5`. Unknown keys,
+wrong types and out-of-range values are all collected and reported together, before
+anything (a camera, a model) is opened.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import Any, Literal, Union
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; str() lists every problem, one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def compose(text: str, source: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError([f"{source}{line}: not valid YAML: {exc}"]) from exc
+
+
+class _Builder:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[str] = []
+
+    def fail(self, node: yaml.Node | None, path: str, message: str) -> None:
+        line = f":{node.start_mark.line + 1}" if node is not None else ""
+        self.problems.append(f"{self.source}{line}: {path or '(top level)'}: {message}")
+
+    def build(self, cls: type, node: yaml.Node | None, path: str) -> Any:
+        """A dataclass instance from a mapping node; defaults for missing keys."""
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null")):
+            return cls()
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, path, f"expected a mapping of {cls.__name__} settings")
+            return cls()
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            where = f"{path}.{key}" if path else key
+            if key not in fields:
+                hint = getattr(cls, "__unknown_key_hint__", {}).get(key)
+                known = ", ".join(sorted(fields))
+                self.fail(key_node, where, hint or f"unknown key (known keys: {known})")
+                continue
+            ok, value = self.value(hints[key], value_node, where, fields[key].metadata)
+            if ok:
+                values[key] = value
+        try:
+            instance = cls(**values)
+            check = getattr(instance, "validate", None)
+            if check is not None:
+                check()
+        except (TypeError, ValueError) as exc:
+            self.fail(node, path, str(exc))
+            return cls()
+        return instance
+
+    def value(self, hint: Any, node: yaml.Node, path: str, meta: Any) -> tuple[bool, Any]:
+        origin = typing.get_origin(hint)
+        if origin in (Union, types.UnionType):
+            options = [a for a in typing.get_args(hint) if a is not type(None)]
+            if isinstance(node, yaml.ScalarNode) and node.value in ("~", "null", ""):
+                return True, None
+            return self.value(options[0], node, path, meta)
+        if dataclasses.is_dataclass(hint):
+            return True, self.build(hint, node, path)
+        if origin is dict:
+            return self.mapping(hint, node, path, meta)
+        if origin in (list, tuple):
+            return self.sequence(hint, node, path, meta)
+        return self.scalar(hint, node, path, meta)
+
+    def mapping(self, hint: Any, node: yaml.Node, path: str, meta: Any) -> tuple[bool, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, path, "expected a mapping")
+            return False, None
+        value_type = typing.get_args(hint)[1]
+        result, ok = {}, True
+        for key_node, value_node in node.value:
+            good, item = self.value(value_type, value_node, f"{path}.{key_node.value}", meta)
+            ok &= good
+            result[key_node.value] = item
+        return ok, result
+
+    def sequence(self, hint: Any, node: yaml.Node, path: str, meta: Any) -> tuple[bool, Any]:
+        if not isinstance(node, yaml.SequenceNode):
+            self.fail(node, path, "expected a list")
+            return False, None
+        item_type = typing.get_args(hint)[0]
+        items = [
+            self.value(item_type, item, f"{path}[{i}]", meta) for i, item in enumerate(node.value)
+        ]
+        values = [v for _, v in items]
+        return all(ok for ok, _ in items), tuple(values) if typing.get_origin(
+            hint
+        ) is tuple else values
+
+    def scalar(self, hint: Any, node: yaml.Node, path: str, meta: Any) -> tuple[bool, Any]:
+        if not isinstance(node, yaml.ScalarNode):
+            self.fail(node, path, f"expected {_describe(hint, meta)}, got a {_kind(node)}")
+            return False, None
+        value = yaml.safe_load(yaml.serialize(node))
+        if typing.get_origin(hint) is Literal:
+            if value not in typing.get_args(hint):
+                self.fail(node, path, f"expected {_describe(hint, meta)}, got {value!r}")
+                return False, None
+            return True, value
+        if hint is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if hint is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)  # e.g. a numeric device id
+        if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+            self.fail(node, path, f"expected {_describe(hint, meta)}, got {value!r}")
+            return False, None
+        low, high = meta.get("min"), meta.get("max")
+        if (low is not None and value < low) or (high is not None and value > high):
+            self.fail(node, path, f"expected {_describe(hint, meta)}, got {value!r}")
+            return False, None
+        return True, value
+
+
+def _describe(hint: Any, meta: Any) -> str:
+    if typing.get_origin(hint) is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
+    name = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}
+    text = name.get(hint, getattr(hint, "__name__", str(hint)))
+    low, high = meta.get("min"), meta.get("max")
+    if low is not None and high is not None:
+        return f"{text} in [{low}, {high}]"
+    if low is not None:
+        return f"{text} >= {low}"
+    if high is not None:
+        return f"{text} <= {high}"
+    return text
+
+
+def _kind(node: yaml.Node) -> str:
+    return "mapping" if isinstance(node, yaml.MappingNode) else "list"
+
+
+def build(cls: type, text: str, source: str) -> Any:
+    """Parse YAML text into cls, raising ConfigError with every problem found."""
+    builder = _Builder(source)
+    instance = builder.build(cls, compose(text, source), "")
+    if builder.problems:
+        raise ConfigError(builder.problems)
+    return instance

@@ -1,0 +1,260 @@
+"""The frame loop: read -> score -> track -> decide -> capture, plus events and status.
+
+All decisions are pure (tracking, trigger policy); this module only moves data between
+them and the I/O at the edges (source, photo store, event bus). A bad frame or a failed
+capture is counted and reported; only the stop event or the end of a file ends the loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from edge import events
+from edge.capture import CaptureError, PhotoStore
+from edge.control import Controls, ControlState
+from edge.serialize import face_to_dict, group_to_dict
+from edge.sources.base import Frame, FrameSource, SourceError, SourceLostError
+from edge.status import StatusReporter
+from edge.tracking import TrackedFrame, Tracker
+from edge.trigger import TriggerConfig, TriggerState, step
+from edge.types import FrameResult
+
+log = logging.getLogger(__name__)
+
+
+class FrameProcessor(Protocol):
+    def process(self, frame_bgr: np.ndarray) -> FrameResult: ...
+
+
+@dataclass
+class Burst:
+    """After a fire: the best-scoring frame seen until `until`."""
+
+    until: float
+    reason: str
+    best: tuple[float, Frame, TrackedFrame] | None = None
+
+    def offer(self, frame: Frame, tracked: TrackedFrame) -> None:
+        score = tracked.result.group.score if tracked.result.group.score is not None else -1.0
+        if self.best is None or score > self.best[0]:
+            self.best = (score, frame, tracked)
+
+
+@dataclass
+class LoopParts:
+    source: FrameSource
+    pipeline: FrameProcessor
+    tracker: Tracker
+    trigger: TriggerConfig
+    store: PhotoStore
+    bus: events.EventBus
+    controls: Controls
+    status: StatusReporter
+    sidecar_extra: dict[str, Any] = field(default_factory=dict)  # config digest, model hashes
+    on_frame: Callable[[], None] | None = None  # e.g. the systemd watchdog ping
+    reopen: tuple[float, float] = (0.5, 30.0)  # first and longest wait before reopening
+
+
+@dataclass
+class Counters:
+    frames: int = 0
+    bad_frames: int = 0
+    captures: int = 0
+    capture_failures: int = 0
+    reopens: int = 0
+
+
+class FrameLoop:
+    def __init__(
+        self, parts: LoopParts, stop: threading.Event, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.parts = parts
+        self.stop = stop
+        self.clock = clock
+        self.counters = Counters()
+        self.state = TriggerState()
+        self.burst: Burst | None = None
+        self._last_controls: ControlState | None = None
+        self._last_faces = -1
+
+    def run(self) -> int:
+        """Until stopped or the input ends; 0 normally, 2 if the source never opened."""
+        try:
+            self.parts.source.open()
+        except SourceError as exc:
+            log.error("%s", exc)
+            self.parts.bus.publish(events.ERROR, {"message": str(exc), "source": "camera"})
+            return 2
+        self.parts.store.open()
+        try:
+            while not self.stop.is_set():
+                frame = self._next_frame()
+                if frame is None:
+                    break
+                self.step(frame)
+        finally:
+            self._finish_burst(force=True)
+            self.parts.source.close()
+        log.info("loop ended: %s", self.counters)
+        return 0
+
+    def _next_frame(self) -> Frame | None:
+        delay = self.parts.reopen[0]
+        while not self.stop.is_set():
+            try:
+                return self.parts.source.read()
+            except SourceLostError as exc:
+                self._report_error(f"camera lost: {exc}; reopening in {delay:.1f} s", "camera")
+            self.parts.source.close()
+            if self.stop.wait(delay):
+                return None
+            try:
+                self.parts.source.open()
+                self.counters.reopens += 1
+                log.info("camera reopened")
+                delay = self.parts.reopen[0]
+            except (SourceError, SourceLostError) as exc:
+                delay = min(delay * 2, self.parts.reopen[1])
+                self._report_error(f"reopen failed: {exc}", "camera")
+        return None
+
+    def step(self, frame: Frame) -> None:
+        """One frame through the pipeline, tracking, trigger and (maybe) capture."""
+        now = self.clock()
+        try:
+            result = self.parts.pipeline.process(frame.image)
+        except Exception as exc:  # a frame the models choke on must not end the loop
+            self.counters.bad_frames += 1
+            log.warning("frame %d skipped: %s", frame.index, exc)
+            return
+        self.counters.frames += 1
+        tracked = self.parts.tracker.update(result)
+        controls = self.parts.controls.take()
+        decision = step(
+            self.state,
+            now,
+            tracked.group.score,
+            tracked.group.face_count,
+            controls,
+            self.parts.trigger,
+        )
+        self.state = decision.state
+        self._publish(tracked, controls)
+        if decision.fire:
+            log.info("shutter: %s (score %s)", decision.reason, _fmt(tracked.group.score))
+            self.burst = Burst(now + self.parts.trigger.burst_s, decision.reason)
+        if self.burst is not None:
+            self.burst.offer(frame, tracked)
+            self._finish_burst(force=False, now=now)
+        self.parts.status.frame(now, self._figures(tracked))
+        if self.parts.on_frame is not None:
+            self.parts.on_frame()
+
+    def _finish_burst(self, force: bool, now: float | None = None) -> None:
+        burst = self.burst
+        if burst is None or burst.best is None:
+            return
+        if not force and now is not None and now < burst.until:
+            return
+        self.burst = None
+        _, frame, tracked = burst.best
+        self._save(frame, tracked, burst.reason)
+
+    def _save(self, frame: Frame, tracked: TrackedFrame, reason: str) -> None:
+        when = time.time()
+        sidecar = capture_sidecar(frame, tracked, reason, when, self.parts.sidecar_extra)
+        try:
+            saved = self.parts.store.save(frame.capture_image, sidecar, when)
+        except CaptureError as exc:
+            self.counters.capture_failures += 1
+            self._report_error(str(exc), "capture")
+            return
+        self.counters.captures += 1
+        log.info("saved %s", saved.photo)
+        self.parts.bus.publish(events.CAPTURE, {**sidecar, "file": saved.photo.name})
+
+    def _publish(self, tracked: TrackedFrame, controls: ControlState) -> None:
+        bus = self.parts.bus
+        bus.publish(
+            events.SCORE,
+            {
+                **group_to_dict(tracked.group),
+                "raw_score": _round(tracked.result.group.score),
+                "per_face": [
+                    {"track_id": t.track_id, **face_to_dict(f)}
+                    for t, f in zip(tracked.tracks, tracked.result.faces, strict=True)
+                ],
+            },
+        )
+        key = (controls.armed, controls.threshold)
+        if (
+            self._last_controls is None
+            or key != (self._last_controls.armed, self._last_controls.threshold)
+            or tracked.group.face_count != self._last_faces
+        ):
+            bus.publish(events.STATE, self.state_payload(controls, tracked.group.face_count))
+        self._last_controls, self._last_faces = controls, tracked.group.face_count
+
+    def state_payload(self, controls: ControlState, faces: int) -> dict[str, Any]:
+        return {
+            "armed": controls.armed,
+            "threshold": controls.threshold,
+            "phase": self.state.phase,
+            "fps": round(self.parts.status.fps, 1),
+            "faces": faces,
+        }
+
+    def _figures(self, tracked: TrackedFrame) -> dict[str, object]:
+        source = self.parts.source
+        return {
+            "faces": tracked.group.face_count,
+            "score": _fmt(tracked.group.score),
+            "phase": self.state.phase,
+            "dropped": source.dropped_frames,
+            "bad": source.bad_frames + self.counters.bad_frames,
+            "captures": self.counters.captures,
+            "reopens": self.counters.reopens,
+        }
+
+    def _report_error(self, message: str, where: str) -> None:
+        log.warning("%s", message)
+        self.parts.bus.publish(events.ERROR, {"message": message, "source": where})
+
+
+def capture_sidecar(
+    frame: Frame, tracked: TrackedFrame, reason: str, when: float, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """What a photo's JSON sidecar says; boxes in the saved (full-resolution) photo's pixels."""
+    sx, sy = frame.scale
+    faces = []
+    for track, face in zip(tracked.tracks, tracked.result.faces, strict=True):
+        entry = face_to_dict(face)
+        entry["box"] = face.face.box.scale(sx, sy).as_list()
+        entry.pop("keypoints", None)
+        faces.append({"track_id": track.track_id, **entry})
+    return {
+        "time": dt.datetime.fromtimestamp(when, dt.timezone.utc).isoformat(),
+        "reason": reason,
+        "frame_index": frame.index,
+        "score": _round(tracked.result.group.score),
+        "smoothed": group_to_dict(tracked.group),
+        "group": group_to_dict(tracked.result.group),
+        "faces": faces,
+        **extra,
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"

@@ -1,0 +1,24 @@
+"""Frame sources, chosen by `source.type` through one explicit factory table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from edge.sources.base import Frame, FrameSource, SourceError, SourceLostError
+from edge.sources.config import SourceConfig
+from edge.sources.images_source import ImageFolderSource
+from edge.sources.opencv_source import OpenCVSource
+from edge.sources.picamera2_source import Picamera2Source
+
+SOURCES: dict[str, Callable[[SourceConfig], FrameSource]] = {
+    "opencv": OpenCVSource,
+    "images": ImageFolderSource,
+    "picamera2": Picamera2Source,
+}
+
+
+def make_source(config: SourceConfig) -> FrameSource:
+    return SOURCES[config.type](config)
+
+
+__all__ = ["Frame", "FrameSource", "SourceConfig", "SourceError", "SourceLostError", "make_source"]

@@ -1,0 +1,85 @@
+"""What every frame source hands the loop, and how sources fail.
+
+A Frame carries the small image the models run on and, separately, the full-resolution
+image a capture saves (on a Pi these come from the lores and main streams of the same
+request), with the scale between them stated explicitly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+
+class SourceLostError(RuntimeError):
+    """The camera or stream stopped delivering (unplugged, dropped); it may come back."""
+
+
+class SourceError(RuntimeError):
+    """The source cannot be opened at all (wrong device, missing file, bad pipeline)."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    image: np.ndarray  # BGR, what the models see
+    index: int
+    timestamp: float  # seconds, time.time() when read (or the video's own clock)
+    full: np.ndarray | None = None  # BGR at full resolution, for captures; None = image
+
+    @property
+    def capture_image(self) -> np.ndarray:
+        return self.image if self.full is None else self.full
+
+    @property
+    def scale(self) -> tuple[float, float]:
+        """Factors from inference-image pixels to capture-image pixels (x, y)."""
+        if self.full is None:
+            return 1.0, 1.0
+        return (self.full.shape[1] / self.image.shape[1], self.full.shape[0] / self.image.shape[0])
+
+
+class FrameSource(Protocol):
+    """A camera, stream, video file or image folder."""
+
+    live: bool  # a camera: runs until stopped, reopened when lost
+    bad_frames: int  # frames skipped because they were empty or malformed
+    dropped_frames: int  # frames a live camera delivered that the loop never saw
+
+    def open(self) -> None: ...
+
+    def read(self) -> Frame | None:
+        """The next (for live sources: the newest) frame; None at the end of the input."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def valid_image(image: object) -> bool:
+    """A frame worth processing: a non-empty 8-bit BGR/gray array."""
+    return (
+        isinstance(image, np.ndarray)
+        and image.dtype == np.uint8
+        and image.ndim in (2, 3)
+        and image.size > 0
+        and min(image.shape[:2]) >= 8
+        and (image.ndim == 2 or image.shape[2] in (1, 3, 4))
+    )
+
+
+def to_bgr(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image
+
+
+def resize_to_width(image: np.ndarray, width: int) -> np.ndarray:
+    """Downscale to a width for inference (never upscale); 0 keeps the image as it is."""
+    if width <= 0 or image.shape[1] <= width:
+        return image
+    height = max(1, round(image.shape[0] * width / image.shape[1]))
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)

@@ -1,0 +1,62 @@
+"""The `source` section of config.yaml: which camera, stream, file or folder to read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """Where frames come from; `type` picks the source."""
+
+    type: Literal["opencv", "images", "picamera2"] = field(
+        default="opencv",
+        metadata={
+            "doc": "opencv: USB/V4L2 device, URL, GStreamer pipeline or video file; "
+            "images: a folder; picamera2: a Raspberry Pi camera"
+        },
+    )
+    device: str = field(
+        default="0",
+        metadata={
+            "doc": "opencv: device index or path, rtsp/http URL, video file, or a "
+            "GStreamer pipeline ending in appsink"
+        },
+    )
+    folder: str = field(default="", metadata={"doc": "images: the folder to replay"})
+    fps: float = field(
+        default=0.0, metadata={"doc": "images: replay rate (0 = as fast as possible)", "min": 0}
+    )
+    repeat: int = field(default=1, metadata={"doc": "images: times to replay the folder", "min": 1})
+    width: int = field(
+        default=640,
+        metadata={
+            "doc": "width the models see (frames are downscaled, captures keep full "
+            "resolution); 0 = as delivered",
+            "min": 0,
+        },
+    )
+    main_size: tuple[int, int] = field(
+        default=(1920, 1080), metadata={"doc": "picamera2: main (capture) stream size"}
+    )
+    lores_size: tuple[int, int] = field(
+        default=(640, 360),
+        metadata={"doc": "picamera2: lores (inference) stream size, never larger than main"},
+    )
+    reopen_initial_s: float = field(
+        default=0.5, metadata={"doc": "first wait before reopening a lost camera", "min": 0}
+    )
+    reopen_max_s: float = field(
+        default=30.0, metadata={"doc": "longest wait between reopen attempts", "min": 0}
+    )
+
+    def validate(self) -> None:
+        if self.type == "images" and not self.folder:
+            raise ValueError("type images needs `folder`")
+        if any(lo > m for lo, m in zip(self.lores_size, self.main_size, strict=True)):
+            raise ValueError(
+                f"lores_size {self.lores_size} is larger than main_size {self.main_size}"
+            )
+        if self.reopen_initial_s > self.reopen_max_s:
+            raise ValueError("reopen_initial_s is larger than reopen_max_s")

@@ -1,0 +1,60 @@
+"""Keep only the newest frame of a live camera, so the loop never falls behind.
+
+A reader thread pulls frames as fast as the camera gives them and overwrites one slot;
+the loop takes whatever is newest. Frames overwritten before the loop saw them are
+counted as dropped, so memory stays flat however slow the processing is.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from edge.sources.base import Frame, SourceLostError
+
+
+class LatestFrame:
+    def __init__(self, grab: Callable[[], Frame | None], name: str) -> None:
+        self._grab = grab
+        self._slot: Frame | None = None
+        self._error: BaseException | None = None
+        self._ready = threading.Condition()
+        self._stop = threading.Event()
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._run, name=f"reader-{name}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                frame = self._grab()
+            except BaseException as exc:  # handed to the loop, which decides
+                with self._ready:
+                    self._error = exc
+                    self._ready.notify_all()
+                return
+            if frame is None:
+                continue
+            with self._ready:
+                if self._slot is not None:
+                    self.dropped += 1
+                self._slot = frame
+                self._ready.notify_all()
+
+    def take(self, timeout: float) -> Frame:
+        """The newest frame; SourceLostError if the reader failed or nothing came in time."""
+        with self._ready:
+            if self._slot is None and self._error is None:
+                self._ready.wait(timeout)
+            if self._slot is not None:
+                frame, self._slot = self._slot, None
+                return frame
+            if self._error is not None:
+                raise SourceLostError(str(self._error)) from self._error
+            raise SourceLostError(f"no frame for {timeout:.0f} s")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2.0)

@@ -1,0 +1,120 @@
+"""Follow faces across frames and smooth their scores, so one odd frame changes little.
+
+Greedy IoU matching gives each face a stable id; each track keeps an exponential moving
+average of its smile weight and open eyes. The group score of a frame is then the rating
+formula on the smoothed values: a blink (eyes 0 for 2-3 frames) or a one-frame
+misdetection moves it a little, not across the threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from edge.pipeline_config import ScoringConfig
+from edge.scoring import group_from_values
+from edge.types import Box, FaceScore, FrameResult, GroupScore
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    """Face tracking and smoothing."""
+
+    iou_match: float = field(
+        default=0.3,
+        metadata={"doc": "overlap that links a face to a track", "min": 0.01, "max": 0.99},
+    )
+    smoothing: float = field(
+        default=0.35,
+        metadata={
+            "doc": "EMA weight of the newest frame (1 = no smoothing)",
+            "min": 0.01,
+            "max": 1.0,
+        },
+    )
+    max_missed: int = field(
+        default=5, metadata={"doc": "frames a face may be missing before its track ends", "min": 0}
+    )
+
+
+@dataclass
+class Track:
+    track_id: int
+    box: Box
+    smile_weight: float
+    eyes_open: float
+    smile_probability: float
+    age: int = 1
+    missed: int = 0
+    last: FaceScore | None = None
+
+
+@dataclass(frozen=True)
+class TrackedFrame:
+    """A frame's result with stable face ids and smoothed per-face and group scores."""
+
+    result: FrameResult
+    tracks: tuple[Track, ...]  # tracks seen in this frame, in the order of result.faces
+    group: GroupScore  # smoothed
+
+
+class Tracker:
+    def __init__(self, config: TrackingConfig, scoring: ScoringConfig) -> None:
+        self.config = config
+        self.scoring = scoring
+        self.tracks: list[Track] = []
+        self._next_id = 1
+
+    def update(self, result: FrameResult) -> TrackedFrame:
+        matched = self._match(result.faces)
+        seen: list[Track] = []
+        alpha = self.config.smoothing
+        for face, track in zip(result.faces, matched, strict=True):
+            if track is None:
+                track = Track(
+                    self._next_id,
+                    face.face.box,
+                    face.smile_weight,
+                    float(face.eyes_open),
+                    face.smile.smile_probability,
+                )
+                self._next_id += 1
+                self.tracks.append(track)
+            else:
+                track.box = face.face.box
+                track.smile_weight += alpha * (face.smile_weight - track.smile_weight)
+                track.eyes_open += alpha * (face.eyes_open - track.eyes_open)
+                track.smile_probability += alpha * (
+                    face.smile.smile_probability - track.smile_probability
+                )
+                track.age += 1
+                track.missed = 0
+            track.last = face
+            seen.append(track)
+        for track in self.tracks:
+            if all(track is not s for s in seen):
+                track.missed += 1
+        self.tracks = [t for t in self.tracks if t.missed <= self.config.max_missed]
+        # Briefly missed faces still count: a one-frame dropout must not change the group.
+        live = [t for t in self.tracks if t.missed == 0 or t.age > 2]
+        group = group_from_values(
+            [t.smile_weight for t in live], [t.eyes_open for t in live], self.scoring
+        )
+        return TrackedFrame(result, tuple(seen), group)
+
+    def _match(self, faces: tuple[FaceScore, ...]) -> list[Track | None]:
+        pairs = sorted(
+            (
+                (face.face.box.iou(track.box), i, j)
+                for i, face in enumerate(faces)
+                for j, track in enumerate(self.tracks)
+            ),
+            reverse=True,
+        )
+        chosen: list[Track | None] = [None] * len(faces)
+        used: set[int] = set()
+        for iou, i, j in pairs:
+            if iou < self.config.iou_match or chosen[i] is not None or j in used:
+                continue
+            chosen[i] = self.tracks[j]
+            used.add(j)
+        return chosen

@@ -1,0 +1,99 @@
+"""When to fire the shutter: a pure state machine, time passed in by the caller.
+
+ready --(score >= threshold with >= min_faces)--> holding --(for hold_s)--> FIRE
+FIRE starts a burst (the loop keeps the best frame of burst_s), then cooldown_s; after
+that the policy re-arms only once the score has dropped below rearm_threshold
+(hysteresis), so one long smile gives one photo, not one every cooldown. Disarmed, it
+never fires by itself; a manual trigger fires at once unless a burst is running.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from edge.control import ControlState
+
+Phase = Literal["ready", "holding", "burst", "cooldown", "rearm"]
+
+
+@dataclass(frozen=True)
+class TriggerConfig:
+    """The auto-shutter."""
+
+    armed: bool = field(default=True, metadata={"doc": "fire automatically at start-up"})
+    threshold: float = field(
+        default=0.7, metadata={"doc": "group score that fires the shutter", "min": 0.0, "max": 1.0}
+    )
+    rearm_threshold: float = field(
+        default=0.55,
+        metadata={
+            "doc": "score must fall below this before the next photo",
+            "min": 0.0,
+            "max": 1.0,
+        },
+    )
+    hold_s: float = field(
+        default=0.8, metadata={"doc": "seconds the score must stay above threshold", "min": 0}
+    )
+    min_faces: int = field(default=1, metadata={"doc": "faces needed to fire", "min": 1})
+    burst_s: float = field(
+        default=0.6, metadata={"doc": "after firing, keep the best frame of this window", "min": 0}
+    )
+    cooldown_s: float = field(
+        default=5.0, metadata={"doc": "seconds after a photo before the next", "min": 0}
+    )
+
+    def validate(self) -> None:
+        if self.rearm_threshold > self.threshold:
+            raise ValueError(
+                f"rearm_threshold {self.rearm_threshold} must not exceed threshold {self.threshold}"
+            )
+
+
+@dataclass(frozen=True)
+class TriggerState:
+    phase: Phase = "ready"
+    since: float = 0.0  # when the current phase began
+
+
+@dataclass(frozen=True)
+class Decision:
+    fire: bool
+    reason: str  # "score", "manual" or "" when not firing
+    state: TriggerState
+
+
+def step(
+    state: TriggerState,
+    now: float,
+    score: float | None,
+    faces: int,
+    controls: ControlState,
+    config: TriggerConfig,
+) -> Decision:
+    """One frame of the policy; threshold and armed come from the operator's controls."""
+    threshold = controls.threshold
+    rearm = min(config.rearm_threshold, threshold)
+    phase = state.phase
+    if phase == "burst" and now - state.since >= config.burst_s:
+        state, phase = TriggerState("cooldown", state.since + config.burst_s), "cooldown"
+    if phase == "burst":
+        return Decision(False, "", state)
+    if controls.trigger_requested:
+        return Decision(True, "manual", TriggerState("burst", now))
+    if phase == "cooldown":
+        if now - state.since < config.cooldown_s:
+            return Decision(False, "", state)
+        state, phase = TriggerState("rearm", now), "rearm"
+    good = score is not None and score >= threshold and faces >= config.min_faces
+    if phase == "rearm":
+        low = score is None or score < rearm
+        return Decision(False, "", TriggerState("ready", now) if low else state)
+    if not controls.armed or not good:
+        return Decision(False, "", TriggerState("ready", now) if phase == "holding" else state)
+    if phase == "ready":
+        state = TriggerState("holding", now)
+    if now - state.since >= config.hold_s:
+        return Decision(True, "score", TriggerState("burst", now))
+    return Decision(False, "", replace(state))
