@@ -48,12 +48,17 @@ class Saved:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
+    """Temp file in the same folder, fsync, rename over `path`, fsync the folder."""
     temporary = path.with_name(f".{path.name}.tmp")
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -85,10 +90,7 @@ class PhotoStore:
     def save(self, image: np.ndarray, sidecar: dict[str, Any], when: float | None = None) -> Saved:
         """Write photo + sidecar; CaptureError (with nothing left behind) if it cannot."""
         when = time.time() if when is None else when
-        stem = (
-            time.strftime("%Y%m%d-%H%M%S", time.localtime(when)) + f"-{int(when * 1000) % 1000:03d}"
-        )
-        photo, meta = self.folder / f"{stem}.jpg", self.folder / f"{stem}.json"
+        photo, meta = self._names(when)
         ok, encoded = cv2.imencode(
             ".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.config.jpeg_quality]
         )
@@ -96,21 +98,36 @@ class PhotoStore:
             raise CaptureError("JPEG encoding failed")
         data = encoded.tobytes()
         text = json.dumps({**sidecar, "photo": photo.name}, indent=2).encode()
-        try:
+        try:  # sidecar first: a photo on disk always has its sidecar
             write_atomically(meta, text)
             write_atomically(photo, data)
-        except OSError as exc:
+        except BaseException as exc:
             self.failed += 1
-            meta.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                meta.unlink(missing_ok=True)
+            if not isinstance(exc, OSError):
+                raise
             reason = "disk full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
             raise CaptureError(f"cannot save {photo}: {reason}") from exc
         self.saved += 1
-        self.enforce_budget()
+        try:
+            self.enforce_budget()
+        except OSError as exc:  # the photo is safe; retention retries on the next one
+            log.warning("disk budget not enforced: %s", exc)
         return Saved(photo, meta, len(data) + len(text))
+
+    def _names(self, when: float) -> tuple[Path, Path]:
+        """Sortable, unique names: oldest-first retention is a sort by name."""
+        stem = time.strftime("%Y%m%d-%H%M%S", time.localtime(when))
+        stem += f"-{int(when * 1000) % 1000:03d}"
+        candidate, n = stem, 1
+        while (self.folder / f"{candidate}.jpg").exists():
+            candidate, n = f"{stem}-{n}", n + 1
+        return self.folder / f"{candidate}.jpg", self.folder / f"{candidate}.json"
 
     def enforce_budget(self) -> list[Path]:
         """Delete the oldest photos (and sidecars) until the folder fits its budget."""
-        photos = sorted(self.folder.glob("*.jpg"))
+        photos = sorted(self.folder.glob("*.jpg"), key=lambda p: (p.stat().st_mtime_ns, p.name))
         sizes = {p: p.stat().st_size + _size(p.with_suffix(".json")) for p in photos}
         total, limit, removed = sum(sizes.values()), self.config.max_mb * 1024 * 1024, []
         for photo in photos[:-1]:  # never delete the photo just taken

@@ -61,6 +61,8 @@ class LoopParts:
     sidecar_extra: dict[str, Any] = field(default_factory=dict)  # config digest, model hashes
     on_frame: Callable[[], None] | None = None  # e.g. the systemd watchdog ping
     reopen: tuple[float, float] = (0.5, 30.0)  # first and longest wait before reopening
+    # Waits before a reopen; returns True when stopping. None: the stop event's wait.
+    wait: Callable[[float], bool] | None = None
 
 
 @dataclass
@@ -84,6 +86,7 @@ class FrameLoop:
         self.burst: Burst | None = None
         self._last_controls: ControlState | None = None
         self._last_faces = -1
+        self._last_state_at = float("-inf")
 
     def run(self) -> int:
         """Until stopped or the input ends; 0 normally, 2 if the source never opened."""
@@ -101,7 +104,7 @@ class FrameLoop:
                     break
                 self.step(frame)
         finally:
-            self._finish_burst(force=True)
+            self.finish()
             self.parts.source.close()
         log.info("loop ended: %s", self.counters)
         return 0
@@ -114,7 +117,7 @@ class FrameLoop:
             except SourceLostError as exc:
                 self._report_error(f"camera lost: {exc}; reopening in {delay:.1f} s", "camera")
             self.parts.source.close()
-            if self.stop.wait(delay):
+            if (self.parts.wait or self.stop.wait)(delay):
                 return None
             try:
                 self.parts.source.open()
@@ -127,8 +130,12 @@ class FrameLoop:
         return None
 
     def step(self, frame: Frame) -> None:
-        """One frame through the pipeline, tracking, trigger and (maybe) capture."""
-        now = self.clock()
+        """One frame through the pipeline, tracking, trigger and (maybe) capture.
+
+        Decisions run on the frame's own clock (a replayed video decides as it would live);
+        the status line runs on the wall clock.
+        """
+        now, wall = frame.timestamp, self.clock()
         try:
             result = self.parts.pipeline.process(frame.image)
         except Exception as exc:  # a frame the models choke on must not end the loop
@@ -147,16 +154,20 @@ class FrameLoop:
             self.parts.trigger,
         )
         self.state = decision.state
-        self._publish(tracked, controls)
+        self._publish(tracked, controls, wall)
         if decision.fire:
             log.info("shutter: %s (score %s)", decision.reason, _fmt(tracked.group.score))
             self.burst = Burst(now + self.parts.trigger.burst_s, decision.reason)
         if self.burst is not None:
             self.burst.offer(frame, tracked)
             self._finish_burst(force=False, now=now)
-        self.parts.status.frame(now, self._figures(tracked))
+        self.parts.status.frame(wall, self._figures(tracked))
         if self.parts.on_frame is not None:
             self.parts.on_frame()
+
+    def finish(self) -> None:
+        """Save the best frame of a burst still open (end of input, or stopping)."""
+        self._finish_burst(force=True)
 
     def _finish_burst(self, force: bool, now: float | None = None) -> None:
         burst = self.burst
@@ -181,7 +192,7 @@ class FrameLoop:
         log.info("saved %s", saved.photo)
         self.parts.bus.publish(events.CAPTURE, {**sidecar, "file": saved.photo.name})
 
-    def _publish(self, tracked: TrackedFrame, controls: ControlState) -> None:
+    def _publish(self, tracked: TrackedFrame, controls: ControlState, wall: float) -> None:
         bus = self.parts.bus
         bus.publish(
             events.SCORE,
@@ -199,8 +210,10 @@ class FrameLoop:
             self._last_controls is None
             or key != (self._last_controls.armed, self._last_controls.threshold)
             or tracked.group.face_count != self._last_faces
+            or wall - self._last_state_at >= self.parts.status.config.state_interval_s
         ):
             bus.publish(events.STATE, self.state_payload(controls, tracked.group.face_count))
+            self._last_state_at = wall
         self._last_controls, self._last_faces = controls, tracked.group.face_count
 
     def state_payload(self, controls: ControlState, faces: int) -> dict[str, Any]:

@@ -17,6 +17,10 @@ class StatusConfig:
     interval_s: float = field(
         default=10.0, metadata={"doc": "seconds between status lines", "min": 0.1}
     )
+    state_interval_s: float = field(
+        default=60.0,
+        metadata={"doc": "seconds between STATE events when nothing changed", "min": 1},
+    )
 
 
 class StatusReporter:

@@ -10,6 +10,7 @@ from edge.sources.images_source import ImageFolderSource
 from edge.sources.opencv_source import OpenCVSource
 from edge.sources.picamera2_source import Picamera2Source
 
+# type -> constructor; adding a source means adding a line here.
 SOURCES: dict[str, Callable[[SourceConfig], FrameSource]] = {
     "opencv": OpenCVSource,
     "images": ImageFolderSource,
@@ -18,6 +19,8 @@ SOURCES: dict[str, Callable[[SourceConfig], FrameSource]] = {
 
 
 def make_source(config: SourceConfig) -> FrameSource:
+    """The source for `config.type`; the config validator has already checked the type."""
+    config.validate()
     return SOURCES[config.type](config)
 
 

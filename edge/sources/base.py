@@ -26,7 +26,9 @@ class SourceError(RuntimeError):
 class Frame:
     image: np.ndarray  # BGR, what the models see
     index: int
-    timestamp: float  # seconds, time.time() when read (or the video's own clock)
+    # Seconds on the frame's own clock: time.monotonic() for cameras, the position in the
+    # video (or index / fps) for files, so trigger hold times mean the same on replay.
+    timestamp: float
     full: np.ndarray | None = None  # BGR at full resolution, for captures; None = image
 
     @property
@@ -44,11 +46,24 @@ class Frame:
 class FrameSource(Protocol):
     """A camera, stream, video file or image folder."""
 
-    live: bool  # a camera: runs until stopped, reopened when lost
-    bad_frames: int  # frames skipped because they were empty or malformed
-    dropped_frames: int  # frames a live camera delivered that the loop never saw
+    @property
+    def live(self) -> bool:
+        """A camera: runs until stopped, reopened when lost; a file or folder ends."""
+        ...
 
-    def open(self) -> None: ...
+    @property
+    def bad_frames(self) -> int:
+        """Frames skipped because they were empty or malformed."""
+        ...
+
+    @property
+    def dropped_frames(self) -> int:
+        """Frames a live camera delivered that the loop never saw (it was busy)."""
+        ...
+
+    def open(self) -> None:
+        """Open or reopen; SourceError when the device cannot be opened (now)."""
+        ...
 
     def read(self) -> Frame | None:
         """The next (for live sources: the newest) frame; None at the end of the input."""

@@ -60,7 +60,11 @@ class FakePicamera2:
     def start(self) -> None:
         if self._config is None:
             raise RuntimeError("Camera must be configured before starting")
-        self._capture = cv2.VideoCapture(self.video)
+        capture = cv2.VideoCapture(self.video)
+        if not capture.isOpened():  # like an unplugged camera
+            capture.release()
+            raise RuntimeError(f"Camera __init__ sequence did not complete ({self.video})")
+        self._capture = capture
         self.started = True
 
     def stop(self) -> None:

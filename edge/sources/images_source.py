@@ -49,14 +49,16 @@ class ImageFolderSource:
             index = self._position
             self._position += 1
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if not valid_image(image):
+            if image is None or not valid_image(image):
                 self.bad_frames += 1
                 log.warning("skipped unreadable image %s", path)
                 continue
             self._pace()
             full = to_bgr(image)
             small = resize_to_width(full, self.config.width)
-            return Frame(small, index, time.time(), None if small is full else full)
+            # Replayed at a rate: the frame clock is index / rate; as fast as possible: real time.
+            stamp = index / self.config.fps if self.config.fps > 0 else time.monotonic()
+            return Frame(small, index, stamp, None if small is full else full)
         return None
 
     def _pace(self) -> None:

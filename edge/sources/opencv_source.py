@@ -41,9 +41,11 @@ def describe(device: str) -> tuple[object, int, bool]:
 
 
 class OpenCVSource:
-    def __init__(self, config: SourceConfig) -> None:
+    def __init__(self, config: SourceConfig, live: bool | None = None) -> None:
+        """`live` overrides what the device string implies (tests replay a file as a camera)."""
         self.config = config
-        self.target, self.api, self.live = describe(config.device)
+        self.target, self.api, implied = describe(config.device)
+        self.live = implied if live is None else live
         self.bad_frames = 0
         self._capture: cv2.VideoCapture | None = None
         self._latest: LatestFrame | None = None
@@ -55,9 +57,10 @@ class OpenCVSource:
         return self._dropped_before + (self._latest.dropped if self._latest else 0)
 
     def open(self) -> None:
-        if not self.live and not Path(str(self.target)).is_file():
-            raise SourceError(f"video file not found: {self.target}")
-        capture = cv2.VideoCapture(self.target, self.api)
+        local = isinstance(self.target, str) and "://" not in self.target and "!" not in self.target
+        if local and not Path(str(self.target)).exists():  # a missing file or unplugged /dev node
+            raise SourceError(f"not found: {self.target}")
+        capture = cv2.VideoCapture(self.target, self.api)  # type: ignore[call-overload]
         if not capture.isOpened():
             capture.release()
             hint = " (is OpenCV built with GStreamer?)" if self.api == cv2.CAP_GSTREAMER else ""
@@ -80,7 +83,9 @@ class OpenCVSource:
         full = to_bgr(image)
         small = resize_to_width(full, self.config.width)
         self._index += 1
-        return Frame(small, self._index - 1, time.time(), None if small is full else full)
+        # Files run on the video's own clock, so replays decide the same at any speed.
+        stamp = time.monotonic() if self.live else self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1e3
+        return Frame(small, self._index - 1, stamp, None if small is full else full)
 
     def read(self) -> Frame | None:
         if self._capture is None:

@@ -48,16 +48,24 @@ class Picamera2Source:
         return self._dropped_before + (self._latest.dropped if self._latest else 0)
 
     def open(self) -> None:
-        camera = self._factory()
         main_w, main_h = self.config.main_size
         lores_w, lores_h = self.config.lores_size
-        configuration = camera.create_video_configuration(
-            # "RGB888" is stored B, G, R: the array is BGR, as OpenCV expects.
-            main={"size": (main_w, main_h), "format": "RGB888"},
-            lores={"size": (lores_w, lores_h), "format": "YUV420"},
-        )
-        camera.configure(configuration)
-        camera.start()
+        camera = None
+        try:
+            camera = self._factory()
+            configuration = camera.create_video_configuration(
+                # "RGB888" is stored B, G, R: the array is BGR, as OpenCV expects.
+                main={"size": (main_w, main_h), "format": "RGB888"},
+                lores={"size": (lores_w, lores_h), "format": "YUV420"},
+            )
+            camera.configure(configuration)
+            camera.start()
+        except SourceError:
+            raise
+        except Exception as exc:  # no camera, busy, or libcamera failed: may come back
+            if camera is not None:
+                camera.close()
+            raise SourceError(f"picamera2: cannot start the camera: {exc}") from exc
         self._camera = camera
         self._latest = LatestFrame(self._grab, "picamera2")
         self._latest.start()
@@ -78,7 +86,7 @@ class Picamera2Source:
         image = cv2.cvtColor(lores[: lores_h * 3 // 2], cv2.COLOR_YUV420p2BGR)
         image = image[:, : self.config.lores_size[0]]
         self._index += 1
-        return Frame(image, self._index - 1, time.time(), main)
+        return Frame(image, self._index - 1, time.monotonic(), main)
 
     def read(self) -> Frame | None:
         if self._latest is None:

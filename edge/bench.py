@@ -1,0 +1,214 @@
+"""`smilebooth bench`: the live loop's stages on a source, with figures instead of photos.
+
+It runs the same FrameLoop.step() as `smilebooth run` (pipeline, tracking, trigger,
+events) so the numbers are the loop's, and prints per-stage p50/p95 latency, fps, the
+fps of everything after the read, peak RSS and faces per frame: as a table (stderr) and as
+one JSON object (stdout, with --json). Nothing is written unless --capture DIR is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import resource
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge.capture import CaptureConfig, PhotoStore, Saved
+from edge.control import Controls
+from edge.events import EventBus
+from edge.loop import FrameLoop, FrameProcessor, LoopParts
+from edge.sources.base import FrameSource
+from edge.status import StatusConfig, StatusReporter
+from edge.tracking import Tracker
+
+STAGES = ("read", "detect", "smile_per_face", "eyes_per_face", "score", "capture")
+
+
+class TimedStore(PhotoStore):
+    """A PhotoStore that remembers how long each save took."""
+
+    def __init__(self, config: CaptureConfig) -> None:
+        super().__init__(config)
+        self.durations_ms: list[float] = []
+
+    def save(self, image: np.ndarray, sidecar: dict[str, Any], when: float | None = None) -> Saved:
+        started = time.perf_counter()
+        try:
+            return super().save(image, sidecar, when)
+        finally:
+            self.durations_ms.append((time.perf_counter() - started) * 1000)
+
+
+def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=None, help="config.yaml (default: ./)")
+    parser.add_argument("--source", help="video file, image folder, device index, URL, pipeline")
+    parser.add_argument("--width", type=int, help="width the models see (0 = as delivered)")
+    parser.add_argument("--threads", type=int, help="interpreter threads per model")
+    parser.add_argument("--frames", type=int, default=200, help="frames to measure (default 200)")
+    parser.add_argument("--warmup", type=int, default=5, help="frames run before measuring")
+    parser.add_argument("--capture", type=Path, help="arm the trigger and save photos here")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def bench_config(args: argparse.Namespace) -> Any:
+    """The run config with the bench's overrides (width, threads, capture folder)."""
+    from edge.app import resolve_config
+
+    config = resolve_config(args)
+    if args.width is not None:
+        config = dataclasses.replace(
+            config, source=dataclasses.replace(config.source, width=args.width)
+        )
+    if args.threads is not None:
+        config = dataclasses.replace(
+            config,
+            detector=dataclasses.replace(config.detector, threads=args.threads),
+            smile=dataclasses.replace(config.smile, threads=args.threads),
+        )
+    return config
+
+
+def run_bench(
+    loop_config: Any,
+    source: FrameSource,
+    processor: FrameProcessor,
+    frames: int,
+    warmup: int = 0,
+    capture: Path | None = None,
+) -> dict[str, Any]:
+    """Run `frames` frames through the loop's step and summarise the timings."""
+    bus = EventBus()
+    results: list[Any] = []
+    store = TimedStore(dataclasses.replace(loop_config.capture, folder=str(capture or ".")))
+    parts = LoopParts(
+        source=source,
+        pipeline=_Recorder(processor, results),
+        tracker=Tracker(loop_config.tracking, loop_config.scoring),
+        trigger=loop_config.trigger,
+        store=store,
+        bus=bus,
+        controls=Controls(capture is not None, loop_config.trigger.threshold),
+        status=StatusReporter(StatusConfig(interval_s=1e9), bus, time.monotonic()),
+    )
+    loop = FrameLoop(parts, threading.Event())
+    samples: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    faces: list[int] = []
+    source.open()
+    if capture is not None:
+        store.open()
+    read_s = step_s = 0.0
+    try:
+        for n in range(warmup + frames):
+            started = time.perf_counter()
+            frame = source.read()
+            read = time.perf_counter()
+            if frame is None:
+                break
+            results.clear()
+            loop.step(frame)
+            done = time.perf_counter()
+            if n < warmup or not results:
+                continue
+            read_s, step_s = read_s + read - started, step_s + done - read
+            _collect(samples, results[0], (read - started) * 1000)
+            faces.append(len(results[0].faces))
+        loop.finish()
+    finally:
+        source.close()
+    samples["capture"] = store.durations_ms
+    return summarise(samples, faces, read_s, step_s)
+
+
+class _Recorder:
+    """Passes frames to the processor and keeps its result for the figures."""
+
+    def __init__(self, processor: FrameProcessor, results: list[Any]) -> None:
+        self.processor = processor
+        self.results = results
+
+    def process(self, frame_bgr: np.ndarray) -> Any:
+        result = self.processor.process(frame_bgr)
+        self.results.append(result)
+        return result
+
+
+def _collect(samples: dict[str, list[float]], result: Any, read_ms: float) -> None:
+    timings = result.timings_ms
+    samples["read"].append(read_ms)
+    samples["detect"].append(timings.get("detect", 0.0))
+    samples["score"].append(timings.get("score", 0.0))
+    if result.faces:
+        count = len(result.faces)
+        samples["smile_per_face"].append(timings.get("smile", 0.0) / count)
+        samples["eyes_per_face"].append(timings.get("eyes", 0.0) / count)
+
+
+def summarise(
+    samples: dict[str, list[float]], faces: list[int], read_s: float, step_s: float
+) -> dict[str, Any]:
+    """p50/p95 per stage (ms; null when a stage never ran), fps, processing fps, RSS."""
+    stages = {
+        name: {
+            "p50": _percentile(values, 50),
+            "p95": _percentile(values, 95),
+            "n": len(values),
+        }
+        for name, values in samples.items()
+    }
+    frames = len(faces)
+    return {
+        "frames": frames,
+        "stages_ms": stages,
+        "fps": round(frames / (read_s + step_s), 2) if frames else None,
+        "processing_fps": round(frames / step_s, 2) if frames and step_s > 0 else None,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "faces_per_frame": round(float(np.mean(faces)), 2) if faces else None,
+    }
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 2) if values else None
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def format_table(report: dict[str, Any]) -> str:
+    lines = [f"{'stage':<16}{'p50 ms':>10}{'p95 ms':>10}{'n':>7}"]
+    for name, figures in report["stages_ms"].items():
+        p50, p95 = (f"{v:.2f}" if v is not None else "-" for v in (figures["p50"], figures["p95"]))
+        lines.append(f"{name:<16}{p50:>10}{p95:>10}{figures['n']:>7}")
+    for key in ("frames", "fps", "processing_fps", "peak_rss_mb", "faces_per_frame"):
+        lines.append(f"{key:<16}{report[key]!s:>10}")
+    return "\n".join(lines)
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    from edge.config import ConfigError
+    from edge.pipeline import build_pipeline
+    from edge.sources import make_source
+    from edge.sources.base import SourceError
+
+    try:
+        config = bench_config(args)
+        pipeline = build_pipeline(config)
+        report = run_bench(
+            config, make_source(config.source), pipeline, args.frames, args.warmup, args.capture
+        )
+    except (ConfigError, SourceError, FileNotFoundError, ValueError) as exc:
+        print(f"smilebooth bench: {exc}", file=sys.stderr)
+        return 2
+    print(format_table(report), file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps(report))
+    return 0

@@ -1,0 +1,102 @@
+"""Shared helpers for the live-loop tests: real media, and FrameResults built from values.
+
+The scripted processor is not a mock of the models: it is a FrameProcessor (the loop's own
+interface) whose answers the test states, so tracking, trigger and capture are tested on
+known scores while the frames, files and threads are real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge.pipeline_config import ScoringConfig
+from edge.scoring import group_from_values
+from edge.types import Box, Face, FaceScore, FrameResult, SmileResult
+from tests.paths import MEDIA, require
+
+VIDEO = MEDIA / "video"
+STAGE = VIDEO / "stage_360p.mp4"  # 640x360, 275 frames
+CROWD = VIDEO / "crowd_1080p.mp4"  # 1920x1080, 105 frames
+
+# (box, smile_weight, eyes_open) per face
+FaceSpec = tuple[Box, float, int]
+
+
+def video(path: Path) -> Path:
+    return require(path)
+
+
+def face_score(box: Box, smile_weight: float, eyes_open: int) -> FaceScore:
+    smile = SmileResult(
+        emotions={"happiness": smile_weight, "neutral": 1.0 - smile_weight},
+        intensity={"none": 1.0 - smile_weight, "huge": smile_weight},
+        smile_probability=smile_weight,
+        valence=smile_weight,
+    )
+    return FaceScore(Face(box, 0.9), smile, eyes_open, smile_weight, smile_weight >= 0.5)
+
+
+def frame_result(faces: Sequence[FaceSpec], width: int = 640, height: int = 360) -> FrameResult:
+    scores = tuple(face_score(*spec) for spec in faces)
+    group = group_from_values(
+        [s.smile_weight for s in scores], [s.eyes_open for s in scores], ScoringConfig()
+    )
+    return FrameResult(scores, group, width, height, {"detect": 1.0, "smile": 0.5, "score": 0.1})
+
+
+BOX_A = Box(100, 80, 180, 160)
+BOX_B = Box(400, 90, 470, 160)
+
+
+class ScriptedProcessor:
+    """A FrameProcessor whose n-th call returns script(n); `fail_on` calls raise."""
+
+    def __init__(
+        self, script: Callable[[int], Sequence[FaceSpec]], fail_on: frozenset[int] = frozenset()
+    ) -> None:
+        self.script = script
+        self.fail_on = fail_on
+        self.calls = 0
+        self.shapes: list[tuple[int, ...]] = []
+
+    def process(self, frame_bgr: np.ndarray) -> FrameResult:
+        n = self.calls
+        self.calls += 1
+        self.shapes.append(frame_bgr.shape)
+        if n in self.fail_on:
+            raise ValueError(f"cannot process frame {n}")
+        height, width = frame_bgr.shape[:2]
+        return frame_result(self.script(n), width, height)
+
+
+def smiling_between(start: int, end: int, smile: float = 0.95) -> Callable[[int], list[FaceSpec]]:
+    """Two faces; both smile (eyes open) on calls start..end-1, neutral otherwise."""
+
+    def script(n: int) -> list[FaceSpec]:
+        weight = smile if start <= n < end else 0.2
+        return [(BOX_A, weight, 2), (BOX_B, weight, 2)]
+
+    return script
+
+
+def write_frames(path: Path, folder: Path, count: int, step: int = 1) -> list[Path]:
+    """Every `step`-th frame of a real video as numbered JPEGs (an image-folder source)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    capture = cv2.VideoCapture(str(video(path)))
+    written: list[Path] = []
+    index = 0
+    while len(written) < count:
+        ok, image = capture.read()
+        if not ok:
+            break
+        if index % step == 0:
+            target = folder / f"frame_{len(written):04d}.jpg"
+            cv2.imwrite(str(target), image)
+            written.append(target)
+        index += 1
+    capture.release()
+    return written
