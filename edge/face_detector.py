@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from edge.anchors import FULL_RANGE_ANCHORS, decode, weighted_nms
-from edge.model_card import load_card, verify_model
+from edge.model_card import load_card, verify_hash, verify_model
 from edge.runtime import dequantize, make_interpreter, quantize
 from edge.types import Box, Face, Keypoints
 
@@ -81,6 +81,8 @@ class FaceDetector:
         verify: bool = True,
     ) -> None:
         self.path = Path(model_path)
+        if verify:  # a corrupted file must be refused before the runtime parses it
+            verify_hash(self.path)
         self._interpreter = make_interpreter(self.path, threads)
         self._input = self._interpreter.get_input_details()[0]
         self.card: dict[str, Any] = verify_model(self.path, self._input) if verify else {}

@@ -43,8 +43,8 @@ def load_card(model_path: Path) -> dict[str, Any]:
     return card
 
 
-def verify_model(model_path: Path, input_detail: dict[str, Any]) -> dict[str, Any]:
-    """Check hash and input shape/dtype of a loaded model against its card; return the card."""
+def verify_hash(model_path: Path) -> dict[str, Any]:
+    """Check the file against its card's sha256 before anything parses it; return the card."""
     card = load_card(model_path)
     actual = sha256_of(model_path)
     if actual != card["sha256"]:
@@ -52,6 +52,12 @@ def verify_model(model_path: Path, input_detail: dict[str, Any]) -> dict[str, An
             f"{model_path}: sha256 {actual[:12]}... does not match its card "
             f"({card['sha256'][:12]}...); re-run `smilebooth convert` or restore the file"
         )
+    return card
+
+
+def verify_model(model_path: Path, input_detail: dict[str, Any]) -> dict[str, Any]:
+    """Check hash and input shape/dtype of a loaded model against its card; return the card."""
+    card = verify_hash(model_path)
     shape = [int(v) for v in input_detail["shape"]]
     dtype = getattr(input_detail["dtype"], "__name__", str(input_detail["dtype"]))
     expected = card["input"]

@@ -76,14 +76,14 @@ def step(
     threshold = controls.threshold
     rearm = min(config.rearm_threshold, threshold)
     phase = state.phase
-    if phase == "burst" and now - state.since >= config.burst_s:
+    if phase == "burst" and _elapsed(state, now, config.burst_s):
         state, phase = TriggerState("cooldown", state.since + config.burst_s), "cooldown"
     if phase == "burst":
         return Decision(False, "", state)
     if controls.trigger_requested:
         return Decision(True, "manual", TriggerState("burst", now))
     if phase == "cooldown":
-        if now - state.since < config.cooldown_s:
+        if not _elapsed(state, now, config.cooldown_s):
             return Decision(False, "", state)
         state, phase = TriggerState("rearm", now), "rearm"
     good = score is not None and score >= threshold and faces >= config.min_faces
@@ -94,6 +94,11 @@ def step(
         return Decision(False, "", TriggerState("ready", now) if phase == "holding" else state)
     if phase == "ready":
         state = TriggerState("holding", now)
-    if now - state.since >= config.hold_s:
+    if _elapsed(state, now, config.hold_s):
         return Decision(True, "score", TriggerState("burst", now))
     return Decision(False, "", replace(state))
+
+
+def _elapsed(state: TriggerState, now: float, seconds: float) -> bool:
+    """`seconds` have passed in this phase; frame clocks are sums of floats, so allow 1 us."""
+    return now - state.since >= seconds - 1e-6
