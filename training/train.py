@@ -37,6 +37,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--smoke", action="store_true", help="tiny slice, 1 epoch (tests)")
+    parser.add_argument(
+        "--finetune-epochs",
+        type=int,
+        default=0,
+        help="then continue this many epochs on Train+Valid at a low rate "
+        "(the schedule was chosen on Valid; the result is final.keras)",
+    )
 
 
 def _weighted_losses(train: FerPlusSplit) -> dict[str, Any]:
@@ -168,10 +175,45 @@ def train(args: argparse.Namespace) -> Path:
         callbacks=callbacks,
     )
     log.info("training took %.0f s", time.monotonic() - started)
+    if args.finetune_epochs:
+        return finetune(out / "best.keras", train_split, valid_split, args)
     (out / "train_args.json").write_text(
         json.dumps({k: str(v) for k, v in vars(args).items() if k != "func"}, indent=2)
     )
     return out / "best.keras"
+
+
+def finetune(
+    best: Path, train_split: FerPlusSplit, valid_split: FerPlusSplit, args: argparse.Namespace
+) -> Path:
+    """A few more epochs on Train+Valid at a small, decaying rate, from the best model."""
+    import keras
+
+    model = keras.models.load_model(best, compile=False)
+    both = FerPlusSplit(
+        np.concatenate([train_split.images, valid_split.images]),
+        np.concatenate([train_split.votes, valid_split.votes]),
+        train_split.names + valid_split.names,
+    )
+    epochs = args.finetune_epochs
+    rate = args.learning_rate / 10
+    model.compile(
+        optimizer=keras.optimizers.AdamW(rate, weight_decay=1e-4),
+        loss=_weighted_losses(both),
+        loss_weights={"emotions": 1.0, "intensity": 0.5, "smiling": 0.5},
+    )
+    schedule = keras.callbacks.LearningRateScheduler(
+        lambda epoch, _lr: rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+    )
+    model.fit(
+        make_dataset(both, args.batch_size, True, args.seed + 1),
+        epochs=epochs,
+        verbose=2,
+        callbacks=[schedule],
+    )
+    final = best.parent / "final.keras"
+    model.save(final)
+    return final
 
 
 def main(argv: list[str] | None = None) -> int:
