@@ -144,7 +144,9 @@ def _write_markdown(card: dict[str, Any], path: Path) -> None:
         f"{card['latency_ms']['p95']:.3f} ms ({card['latency_runtime']}, 1 thread, this "
         f"machine).\n\n| metric (FER+ Test) | float (Keras) | int8 (this file) |\n|---|---|---|\n"
         f"{rows}\n\nReproduce: `{card['reproduce']}`\n\nFull metrics, per-class precision/"
-        f"recall and confusion matrices: `{card_path(Path(card['file'])).name}`.\n"
+        f"recall and confusion matrices: `{card_path(Path(card['file'])).name}`; plotted in "
+        f"`{Path(card['file']).stem}_confusion_intensity.png` and "
+        f"`{Path(card['file']).stem}_confusion_emotions.png`.\n"
     )
 
 
@@ -175,11 +177,11 @@ def convert_smile(
             "keras_file": keras_path.name,
             "flip_average": flip_average,
         },
-        "reproduce": "smilebooth train --out build/smile && smilebooth convert smile "
-        "--keras build/smile/best.keras" + (" --flip-average" if flip_average else ""),
+        "reproduce": _reproduce(keras_path, flip_average),
     }
     card = _card(tflite_path, edge_model, metrics, extra)
     card_path(tflite_path).write_text(json.dumps(card, indent=2) + "\n")
+    _plot_int8_confusions(metrics["int8"], tflite_path)
     _write_markdown(card, tflite_path.with_suffix(".md"))
     log.info("int8 %s: %s", tflite_path.name, headline(metrics["int8"]))
     return tflite_path
@@ -196,6 +198,36 @@ def _measure(model: Any, tflite_path: Path, test: FerPlusSplit) -> dict[str, Any
         "int8": int8_metrics,
         "float_minus_int8_points": gap,
     }
+
+
+def _plot_int8_confusions(metrics: dict[str, Any], tflite_path: Path) -> None:
+    """Confusion matrices of the saved int8 file, beside it."""
+    from training.report import plot_confusion
+
+    stem = tflite_path.with_suffix("").name
+    plot_confusion(
+        np.array(metrics["intensity_confusion"]),
+        INTENSITY,
+        "FER+ Test, int8 file: smile intensity",
+        tflite_path.parent / f"{stem}_confusion_intensity.png",
+    )
+    plot_confusion(
+        np.array(metrics["emotion_confusion"]),
+        EMOTIONS,
+        "FER+ Test, int8 file: emotions",
+        tflite_path.parent / f"{stem}_confusion_emotions.png",
+    )
+
+
+def _reproduce(keras_path: Path, flip_average: bool) -> str:
+    args_file = keras_path.parent / "train_args.json"
+    args = json.loads(args_file.read_text()) if args_file.is_file() else {}
+    finetune = args.get("finetune_epochs", "0")
+    train = f"smilebooth train --out build/smile --epochs {args.get('epochs', '30')}"
+    if finetune not in ("0", None):
+        train += f" --finetune-epochs {finetune}"
+    convert = f"smilebooth convert smile --keras build/smile/{keras_path.name}"
+    return f"{train} && {convert}" + (" --flip-average" if flip_average else "")
 
 
 def _architecture(keras_path: Path) -> str:

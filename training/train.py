@@ -175,11 +175,11 @@ def train(args: argparse.Namespace) -> Path:
         callbacks=callbacks,
     )
     log.info("training took %.0f s", time.monotonic() - started)
-    if args.finetune_epochs:
-        return finetune(out / "best.keras", train_split, valid_split, args)
     (out / "train_args.json").write_text(
         json.dumps({k: str(v) for k, v in vars(args).items() if k != "func"}, indent=2)
     )
+    if args.finetune_epochs:
+        return finetune(out / "best.keras", train_split, valid_split, args)
     return out / "best.keras"
 
 
