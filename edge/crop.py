@@ -15,15 +15,16 @@ import numpy as np
 from edge.types import Box
 
 CROP_SIZE = 48  # pixels, square, grayscale
-# Side of the square crop relative to the detector box's longer side.
-CROP_EXPANSION = 1.1
-# Shift the crop centre down by this fraction of the box height: MediaPipe boxes start at
-# the eyebrows' top and end at the chin, much like FER2013's framing.
-CROP_CENTER_SHIFT_Y = 0.0
+# Measured by putting 400 FER+ Test faces, scaled up, into frames and running the shipped
+# detector on them: a FER2013 crop is 1.13x the detector box's side (median; quartiles
+# 1.04-1.26, which training's scale augmentation covers) and its centre sits 0.06 box
+# heights above the box centre.
+CROP_EXPANSION = 1.13
+CROP_CENTER_SHIFT_Y = -0.06
 
 CROP_RULE_TEXT = (
     f"square of side {CROP_EXPANSION} x max(box width, box height) centred on the detector "
-    f"box (shifted down {CROP_CENTER_SHIFT_Y} x box height), edges replicated outside the "
+    f"box (centre moved {CROP_CENTER_SHIFT_Y} x box height down), edges replicated outside the "
     f"frame, converted to grayscale, resized to {CROP_SIZE}x{CROP_SIZE} with area "
     "interpolation; pixel values 0..255, fed as int8 = pixel - 128 (scale 1/255, "
     "zero point -128, i.e. float input pixel/255)"
