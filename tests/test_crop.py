@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.crop import CROP_EXPANSION, CROP_SIZE, crop_face, crop_square, to_gray
+from edge.crop import (
+    CROP_CENTER_SHIFT_Y,
+    CROP_EXPANSION,
+    CROP_SIZE,
+    crop_face,
+    crop_square,
+    to_gray,
+)
 from edge.types import Box
 
 
@@ -13,7 +20,7 @@ def test_crop_square_is_centred_and_expanded() -> None:
     square = crop_square(Box(10, 20, 50, 100))
     assert square.width == pytest.approx(80 * CROP_EXPANSION)
     assert square.height == pytest.approx(square.width)
-    assert square.center == pytest.approx((30, 60))
+    assert square.center == pytest.approx((30, 60 + CROP_CENTER_SHIFT_Y * 80))
 
 
 @pytest.mark.parametrize(
