@@ -64,6 +64,8 @@ def resolve_config(args: argparse.Namespace) -> AppConfig:
     if getattr(args, "source", None):
         config = dataclasses.replace(config, source=source_override(config.source, args.source))
     if getattr(args, "threshold", None) is not None:
+        if not 0.0 <= args.threshold <= 1.0:
+            raise ConfigError([f"--threshold: expected a number in [0, 1], got {args.threshold}"])
         trigger = dataclasses.replace(
             config.trigger,
             threshold=args.threshold,
@@ -106,6 +108,8 @@ def install_signal_handlers(stop: threading.Event) -> None:
     def handle(signum: int, _frame: Any) -> None:
         log.info("%s: stopping after this frame", signal.Signals(signum).name)
         stop.set()
+        # A second signal ends the process at once; atomic writes still leave no half photo.
+        signal.signal(signum, signal.SIG_DFL)
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
@@ -123,5 +127,8 @@ def run_command(args: argparse.Namespace) -> int:
     except (ModelCardError, FileNotFoundError, RuntimeError) as exc:
         print(f"smilebooth run: cannot load the models: {exc}", file=sys.stderr)
         return 2
+    except ValueError as exc:  # a section's cross-field check (e.g. lores larger than main)
+        print(f"smilebooth run: invalid configuration: {exc}", file=sys.stderr)
+        return 2
     install_signal_handlers(stop)
-    return loop.run()
+    return loop.run()  # closes the source on the way out, after flushing a pending burst

@@ -87,6 +87,7 @@ class FrameLoop:
         self._last_controls: ControlState | None = None
         self._last_faces = -1
         self._last_state_at = float("-inf")
+        self._figures_now: dict[str, object] = {}
 
     def run(self) -> int:
         """Until stopped or the input ends; 0 normally, 2 if the source never opened."""
@@ -106,28 +107,39 @@ class FrameLoop:
         finally:
             self.finish()
             self.parts.source.close()
+            final = {"frames": self.counters.frames, "failed": self.counters.capture_failures}
+            self.parts.status.report(self.clock(), {**self._figures_now, **final})
         log.info("loop ended: %s", self.counters)
         return 0
 
     def _next_frame(self) -> Frame | None:
-        delay = self.parts.reopen[0]
+        """The next frame; a lost camera is reopened (with backoff) until it works or we stop."""
         while not self.stop.is_set():
             try:
                 return self.parts.source.read()
             except SourceLostError as exc:
-                self._report_error(f"camera lost: {exc}; reopening in {delay:.1f} s", "camera")
-            self.parts.source.close()
-            if (self.parts.wait or self.stop.wait)(delay):
+                self._report_error(f"camera lost: {exc}", "camera")
+            if not self._reopen():
                 return None
+        return None
+
+    def _reopen(self) -> bool:
+        """Close, wait, open; the wait doubles up to the longest. False when stopping."""
+        delay, longest = self.parts.reopen
+        wait = self.parts.wait or self.stop.wait
+        while True:
+            self.parts.source.close()
+            if wait(delay):
+                return False
             try:
                 self.parts.source.open()
-                self.counters.reopens += 1
-                log.info("camera reopened")
-                delay = self.parts.reopen[0]
             except (SourceError, SourceLostError) as exc:
-                delay = min(delay * 2, self.parts.reopen[1])
-                self._report_error(f"reopen failed: {exc}", "camera")
-        return None
+                delay = min(delay * 2, longest)
+                self._report_error(f"reopen failed: {exc}; next try in {delay:.1f} s", "camera")
+                continue
+            self.counters.reopens += 1
+            log.info("camera reopened")
+            return True
 
     def step(self, frame: Frame) -> None:
         """One frame through the pipeline, tracking, trigger and (maybe) capture.
@@ -161,7 +173,8 @@ class FrameLoop:
         if self.burst is not None:
             self.burst.offer(frame, tracked)
             self._finish_burst(force=False, now=now)
-        self.parts.status.frame(wall, self._figures(tracked))
+        self._figures_now = self._figures(tracked)
+        self.parts.status.frame(wall, self._figures_now)
         if self.parts.on_frame is not None:
             self.parts.on_frame()
 

@@ -36,12 +36,17 @@ class StatusReporter:
     def frame(self, now: float, figures: dict[str, object]) -> bool:
         """Count one frame; report when the interval has passed. True when it reported."""
         self._frames += 1
-        elapsed = now - self._last
-        if elapsed < self.config.interval_s:
+        if now - self._last < self.config.interval_s:
             return False
-        self.fps = self._frames / elapsed
+        self.report(now, figures)
+        return True
+
+    def report(self, now: float, figures: dict[str, object]) -> None:
+        """One status line and STATUS event now (also the last one, when the loop ends)."""
+        elapsed = now - self._last
+        if elapsed > 0 and self._frames:
+            self.fps = self._frames / elapsed
         self._frames, self._last = 0, now
         payload = {"fps": round(self.fps, 1), **figures}
         log.info("status %s", " ".join(f"{k}={v}" for k, v in payload.items()))
         self.bus.publish(STATUS, payload)
-        return True

@@ -16,7 +16,7 @@ import numpy as np
 from edge.pipeline_config import ScoringConfig
 from edge.scoring import group_from_values
 from edge.types import Box, Face, FaceScore, FrameResult, SmileResult
-from tests.paths import MEDIA, require
+from tests.paths import FACE_MODEL, MEDIA, SMILE_MODEL, require
 
 VIDEO = MEDIA / "video"
 STAGE = VIDEO / "stage_360p.mp4"  # 640x360, 275 frames
@@ -28,6 +28,15 @@ FaceSpec = tuple[Box, float, int]
 
 def video(path: Path) -> Path:
     return require(path)
+
+
+def require_models() -> None:
+    """Skip end-to-end tests until both int8 models and their cards are in models/."""
+    import pytest
+
+    for model in (FACE_MODEL, SMILE_MODEL):
+        if not model.exists() or not model.with_suffix(".card.json").exists():
+            pytest.skip(f"{model.name} (+ card) not in models/: `smilebooth convert` makes it")
 
 
 def face_score(box: Box, smile_weight: float, eyes_open: int) -> FaceScore:
@@ -100,3 +109,62 @@ def write_frames(path: Path, folder: Path, count: int, step: int = 1) -> list[Pa
         index += 1
     capture.release()
     return written
+
+
+def sigterm_child(video_path: str, folder: str) -> int:
+    """A loop that captures every other frame, slowly: the parent SIGTERMs it mid-photo.
+
+    The only change from `smilebooth run` is a pause inside the photo write (after the
+    sidecar is on disk, before the photo is), so the signal lands inside a capture.
+    """
+    import logging
+    import threading
+    import time
+
+    from edge import capture
+    from edge.app import install_signal_handlers
+    from edge.control import Controls
+    from edge.events import EventBus
+    from edge.loop import FrameLoop, LoopParts
+    from edge.sources.config import SourceConfig
+    from edge.sources.opencv_source import OpenCVSource
+    from edge.status import StatusConfig, StatusReporter
+    from edge.tracking import Tracker, TrackingConfig
+    from edge.trigger import TriggerConfig
+
+    logging.basicConfig(level=logging.INFO)
+    real_write = capture.write_atomically
+
+    def slow_write(path: Path, data: bytes) -> None:
+        if path.suffix == ".jpg":
+            print("writing", path.name, flush=True)
+            time.sleep(0.5)
+        real_write(path, data)
+
+    capture.write_atomically = slow_write
+    trigger = TriggerConfig(hold_s=0, burst_s=0, cooldown_s=0, min_faces=1)
+    bus = EventBus()
+    stop = threading.Event()
+    loop = FrameLoop(
+        LoopParts(
+            source=OpenCVSource(SourceConfig(device=video_path, width=480)),
+            pipeline=ScriptedProcessor(lambda n: [(BOX_A, 0.95 if n % 2 else 0.1, 2)]),
+            tracker=Tracker(TrackingConfig(smoothing=1.0), ScoringConfig()),
+            trigger=trigger,
+            store=capture.PhotoStore(capture.CaptureConfig(folder=folder)),
+            bus=bus,
+            controls=Controls(True, trigger.threshold),
+            status=StatusReporter(StatusConfig(), bus, time.monotonic()),
+        ),
+        stop,
+    )
+    install_signal_handlers(stop)
+    code = loop.run()
+    print("stopped", loop.counters.frames, flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(sigterm_child(sys.argv[1], sys.argv[2]))

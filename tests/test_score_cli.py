@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import subprocess
@@ -70,7 +71,7 @@ def test_bad_files_are_reported_and_the_rest_still_scored(tmp_path) -> None:
 def test_crops_mode_scores_fer_faces_without_detection(tmp_path) -> None:
     folder = require(FERPLUS) / "FER2013Test"
     with (folder / "label.csv").open() as handle:
-        rows = [line.split(",") for line in handle.read().splitlines()]
+        rows = list(csv.reader(handle))
     happy = next(r[0] for r in rows if r[3] == "10")  # 10 of 10 voted happiness
     neutral = next(r[0] for r in rows if r[2] == "10")  # 10 of 10 voted neutral
     result = run_score("--crops", str(folder / happy), str(folder / neutral))

@@ -96,5 +96,7 @@ class FakePicamera2:
         self._served += 1
         assert self._config is not None
         main = cv2.resize(frame, tuple(self._config["main"]["size"]))
-        lores_bgr = cv2.resize(frame, tuple(self._config["lores"]["size"]))
+        lores_bgr = cv2.resize(
+            frame, tuple(self._config["lores"]["size"]), interpolation=cv2.INTER_AREA
+        )
         return {"main": main, "lores": cv2.cvtColor(lores_bgr, cv2.COLOR_BGR2YUV_I420)}

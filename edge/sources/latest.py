@@ -55,6 +55,8 @@ class LatestFrame:
                 raise SourceLostError(str(self._error)) from self._error
             raise SourceLostError(f"no frame for {timeout:.0f} s")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Ask the reader to end; False if it is still blocked in a read after `timeout`."""
         self._stop.set()
-        self._thread.join(timeout=2.0)
+        self._thread.join(timeout=timeout)
+        return not self._thread.is_alive()

@@ -73,8 +73,10 @@ class OpenCVSource:
 
     def _grab(self) -> Frame | None:
         """One frame from the device; None for a bad one (counted), SourceLostError on loss."""
-        assert self._capture is not None
-        ok, image = self._capture.read()
+        capture = self._capture
+        if capture is None:
+            raise SourceLostError("source is closed")
+        ok, image = capture.read()
         if not ok:
             raise SourceLostError(f"{self.config.device!r} stopped delivering frames")
         if not valid_image(image):
@@ -84,7 +86,7 @@ class OpenCVSource:
         small = resize_to_width(full, self.config.width)
         self._index += 1
         # Files run on the video's own clock, so replays decide the same at any speed.
-        stamp = time.monotonic() if self.live else self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1e3
+        stamp = time.monotonic() if self.live else capture.get(cv2.CAP_PROP_POS_MSEC) / 1e3
         return Frame(small, self._index - 1, stamp, None if small is full else full)
 
     def read(self) -> Frame | None:
@@ -101,10 +103,14 @@ class OpenCVSource:
                 return frame
 
     def close(self) -> None:
+        capture, self._capture = self._capture, None
         if self._latest is not None:
             self._dropped_before += self._latest.dropped
-            self._latest.stop()
+            if not self._latest.stop():
+                # Releasing under a blocked read() can crash OpenCV: let the reader drop
+                # the last reference when its read returns.
+                log.warning("reader of %r still blocked; not releasing it", self.config.device)
+                capture = None
             self._latest = None
-        if self._capture is not None:
-            self._capture.release()
-            self._capture = None
+        if capture is not None:
+            capture.release()

@@ -82,8 +82,9 @@ class Picamera2Source:
         if lores.ndim != 2 or lores.shape[0] < lores_h or main.ndim != 3:
             self.bad_frames += 1
             return None
-        # YUV420 arrives as one plane of height*3/2 rows; crop stride padding columns.
-        image = cv2.cvtColor(lores[: lores_h * 3 // 2], cv2.COLOR_YUV420p2BGR)
+        # YUV420 (I420: Y, then U, then V) arrives as height*3/2 rows; crop stride padding.
+        # Not COLOR_YUV420p2BGR: that is an alias of YV12 (V before U) and swaps colours.
+        image = cv2.cvtColor(lores[: lores_h * 3 // 2], cv2.COLOR_YUV2BGR_I420)
         image = image[:, : self.config.lores_size[0]]
         self._index += 1
         return Frame(image, self._index - 1, time.monotonic(), main)

@@ -1,0 +1,98 @@
+"""`smilebooth bench`: the figures it reports, on real video. Nothing here asserts speed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edge.bench import STAGES, add_bench_arguments, format_table, run_bench
+from edge.config import AppConfig
+from edge.sources.config import SourceConfig
+from edge.sources.opencv_source import OpenCVSource
+from edge.trigger import TriggerConfig
+from tests._loop_helpers import (
+    STAGE,
+    ScriptedProcessor,
+    require_models,
+    smiling_between,
+    video,
+)
+from tests.paths import ROOT
+
+
+def source(width: int = 320) -> OpenCVSource:
+    return OpenCVSource(SourceConfig(device=str(video(STAGE)), width=width))
+
+
+def test_report_has_every_stage_and_writes_nothing_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    processor = ScriptedProcessor(smiling_between(0, 300))  # would fire if it were armed
+    report = run_bench(AppConfig(), source(), processor, frames=40, warmup=3)
+    assert report["frames"] == 40 and processor.calls == 43
+    assert set(report["stages_ms"]) == set(STAGES)
+    for stage in ("read", "detect", "smile_per_face", "eyes_per_face", "score"):
+        figures = report["stages_ms"][stage]
+        assert figures["n"] == 40 and 0 <= figures["p50"] <= figures["p95"]
+    assert report["stages_ms"]["smile_per_face"]["p50"] == pytest.approx(0.25)  # 0.5 ms / 2
+    assert report["stages_ms"]["capture"] == {"p50": None, "p95": None, "n": 0}
+    assert report["faces_per_frame"] == 2.0
+    assert report["processing_fps"] >= report["fps"] > 0
+    assert report["peak_rss_mb"] > 10
+    assert list(tmp_path.iterdir()) == []
+    json.dumps(report)  # one JSON object
+    table = format_table(report)
+    assert "smile_per_face" in table and "peak_rss_mb" in table
+
+
+def test_capture_is_timed_when_asked(tmp_path: Path) -> None:
+    config = AppConfig(trigger=TriggerConfig(hold_s=0.2, min_faces=2, cooldown_s=1.0))
+    processor = ScriptedProcessor(lambda n: smiling_between(0, 30)(n % 60))
+    report = run_bench(config, source(), processor, frames=120, capture=tmp_path)
+    photos = list(tmp_path.glob("*.jpg"))
+    assert len(photos) >= 2
+    assert report["stages_ms"]["capture"]["n"] == len(photos)
+
+
+def test_a_short_source_ends_the_bench_early() -> None:
+    report = run_bench(AppConfig(), source(), ScriptedProcessor(smiling_between(0, 0)), 1000)
+    assert report["frames"] == 275
+
+
+def test_arguments() -> None:
+    parser = argparse.ArgumentParser()
+    add_bench_arguments(parser)
+    args = parser.parse_args(["--source", "x.mp4", "--width", "640", "--threads", "1", "--json"])
+    assert (args.width, args.threads, args.frames, args.json, args.capture) == (
+        640,
+        1,
+        200,
+        True,
+        None,
+    )
+
+
+def test_bench_command_with_the_shipped_models(tmp_path: Path) -> None:
+    require_models()
+    command = [sys.executable, "-m", "edge", "bench", "--source", str(video(STAGE))]
+    command += ["--width", "640", "--threads", "1", "--frames", "20", "--json"]
+    result = subprocess.run(
+        command,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["frames"] == 20 and report["stages_ms"]["detect"]["n"] == 20
+    assert "p95" in result.stderr  # the table
+    assert list(tmp_path.iterdir()) == []

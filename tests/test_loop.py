@@ -1,0 +1,271 @@
+"""The frame loop on real video: capture of the scored frame, a full disk, bad frames, a lost
+camera, SIGTERM in the middle of a photo, and (with the shipped models) the whole app."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge import capture, events
+from edge.capture import CaptureConfig, PhotoStore
+from edge.control import Controls
+from edge.events import EventBus
+from edge.loop import FrameLoop, LoopParts
+from edge.pipeline_config import ScoringConfig
+from edge.sources.config import SourceConfig
+from edge.sources.fake_picamera2 import FakePicamera2
+from edge.sources.images_source import ImageFolderSource
+from edge.sources.opencv_source import OpenCVSource
+from edge.sources.picamera2_source import Picamera2Source
+from edge.status import StatusConfig, StatusReporter
+from edge.tracking import Tracker, TrackingConfig
+from edge.trigger import TriggerConfig
+from tests._loop_helpers import (
+    CROWD,
+    STAGE,
+    ScriptedProcessor,
+    require_models,
+    smiling_between,
+    video,
+    write_frames,
+)
+from tests.paths import ROOT
+
+TRIGGER = TriggerConfig(
+    threshold=0.7, rearm_threshold=0.5, hold_s=0.5, min_faces=2, burst_s=0.3, cooldown_s=2.0
+)
+
+
+def build(source, processor, folder: Path, trigger: TriggerConfig = TRIGGER, **extra):
+    bus = EventBus()
+    received = bus.subscribe(maxsize=10_000)
+    stop = threading.Event()
+    parts = LoopParts(
+        source=source,
+        pipeline=processor,
+        tracker=Tracker(TrackingConfig(), ScoringConfig()),
+        trigger=trigger,
+        store=PhotoStore(CaptureConfig(folder=str(folder))),
+        bus=bus,
+        controls=Controls(True, trigger.threshold),
+        status=StatusReporter(StatusConfig(interval_s=0.5), bus, time.monotonic()),
+        sidecar_extra={"config_digest": "d1", "model_sha256": {"smile": "s1"}},
+        **extra,
+    )
+    return FrameLoop(parts, stop), received
+
+
+def drain(subscription) -> list[events.Event]:
+    got = []
+    while (event := subscription.get(timeout=0)) is not None:
+        got.append(event)
+    return got
+
+
+def kinds(got: list[events.Event], kind: str) -> list[dict]:
+    return [e.payload for e in got if e.kind == kind]
+
+
+def video_frame(path: Path, index: int) -> np.ndarray:
+    reader = cv2.VideoCapture(str(path))
+    reader.set(cv2.CAP_PROP_POS_FRAMES, index)
+    ok, image = reader.read()
+    reader.release()
+    assert ok
+    return image
+
+
+def test_replayed_video_fires_once_and_saves_the_best_scored_frame(tmp_path: Path) -> None:
+    path = video(STAGE)
+    smile = smiling_between(60, 200)
+
+    def script(n: int):  # smiling 2..6.7 s; every 7th frame a little broader smile
+        faces = smile(n)
+        return [(box, 0.99 if 60 <= n < 200 and n % 7 == 3 else w, e) for box, w, e in faces]
+
+    processor = ScriptedProcessor(script)
+    source = OpenCVSource(SourceConfig(device=str(path), width=320))
+    loop, received = build(source, processor, tmp_path / "photos")
+    assert loop.run() == 0
+    got = drain(received)
+    assert processor.calls == 275 and len(kinds(got, events.SCORE)) == 275
+    photos = sorted((tmp_path / "photos").glob("*.jpg"))
+    assert len(photos) == 1  # one long smile, one photo (cooldown + hysteresis)
+    sidecar = json.loads(photos[0].with_suffix(".json").read_text())
+    index = sidecar["frame_index"]
+    assert 60 < index < 100 and index % 7 == 3  # the best frame of the burst
+    assert sidecar["reason"] == "score" and sidecar["config_digest"] == "d1"
+    assert sidecar["faces"][0]["box"] == [200.0, 160.0, 360.0, 320.0]  # BOX_A, lores -> full
+    saved = cv2.imread(str(photos[0]))
+    assert saved.shape == (360, 640, 3)  # full resolution, not the 320-wide model frame
+    assert np.abs(saved.astype(int) - video_frame(path, index).astype(int)).mean() < 4
+    assert kinds(got, events.CAPTURE)[0]["file"] == photos[0].name
+    assert kinds(got, events.STATE)[0]["armed"] is True
+    assert processor.shapes[0] == (180, 320, 3)
+
+
+def test_a_full_disk_is_reported_and_scoring_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_space(descriptor: int, data) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(capture.os, "write", no_space)
+
+    def script(n: int):  # smiles of 2 s, neutral 1 s: several shots wanted
+        return smiling_between(0, 60)(n % 90)
+
+    processor = ScriptedProcessor(script)
+    source = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=320))
+    loop, received = build(source, processor, tmp_path / "photos")
+    assert loop.run() == 0
+    got = drain(received)
+    assert processor.calls == 275 and len(kinds(got, events.SCORE)) == 275
+    assert loop.counters.capture_failures >= 2 and loop.counters.captures == 0
+    assert all("disk full" in e["message"] for e in kinds(got, events.ERROR))
+    assert len(kinds(got, events.ERROR)) == loop.counters.capture_failures
+    assert list((tmp_path / "photos").iterdir()) == []
+
+
+def test_bad_frames_are_skipped_and_counted(tmp_path: Path) -> None:
+    write_frames(STAGE, tmp_path / "in", 12, step=20)
+    (tmp_path / "in" / "frame_0005.jpg").write_bytes(b"")
+    source = ImageFolderSource(SourceConfig(type="images", folder=str(tmp_path / "in")))
+    processor = ScriptedProcessor(smiling_between(0, 0), fail_on=frozenset({2, 7}))
+    loop, received = build(source, processor, tmp_path / "photos")
+    assert loop.run() == 0
+    assert processor.calls == 11  # 12 files, one unreadable
+    assert loop.counters.frames == 9 and loop.counters.bad_frames == 2
+    assert source.bad_frames == 1
+    assert len(kinds(drain(received), events.SCORE)) == 9
+
+
+def test_a_lost_camera_is_reopened_with_backoff(tmp_path: Path) -> None:
+    camera_file = tmp_path / "camera.mp4"
+    shutil.copy(video(STAGE), camera_file)
+    unplugged = tmp_path / "unplugged.mp4"
+    cameras: list[FakePicamera2] = []
+
+    def factory() -> FakePicamera2:
+        # The first camera dies after 20 frames; while "unplugged", opening fails.
+        cameras.append(FakePicamera2(camera_file, fail_after=20 if not cameras else None))
+        return cameras[-1]
+
+    waits: list[float] = []
+
+    def wait(seconds: float) -> bool:  # the injected sleep: unplug, then plug back in
+        waits.append(seconds)
+        if len(waits) == 1:
+            camera_file.rename(unplugged)
+        if len(waits) == 3:
+            unplugged.rename(camera_file)
+        return loop.stop.is_set()
+
+    config = SourceConfig(type="picamera2", main_size=(640, 360), lores_size=(320, 180))
+    source = Picamera2Source(config, camera_factory=factory)
+    processor = ScriptedProcessor(smiling_between(0, 0))
+
+    def stop_after_30() -> None:
+        if processor.calls >= 30:
+            loop.stop.set()
+
+    loop, received = build(
+        source, processor, tmp_path / "photos", reopen=(0.1, 0.3), wait=wait, on_frame=stop_after_30
+    )
+    assert loop.run() == 0
+    assert waits == [0.1, 0.2, 0.3]  # doubling, capped at the longest wait
+    assert loop.counters.reopens == 1 and processor.calls == 30
+    errors = [e["message"] for e in kinds(drain(received), events.ERROR)]
+    assert errors[0].startswith("camera lost: picamera2: Camera frontend has timed out")
+    assert [m.startswith("reopen failed") for m in errors[1:]] == [True, True]
+    assert all(c.closed for c in cameras)
+
+
+def test_sigterm_during_a_capture_finishes_it_and_exits_cleanly(tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests._loop_helpers", str(video(CROWD)), str(folder)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    line = child.stdout.readline()
+    assert line.startswith("writing"), line + (child.stderr.read() if child.stderr else "")
+    child.send_signal(signal.SIGTERM)  # the sidecar is on disk, the photo is being written
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert "SIGTERM" in err
+    frames = int(out.strip().splitlines()[-1].split()[1])
+    assert frames < 105  # stopped early, not at the end of the video
+    photos = sorted(folder.glob("*.jpg"))
+    assert photos and photos[0].name in line
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
+    assert {p.stem for p in folder.glob("*.json")} == {p.stem for p in photos}
+    for photo in photos:
+        image = cv2.imread(str(photo))
+        assert image is not None and image.shape == (1080, 1920, 3)
+
+
+def test_smilebooth_run_with_the_shipped_models(tmp_path: Path) -> None:
+    require_models()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "edge",
+            "run",
+            "--source",
+            str(video(STAGE)),
+            "--captures",
+            str(tmp_path / "photos"),
+            "--threshold",
+            "0.05",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "loop ended" in result.stderr
+    photos = sorted((tmp_path / "photos").glob("*.jpg"))
+    assert photos, result.stderr
+    sidecar = json.loads(photos[0].with_suffix(".json").read_text())
+    assert sidecar["faces"] and len(sidecar["config_digest"]) == 64
+    assert set(sidecar["model_sha256"]) >= {"smile", "face_detector"}
+
+
+def test_operator_controls_disarm_and_manual_trigger(tmp_path: Path) -> None:
+    processor = ScriptedProcessor(smiling_between(0, 300))  # smiling the whole time
+    source = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=320))
+
+    def operator() -> None:  # what MQTT commands do, from the loop's point of view
+        if processor.calls == 1:
+            loop.parts.controls.disarm()
+        if processor.calls == 100:
+            loop.parts.controls.request_trigger()
+
+    loop, received = build(source, processor, tmp_path / "photos", on_frame=operator)
+    assert loop.run() == 0
+    got = drain(received)
+    states = kinds(got, events.STATE)
+    assert [s["armed"] for s in states][:2] == [True, False]
+    photos = sorted((tmp_path / "photos").glob("*.jpg"))
+    assert len(photos) == 1  # disarmed: only the manual shot, though everyone smiled
+    sidecar = json.loads(photos[0].with_suffix(".json").read_text())
+    assert sidecar["reason"] == "manual" and sidecar["frame_index"] >= 100

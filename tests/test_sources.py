@@ -1,0 +1,188 @@
+"""Every frame source on real media: video files, image folders, a camera replayed from a
+file, and the picamera2 source on its fake (the only fake: picamera2 needs a Pi)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.sources import SOURCES, make_source
+from edge.sources.base import Frame, SourceError, SourceLostError
+from edge.sources.config import SourceConfig
+from edge.sources.fake_picamera2 import FakePicamera2
+from edge.sources.images_source import ImageFolderSource
+from edge.sources.opencv_source import OpenCVSource, describe
+from edge.sources.picamera2_source import Picamera2Source
+from tests._loop_helpers import CROWD, STAGE, video, write_frames
+
+
+def read_all(source) -> list[Frame]:
+    frames = []
+    source.open()
+    try:
+        while (frame := source.read()) is not None:
+            frames.append(frame)
+    finally:
+        source.close()
+    return frames
+
+
+def test_the_factory_is_an_explicit_table() -> None:
+    assert set(SOURCES) == {"opencv", "images", "picamera2"}
+    assert isinstance(make_source(SourceConfig(type="opencv", device="x.mp4")), OpenCVSource)
+    with pytest.raises(ValueError, match="lores_size"):
+        make_source(SourceConfig(type="picamera2", main_size=(640, 360), lores_size=(800, 600)))
+
+
+def test_device_strings() -> None:
+    assert describe("0") == (0, cv2.CAP_ANY, True)
+    assert describe("/dev/video2") == ("/dev/video2", cv2.CAP_V4L2, True)
+    assert describe("rtsp://cam.local/stream")[1:] == (cv2.CAP_FFMPEG, True)
+    jetson = "nvarguscamerasrc ! video/x-raw(memory:NVMM),width=1920 ! nvvidconv ! appsink"
+    assert describe(jetson) == (jetson, cv2.CAP_GSTREAMER, True)
+    assert describe("clip.mp4") == ("clip.mp4", cv2.CAP_ANY, False)
+
+
+def test_video_file_every_frame_in_order_then_the_end() -> None:
+    source = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=320))
+    frames = read_all(source)
+    assert len(frames) == 275
+    assert [f.index for f in frames] == list(range(275))
+    assert frames[0].image.shape == (180, 320, 3)  # the models' frame
+    assert frames[0].capture_image.shape == (360, 640, 3)  # full resolution kept for capture
+    assert frames[0].scale == (2.0, 2.0)
+    stamps = [f.timestamp for f in frames]
+    assert stamps == sorted(stamps)
+    assert stamps[30] == pytest.approx(30 / 29.97, abs=0.01)  # the video's own clock
+    assert source.dropped_frames == source.bad_frames == 0
+
+
+def test_width_zero_or_larger_keeps_the_frame() -> None:
+    source = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=0))
+    source.open()
+    frame = source.read()
+    source.close()
+    assert frame is not None and frame.full is None and frame.image.shape == (360, 640, 3)
+
+
+def test_missing_file_or_device_cannot_open(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="not found"):
+        OpenCVSource(SourceConfig(device=str(tmp_path / "gone.mp4"))).open()
+    with pytest.raises(SourceError):
+        OpenCVSource(SourceConfig(device=str(tmp_path / "empty.mp4")), live=False).open()
+
+
+def test_a_live_camera_keeps_only_the_newest_frame_and_counts_drops() -> None:
+    """A file replayed as a camera: the reader runs ahead of a slow loop."""
+    source = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=320), live=True)
+    source.open()
+    seen = []
+    try:
+        with pytest.raises(SourceLostError):  # the "camera" stops at the end of the file
+            while True:
+                frame = source.read()
+                assert frame is not None
+                seen.append(frame.index)
+                time.sleep(0.02)  # a loop slower than the decoder
+    finally:
+        source.close()
+    assert seen == sorted(seen) and len(set(seen)) == len(seen)
+    assert source.dropped_frames > 0
+    assert len(seen) + source.dropped_frames == 275  # every frame was either seen or dropped
+    assert not any(t.name.startswith("reader-") for t in threading.enumerate())
+
+
+def test_image_folder_with_a_corrupt_file(tmp_path: Path) -> None:
+    write_frames(STAGE, tmp_path, 6, step=40)
+    (tmp_path / "frame_0002.jpg").write_bytes(b"not a jpeg at all")
+    (tmp_path / "notes.txt").write_text("ignored")
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    source = ImageFolderSource(
+        SourceConfig(type="images", folder=str(tmp_path), fps=5.0, width=320), sleep=sleep
+    )
+    frames = read_all(source)
+    assert [f.index for f in frames] == [0, 1, 3, 4, 5]
+    assert source.bad_frames == 1
+    assert [f.timestamp for f in frames] == pytest.approx([0.0, 0.2, 0.6, 0.8, 1.0])
+    assert frames[0].image.shape == (180, 320, 3) and frames[0].capture_image.shape[1] == 640
+    assert len(waits) >= 3 and all(0 < w <= 0.21 for w in waits)  # paced at 5 fps
+
+
+def test_image_folder_missing_or_empty(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="not found"):
+        ImageFolderSource(SourceConfig(type="images", folder=str(tmp_path / "no"))).open()
+    with pytest.raises(SourceError, match="no images"):
+        ImageFolderSource(SourceConfig(type="images", folder=str(tmp_path))).open()
+
+
+def picamera(path: Path, **kwargs) -> tuple[Picamera2Source, list[FakePicamera2]]:
+    cameras: list[FakePicamera2] = []
+
+    def factory() -> FakePicamera2:
+        cameras.append(FakePicamera2(path, **kwargs))
+        return cameras[-1]
+
+    config = SourceConfig(type="picamera2", main_size=(1920, 1080), lores_size=(320, 180))
+    return Picamera2Source(config, camera_factory=factory), cameras
+
+
+def test_picamera2_lores_for_inference_main_of_the_same_request_for_capture() -> None:
+    source, cameras = picamera(video(CROWD))
+    source.open()
+    try:
+        frames = [source.read() for _ in range(5)]
+    finally:
+        source.close()
+    camera = cameras[0]
+    assert camera.closed and not camera.started
+    assert camera.requests and all(r.released for r in camera.requests)
+    for frame in frames:
+        assert frame is not None
+        assert frame.image.shape == (180, 320, 3)  # lores YUV420 -> BGR
+        assert frame.capture_image.shape == (1080, 1920, 3)
+        assert frame.scale == (6.0, 6.0)  # boxes go lores -> main by this
+        # Same request: the lores image is the main image, smaller (up to YUV rounding).
+        small_main = cv2.resize(frame.capture_image, (320, 180), interpolation=cv2.INTER_AREA)
+        difference = np.abs(small_main.astype(int) - frame.image.astype(int)).mean()
+        assert difference < 4  # colours right too: swapping U and V gives ~16
+
+
+def test_picamera2_failure_is_a_lost_camera_and_startup_failure_an_error(tmp_path: Path) -> None:
+    source, _ = picamera(video(STAGE), fail_after=3)
+    source.open()
+    frames = []
+    try:
+        # A live source keeps only the newest frame: the loop may see 1 to 3 of the 3 served
+        # before the failure, never more, and then the loss.
+        with pytest.raises(SourceLostError, match="timed out"):
+            while True:
+                frames.append(source.read())
+    finally:
+        source.close()
+    assert 1 <= len(frames) <= 3
+    assert all(frame is not None for frame in frames)
+    missing, _ = picamera(tmp_path / "no-camera.mp4")
+    with pytest.raises(SourceError, match="cannot start"):
+        missing.open()
+
+
+def test_the_source_option_picks_the_source(tmp_path: Path) -> None:
+    from edge.app import source_override
+
+    base = SourceConfig(type="picamera2", width=480)
+    assert source_override(base, str(tmp_path)) == SourceConfig(
+        type="images", folder=str(tmp_path), width=480
+    )
+    for value in ("0", "clip.mp4", "rtsp://cam/1", "v4l2src ! appsink"):
+        chosen = source_override(base, value)
+        assert (chosen.type, chosen.device, chosen.width) == ("opencv", value, 480)

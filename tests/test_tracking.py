@@ -1,0 +1,103 @@
+"""Tracking and smoothing: stable ids, expiry, and a blink or a glitch that changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from edge.control import ControlState
+from edge.pipeline_config import ScoringConfig
+from edge.tracking import Tracker, TrackingConfig
+from edge.trigger import TriggerConfig, TriggerState, step
+from edge.types import Box
+from tests._loop_helpers import BOX_A, BOX_B, FaceSpec, frame_result
+
+ARMED = ControlState(armed=True, threshold=0.7, trigger_requested=False)
+TRIGGER = TriggerConfig(threshold=0.7, rearm_threshold=0.5, hold_s=0.5, min_faces=2)
+
+
+def shifted(box: Box, dx: float) -> Box:
+    return Box(box.x1 + dx, box.y1, box.x2 + dx, box.y2)
+
+
+def test_faces_keep_their_ids_while_they_move() -> None:
+    tracker = Tracker(TrackingConfig(), ScoringConfig())
+    ids = []
+    for n in range(10):
+        tracked = tracker.update(
+            frame_result([(shifted(BOX_A, 4 * n), 0.5, 2), (shifted(BOX_B, -4 * n), 0.5, 2)])
+        )
+        ids.append(tuple(t.track_id for t in tracked.tracks))
+    assert set(ids) == {(1, 2)}
+    # Order of detections may change between frames: ids follow the boxes, not the order.
+    tracked = tracker.update(frame_result([(shifted(BOX_B, -40), 0.5, 2), (BOX_A, 0.5, 2)]))
+    assert [t.track_id for t in tracked.tracks] == [2, 1]
+
+
+def test_a_new_face_gets_a_new_id_and_lost_ones_expire() -> None:
+    tracker = Tracker(TrackingConfig(max_missed=3), ScoringConfig())
+    tracker.update(frame_result([(BOX_A, 0.5, 2)]))
+    tracked = tracker.update(frame_result([(BOX_A, 0.5, 2), (BOX_B, 0.5, 2)]))
+    assert [t.track_id for t in tracked.tracks] == [1, 2]
+    for _ in range(3):
+        tracker.update(frame_result([(BOX_A, 0.5, 2)]))
+    assert [t.track_id for t in tracker.tracks] == [1, 2]  # missed 3: still kept
+    tracker.update(frame_result([(BOX_A, 0.5, 2)]))
+    assert [t.track_id for t in tracker.tracks] == [1]  # missed 4 > max_missed: gone
+    tracked = tracker.update(frame_result([(BOX_A, 0.5, 2), (BOX_B, 0.5, 2)]))
+    assert [t.track_id for t in tracked.tracks] == [1, 3]
+
+
+def test_one_missed_detection_keeps_the_group_together() -> None:
+    tracker = Tracker(TrackingConfig(), ScoringConfig())
+    both = [(BOX_A, 0.9, 2), (BOX_B, 0.9, 2)]
+    for _ in range(5):
+        tracker.update(frame_result(both))
+    glitch = tracker.update(frame_result([(BOX_A, 0.9, 2)]))
+    assert glitch.result.group.face_count == 1  # the raw frame lost a face...
+    assert glitch.group.face_count == 2  # ...the smoothed group did not
+
+
+def run(frames: Sequence[Sequence[FaceSpec]], fps: float = 10.0) -> tuple[list[float], list[int]]:
+    """Tracker + trigger on a fake clock; smoothed scores and the frames that fired."""
+    tracker = Tracker(TrackingConfig(smoothing=0.35), ScoringConfig())
+    state, scores, fired = TriggerState(), [], []
+    for n, faces in enumerate(frames):
+        tracked = tracker.update(frame_result(faces))
+        decision = step(
+            state, n / fps, tracked.group.score, tracked.group.face_count, ARMED, TRIGGER
+        )
+        state = decision.state
+        scores.append(tracked.group.score if tracked.group.score is not None else 0.0)
+        if decision.fire:
+            fired.append(n)
+    return scores, fired
+
+
+def group(smile: float, eyes: int) -> list[FaceSpec]:
+    return [(BOX_A, smile, eyes), (BOX_B, smile, eyes)]
+
+
+def test_a_blink_does_not_block_the_shutter() -> None:
+    # Both smile (raw score 0.84); at frames 3-4 both blink (raw score 0.64, below 0.7).
+    frames = [group(0.8, 2)] * 3 + [group(0.8, 0)] * 2 + [group(0.8, 2)] * 5
+    raw_blink = frame_result(group(0.8, 0)).group.score
+    assert raw_blink is not None and raw_blink < TRIGGER.threshold
+    scores, fired = run(frames)
+    assert min(scores) >= TRIGGER.threshold  # smoothing rides over the blink
+    assert fired == [5]  # held from frame 0: 0.5 s later, as if nobody had blinked
+
+
+def test_a_one_frame_glitch_does_not_fire() -> None:
+    # Neutral faces, one frame where the model says "huge smile": raw 1.0, then neutral.
+    frames = [group(0.2, 2)] * 5 + [group(1.0, 2)] + [group(0.2, 2)] * 10
+    scores, fired = run(frames)
+    assert max(scores) < TRIGGER.threshold
+    assert fired == []
+
+
+def test_a_real_smile_still_fires_through_smoothing() -> None:
+    frames = [group(0.2, 2)] * 5 + [group(0.95, 2)] * 20
+    scores, fired = run(frames)
+    assert len(fired) == 1
+    crossing = next(n for n, s in enumerate(scores) if s >= TRIGGER.threshold)
+    assert fired[0] == crossing + 5  # hold_s 0.5 s at 10 fps after the smoothed crossing
