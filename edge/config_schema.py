@@ -80,7 +80,7 @@ class _Builder:
             if isinstance(node, yaml.ScalarNode) and node.value in ("~", "null", ""):
                 return True, None
             return self.value(options[0], node, path, meta)
-        if dataclasses.is_dataclass(hint):
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             return True, self.build(hint, node, path)
         if origin is dict:
             return self.mapping(hint, node, path, meta)

@@ -24,7 +24,7 @@ class EyeDetector:
     """Counts open eyes (0, 1 or 2) of a detected face."""
 
     def __init__(self, min_neighbors: int = 3) -> None:
-        path = cv2.data.haarcascades + CASCADE_FILE
+        path = cv2.data.haarcascades + CASCADE_FILE  # type: ignore[attr-defined]
         self._cascade = cv2.CascadeClassifier(path)
         if self._cascade.empty():
             raise RuntimeError(

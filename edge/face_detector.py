@@ -135,15 +135,16 @@ class FaceDetector:
 
     def detect(self, frame_bgr: np.ndarray) -> tuple[Face, ...]:
         """All faces in the frame, boxes clipped to it, most confident first."""
+        bgr: np.ndarray | None = frame_bgr
         if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3 or min(frame_bgr.shape[:2]) < 8:
-            frame_bgr = _as_bgr(frame_bgr)
-            if frame_bgr is None:
-                return ()
-        rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+            bgr = _as_bgr(frame_bgr)
+        if bgr is None:
+            return ()
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         faces = self._detect_square(rgb, (0, 0))
         if self.tiles:
             faces = _merge(faces + self._detect_tiles(rgb), self.nms_iou)
-        height, width = frame_bgr.shape[:2]
+        height, width = bgr.shape[:2]
         clipped = [_clip(face, width, height) for face in faces]
         return tuple(sorted((f for f in clipped if f.box.area > 0), key=lambda f: -f.score))
 
