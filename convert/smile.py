@@ -27,6 +27,7 @@ from training.report import predict_keras
 
 log = logging.getLogger(__name__)
 CALIBRATION_IMAGES = 500
+MIRROR_TEXT = " Outputs are averaged over the crop and its mirror image."
 
 
 def with_flip_average(model: Any) -> Any:
@@ -130,9 +131,10 @@ def _write_markdown(card: dict[str, Any], path: Path) -> None:
     path.write_text(
         f"# Smile model card\n\n`{card['file']}` — sha256 `{card['sha256']}`, "
         f"{card['size_bytes']} bytes, full int8.\n\n"
-        f"- Data: FER2013 images with FER+ votes; trained on FER2013Train, selected on "
-        f"FER2013Valid, measured on FER2013Test ({metrics['int8']['images']} images: majority "
-        f"label, majority unknown/NF left out).\n"
+        f"- Data: FER2013 images with FER+ votes; trained on FER2013Train with the epoch chosen "
+        f"on FER2013Valid{_finetune_text(card)}; measured on FER2013Test "
+        f"({metrics['int8']['images']} images: majority label, majority unknown/NF left out)."
+        f"{MIRROR_TEXT if card['training']['flip_average'] else ''}\n"
         f"- Input: {card['input']['shape']} {card['input']['dtype']}, quantization "
         f"{card['input']['quantization']}. Crop rule: {card['input']['crop_rule']}.\n"
         f"- Outputs: emotions ({', '.join(EMOTIONS)}), intensity ({', '.join(INTENSITY)}; "
@@ -176,6 +178,7 @@ def convert_smile(
             "parameters": model.count_params(),
             "keras_file": keras_path.name,
             "flip_average": flip_average,
+            "finetune_epochs": _train_args(keras_path).get("finetune_epochs", "0"),
         },
         "reproduce": _reproduce(keras_path, flip_average),
     }
@@ -219,9 +222,22 @@ def _plot_int8_confusions(metrics: dict[str, Any], tflite_path: Path) -> None:
     )
 
 
-def _reproduce(keras_path: Path, flip_average: bool) -> str:
+def _finetune_text(card: dict[str, Any]) -> str:
+    epochs = card["training"].get("finetune_epochs", "0")
+    return (
+        ""
+        if epochs in ("0", None)
+        else (f", then fine-tuned {epochs} epochs on Train+Valid at a low rate")
+    )
+
+
+def _train_args(keras_path: Path) -> dict[str, Any]:
     args_file = keras_path.parent / "train_args.json"
-    args = json.loads(args_file.read_text()) if args_file.is_file() else {}
+    return json.loads(args_file.read_text()) if args_file.is_file() else {}
+
+
+def _reproduce(keras_path: Path, flip_average: bool) -> str:
+    args = _train_args(keras_path)
     finetune = args.get("finetune_epochs", "0")
     train = f"smilebooth train --out build/smile --epochs {args.get('epochs', '30')}"
     if finetune not in ("0", None):

@@ -24,7 +24,8 @@ CROP_CENTER_SHIFT_Y = -0.06
 
 CROP_RULE_TEXT = (
     f"square of side {CROP_EXPANSION} x max(box width, box height) centred on the detector "
-    f"box (centre moved {CROP_CENTER_SHIFT_Y} x box height down), edges replicated outside the "
+    f"box (centre moved {abs(CROP_CENTER_SHIFT_Y)} x box height "
+    f"{'up' if CROP_CENTER_SHIFT_Y < 0 else 'down'}), edges replicated outside the "
     f"frame, converted to grayscale, resized to {CROP_SIZE}x{CROP_SIZE} with area "
     "interpolation; pixel values 0..255, fed as int8 = pixel - 128 (scale 1/255, "
     "zero point -128, i.e. float input pixel/255)"
