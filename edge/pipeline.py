@@ -45,6 +45,7 @@ class PipelineParts:
     eyes: EyeCounter | None
     scoring: ScoringConfig
     smiling_threshold: float = 0.5
+    min_face_px: float = 0.0
 
 
 class Pipeline:
@@ -65,7 +66,11 @@ class Pipeline:
         if self.parts.detector is None:
             raise RuntimeError("this pipeline has no face detector: use process_crop()")
         started = time.perf_counter()
-        faces = self.parts.detector.detect(frame_bgr)
+        faces = tuple(
+            face
+            for face in self.parts.detector.detect(frame_bgr)
+            if max(face.box.width, face.box.height) >= self.parts.min_face_px
+        )
         detected = time.perf_counter()
         return self._score(frame_bgr, faces, {"detect": (detected - started) * 1000})
 
@@ -148,6 +153,7 @@ def build_pipeline_from_sections(
             eyes=EyeDetector() if eyes.enabled else None,
             scoring=scoring,
             smiling_threshold=smile.smiling_threshold,
+            min_face_px=detector.min_face_px,
         )
     )
 
