@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from edge.capture import PhotoStore
-from edge.config import AppConfig, ConfigError, config_digest, default_config, load_config
+from edge.config import (
+    AppConfig,
+    ConfigError,
+    add_config_argument,
+    config_digest,
+    config_from_argument,
+)
 from edge.control import Controls
 from edge.events import EventBus
 from edge.loop import FrameLoop, LoopParts
@@ -33,12 +39,7 @@ log = logging.getLogger(__name__)
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="config.yaml (default: ./config.yaml if present, else defaults)",
-    )
+    add_config_argument(parser)
     parser.add_argument(
         "--source",
         help="override the source: a device index, a video file, "
@@ -56,11 +57,7 @@ def source_override(config: SourceConfig, value: str) -> SourceConfig:
 
 
 def resolve_config(args: argparse.Namespace) -> AppConfig:
-    path = args.config
-    if path is None:
-        config = load_config("config.yaml") if Path("config.yaml").exists() else default_config()
-    else:
-        config = load_config(path)
+    config = config_from_argument(args.config)
     if getattr(args, "source", None):
         config = dataclasses.replace(config, source=source_override(config.source, args.source))
     if getattr(args, "threshold", None) is not None:

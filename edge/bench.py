@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from edge.capture import CaptureConfig, PhotoStore, Saved
+from edge.config import add_config_argument
 from edge.control import Controls
 from edge.events import EventBus
 from edge.loop import FrameLoop, FrameProcessor, LoopParts
@@ -47,7 +48,7 @@ class TimedStore(PhotoStore):
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=None, help="config.yaml (default: ./)")
+    add_config_argument(parser)
     parser.add_argument("--source", help="video file, image folder, device index, URL, pipeline")
     parser.add_argument("--width", type=int, help="width the models see (0 = as delivered)")
     parser.add_argument("--threads", type=int, help="interpreter threads per model")

@@ -75,6 +75,24 @@ def config_digest(config: AppConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="config.yaml (default: ./config.yaml if present, else defaults)",
+    )
+
+
+def config_from_argument(path: Path | None) -> AppConfig:
+    """--config as given; without it ./config.yaml when there is one, else the defaults."""
+    if path is None:
+        path = Path("config.yaml")
+        if not path.exists():
+            return default_config()
+    return load_config(path)
+
+
 def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", type=Path, default=Path("config.yaml"))
 

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from edge.annotate import annotate
+from edge.config import ConfigError, add_config_argument, config_from_argument
 from edge.pipeline import Pipeline
 from edge.serialize import frame_to_dict
 
@@ -26,12 +27,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".p
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, help="images or folders of images")
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="config.yaml (default: ./config.yaml if present, else defaults)",
-    )
+    add_config_argument(parser)
     parser.add_argument(
         "--annotate",
         type=Path,
@@ -89,15 +85,13 @@ def score_paths(pipeline: Pipeline, args: argparse.Namespace) -> int:
 
 
 def score_command(args: argparse.Namespace) -> int:
-    from edge.config import load_config
+    from edge.model_card import ModelCardError
     from edge.pipeline import build_pipeline
 
-    config_path = args.config or Path("config.yaml")
-    if args.config is None and not config_path.exists():
-        from edge.config import default_config
-
-        config = default_config()
-    else:
-        config = load_config(config_path)
-    pipeline = build_pipeline(config, with_detector=not args.crops)
+    try:
+        config = config_from_argument(args.config)
+        pipeline = build_pipeline(config, with_detector=not args.crops)
+    except (ConfigError, ModelCardError, FileNotFoundError) as exc:
+        print(f"smilebooth score: {exc}", file=sys.stderr)
+        return 2
     return score_paths(pipeline, args)
