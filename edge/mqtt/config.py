@@ -1,0 +1,75 @@
+"""The `mqtt` section of config.yaml. Secrets are never read from it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    """TLS to the broker (files readable by the service user)."""
+
+    enabled: bool = field(default=False, metadata={"doc": "connect with TLS"})
+    ca_file: str = field(default="", metadata={"doc": "CA certificate (PEM); empty = system CAs"})
+    cert_file: str = field(default="", metadata={"doc": "client certificate (PEM), optional"})
+    key_file: str = field(default="", metadata={"doc": "client key (PEM), optional"})
+
+
+@dataclass(frozen=True)
+class DiscoveryConfig:
+    """Home Assistant MQTT discovery."""
+
+    enabled: bool = field(default=True, metadata={"doc": "announce entities to Home Assistant"})
+    prefix: str = field(default="homeassistant", metadata={"doc": "HA discovery prefix"})
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    """The MQTT score feed and remote control (off unless enabled)."""
+
+    __unknown_key_hint__: ClassVar[dict[str, str]] = {
+        "password": "passwords never go in config.yaml: use password_file, the environment "
+        "variable SMILEBOOTH_MQTT_PASSWORD or the systemd credential mqtt_password",
+    }
+
+    enabled: bool = field(default=False, metadata={"doc": "publish scores and accept commands"})
+    host: str = field(default="localhost", metadata={"doc": "broker host"})
+    port: int = field(default=1883, metadata={"doc": "broker port", "min": 1, "max": 65535})
+    device_id: str = field(default="smilebooth", metadata={"doc": "this device's id in topics"})
+    topic_prefix: str = field(default="smilebooth", metadata={"doc": "first topic level"})
+    keepalive_s: int = field(default=30, metadata={"doc": "MQTT keepalive", "min": 5})
+    score_interval_s: float = field(
+        default=1.0, metadata={"doc": "at most one score message per this many seconds", "min": 0.0}
+    )
+    queue_size: int = field(
+        default=100, metadata={"doc": "capture events kept while the broker is away", "min": 1}
+    )
+    username: str = field(default="", metadata={"doc": "broker user name (empty: anonymous)"})
+    password_file: str = field(default="", metadata={"doc": "file holding the password"})
+    tls: TlsConfig = field(default_factory=TlsConfig)
+    discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
+
+    def validate(self) -> None:
+        for name in ("device_id", "topic_prefix"):
+            value = getattr(self, name)
+            if not value or any(c in value for c in "#+/ "):
+                raise ValueError(
+                    f"{name} {value!r} must be non-empty, without '#', '+', '/' or spaces"
+                )
+
+
+def read_password(config: MqttConfig, environ: dict[str, str] | None = None) -> str | None:
+    """The password from, in order: password_file, $SMILEBOOTH_MQTT_PASSWORD, or the systemd
+    credential `mqtt_password` ($CREDENTIALS_DIRECTORY/mqtt_password)."""
+    environ = dict(os.environ) if environ is None else environ
+    if config.password_file:
+        return Path(config.password_file).read_text().strip()
+    if environ.get("SMILEBOOTH_MQTT_PASSWORD"):
+        return environ["SMILEBOOTH_MQTT_PASSWORD"]
+    credentials = environ.get("CREDENTIALS_DIRECTORY")
+    if credentials and (Path(credentials) / "mqtt_password").is_file():
+        return (Path(credentials) / "mqtt_password").read_text().strip()
+    return None

@@ -1,0 +1,192 @@
+"""The MQTT client: event stream -> topics, command topics -> Controls.
+
+It never blocks the frame loop: it reads its own bounded EventBus subscription on its own
+thread, and paho's network loop runs on another. Connection is asynchronous with
+reconnect backoff; on every (re)connect it announces availability, discovery and state
+and re-subscribes. Capture events (QoS 1) made while the broker is away are queued
+(bounded; the oldest are dropped and counted) and sent after reconnect.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from edge import events
+from edge.control import Controls
+from edge.mqtt.commands import CommandError, apply, parse
+from edge.mqtt.config import MqttConfig
+from edge.mqtt.discovery import discovery_messages
+from edge.mqtt.topics import Topics
+
+log = logging.getLogger(__name__)
+VERSION = "0.1.0"
+
+
+class MqttPublisher:
+    def __init__(
+        self,
+        config: MqttConfig,
+        bus: events.EventBus,
+        controls: Controls,
+        password: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        reconnect_delay: tuple[int, int] = (1, 30),
+    ) -> None:
+        self.config = config
+        self.topics = Topics(config.topic_prefix, config.device_id)
+        self.controls = controls
+        self.clock = clock
+        self.connected = threading.Event()
+        self.pending: collections.deque[str] = collections.deque(maxlen=config.queue_size)
+        self.dropped_captures = 0
+        self.connects = 0
+        self._subscription = bus.subscribe(maxsize=512)
+        self._bus = bus
+        self._state: dict[str, Any] = {}
+        self._last_score = -float("inf")
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._warned = False
+        self._thread = threading.Thread(target=self._consume, name="mqtt-publisher", daemon=True)
+        self.client = self._make_client(password, reconnect_delay)
+
+    def _make_client(self, password: str | None, delay: tuple[int, int]) -> mqtt.Client:
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"smilebooth-{self.config.device_id}"
+        )
+        client.will_set(self.topics.availability, "offline", qos=1, retain=True)
+        if self.config.username:
+            client.username_pw_set(self.config.username, password)
+        if self.config.tls.enabled:
+            tls = self.config.tls
+            client.tls_set(
+                ca_certs=tls.ca_file or None,
+                certfile=tls.cert_file or None,
+                keyfile=tls.key_file or None,
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+        client.reconnect_delay_set(*delay)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def start(self) -> None:
+        self.client.connect_async(self.config.host, self.config.port, self.config.keepalive_s)
+        self.client.loop_start()
+        self._thread.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Flush, say `offline` (retained) on a clean stop, disconnect."""
+        self._stop.set()
+        self._thread.join(timeout)
+        self._bus.unsubscribe(self._subscription)
+        if self.connected.is_set():
+            info = self.client.publish(self.topics.availability, "offline", qos=1, retain=True)
+            info.wait_for_publish(timeout)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    # paho callbacks (network thread)
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _properties: Any
+    ) -> None:
+        if reason.is_failure:
+            self._warn_once(f"MQTT broker {self.config.host}:{self.config.port} refused: {reason}")
+            return
+        self.connects += 1
+        self._warned = False
+        log.info("MQTT connected to %s:%s", self.config.host, self.config.port)
+        client.publish(self.topics.availability, "online", qos=1, retain=True)
+        if self.config.discovery.enabled:
+            for topic, payload in discovery_messages(
+                self.topics, self.config.discovery.prefix, VERSION
+            ).items():
+                client.publish(topic, payload, qos=1, retain=True)
+        client.subscribe(self.topics.command_filter, qos=1)
+        self._publish_state()
+        self.connected.set()
+        with self._lock:
+            while self.pending:
+                client.publish(self.topics.capture, self.pending.popleft(), qos=1)
+
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _properties: Any
+    ) -> None:
+        self.connected.clear()
+        if not self._stop.is_set():
+            self._warn_once(f"MQTT connection lost ({reason}); retrying in the background")
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: Any) -> None:
+        name = self.topics.command_name(message.topic)
+        if name is None:
+            return
+        try:
+            command = parse(name, message.payload)
+            apply(command, self.controls)
+        except CommandError as exc:
+            log.warning("rejected command: %s", exc)
+            self._publish(self.topics.error, {"message": str(exc), "source": "command"})
+            return
+        log.info("command %s=%s", command.name, command.value)
+        self._publish_state()
+
+    def _warn_once(self, message: str) -> None:
+        if not self._warned:
+            log.warning("%s", message)
+            self._warned = True
+        else:
+            log.debug("%s", message)
+
+    # our thread: the event stream
+    def _consume(self) -> None:
+        while not self._stop.is_set():
+            event = self._subscription.get(timeout=0.2)
+            if event is not None:
+                self._handle(event)
+
+    def _handle(self, event: events.Event) -> None:
+        if event.kind == events.SCORE:
+            now = self.clock()
+            if now - self._last_score >= self.config.score_interval_s:
+                self._last_score = now
+                self._publish(self.topics.score, {**event.payload, "time": event.time})
+        elif event.kind == events.CAPTURE:
+            self._capture(event.payload)
+        elif event.kind == events.STATE:
+            self._state = dict(event.payload)
+            self._publish_state()
+        elif event.kind == events.ERROR:
+            self._publish(self.topics.error, event.payload)
+
+    def _capture(self, payload: dict[str, Any]) -> None:
+        keys = ("file", "time", "reason", "score", "smoothed", "faces")
+        message = json.dumps({k: payload[k] for k in keys if k in payload})
+        with self._lock:
+            if self.connected.is_set():
+                self.client.publish(self.topics.capture, message, qos=1)
+                return
+            if len(self.pending) == self.pending.maxlen:
+                self.dropped_captures += 1
+                log.warning(
+                    "MQTT capture queue full: dropped the oldest (%d so far)", self.dropped_captures
+                )
+            self.pending.append(message)
+
+    def _publish_state(self) -> None:
+        controls = self.controls.peek()
+        state = {**self._state, "armed": controls.armed, "threshold": controls.threshold}
+        self._publish(self.topics.state, state, retain=True)
+
+    def _publish(self, topic: str, payload: dict[str, Any], retain: bool = False) -> None:
+        if self.connected.is_set() or topic == self.topics.state:
+            self.client.publish(topic, json.dumps(payload), qos=0, retain=retain)

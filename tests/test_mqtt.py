@@ -1,0 +1,251 @@
+"""The MQTT feed against a real mosquitto broker: payloads, reconnects, queued captures,
+discovery and remote commands."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import paho.mqtt.client as mqtt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edge import events
+from edge.control import Controls
+from edge.mqtt.commands import MAX_PAYLOAD, CommandError, parse
+from edge.mqtt.config import MqttConfig, read_password
+from edge.mqtt.publisher import MqttPublisher
+from tests.mosquitto import Broker
+
+pytestmark = pytest.mark.broker
+
+
+class Listener:
+    """A real paho client that records every message under smilebooth/# and homeassistant/#."""
+
+    def __init__(self, port: int) -> None:
+        self.messages: list[tuple[str, bytes, bool]] = []
+        self._arrived = threading.Condition()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="listener")
+        self.client.on_connect = lambda c, *_: c.subscribe(
+            [("smilebooth/#", 1), ("homeassistant/#", 1)]
+        )
+        self.client.on_message = self._record
+        self.client.reconnect_delay_set(1, 1)
+        self.client.connect_async("127.0.0.1", port)
+        self.client.loop_start()
+
+    def _record(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
+        with self._arrived:
+            self.messages.append((message.topic, message.payload, bool(message.retain)))
+            self._arrived.notify_all()
+
+    def wait_for(
+        self,
+        topic: str,
+        payload: bytes | None = None,
+        timeout: float = 10.0,
+        where: Callable[[dict], bool] | None = None,
+    ) -> bytes:
+        """The first message on topic (with that payload, or whose JSON satisfies where)."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                for got_topic, got, _ in self.messages:
+                    if got_topic != topic or (payload is not None and got != payload):
+                        continue
+                    if where is None or where(json.loads(got)):
+                        return got
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no {payload!r} on {topic} within {timeout} s")
+                self._arrived.wait(left)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def broker(tmp_path) -> Iterator[Broker]:
+    running = Broker(tmp_path).start()
+    yield running
+    running.stop()
+
+
+def make_publisher(port: int, **changes) -> tuple[MqttPublisher, events.EventBus, Controls]:
+    config = MqttConfig(
+        enabled=True,
+        host="127.0.0.1",
+        port=port,
+        device_id="booth1",
+        score_interval_s=0.0,
+        **changes,
+    )
+    bus, controls = events.EventBus(), Controls(armed=True, threshold=0.7)
+    publisher = MqttPublisher(config, bus, controls, reconnect_delay=(1, 1))
+    publisher.start()
+    return publisher, bus, controls
+
+
+def test_scores_and_availability_arrive_with_the_documented_payloads(broker) -> None:
+    listener = Listener(broker.port)
+    publisher, bus, _ = make_publisher(broker.port)
+    try:
+        listener.wait_for("smilebooth/booth1/availability", b"online")
+        assert publisher.connected.wait(5)
+        bus.publish(
+            events.SCORE,
+            {
+                "score": 0.82,
+                "faces": 3,
+                "average_smile": 0.8,
+                "open_eye_ratio": 0.9,
+                "per_face": [],
+            },
+        )
+        score = json.loads(listener.wait_for("smilebooth/booth1/score"))
+        assert score["score"] == 0.82 and score["faces"] == 3 and "time" in score
+        state = json.loads(listener.wait_for("smilebooth/booth1/state"))
+        assert state["armed"] is True and state["threshold"] == 0.7
+    finally:
+        publisher.stop()
+    listener.wait_for("smilebooth/booth1/availability", b"offline")
+    listener.close()
+
+
+def test_a_capture_made_while_the_broker_is_down_arrives_after_it_returns(broker) -> None:
+    publisher, bus, _ = make_publisher(broker.port)
+    try:
+        assert publisher.connected.wait(5)
+        broker.kill()
+        deadline = time.monotonic() + 10
+        while publisher.connected.is_set() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        bus.publish(
+            events.CAPTURE,
+            {"file": "20261124-120000-000.jpg", "time": "t", "score": 0.9, "faces": []},
+        )
+        time.sleep(0.5)
+        assert list(publisher.pending)  # queued, not lost
+        broker.start()
+        listener = Listener(broker.port)
+        capture = json.loads(listener.wait_for("smilebooth/booth1/capture", timeout=15))
+        assert capture["file"] == "20261124-120000-000.jpg"
+        listener.close()
+    finally:
+        publisher.stop()
+
+
+def test_broker_restarted_three_times_availability_is_reannounced(broker) -> None:
+    publisher, bus, _ = make_publisher(broker.port)
+    stop = threading.Event()
+
+    def scores() -> None:  # the loop keeps publishing throughout
+        while not stop.is_set():
+            bus.publish(events.SCORE, {"score": 0.5, "faces": 1})
+            time.sleep(0.02)
+
+    feeder = threading.Thread(target=scores)
+    feeder.start()
+    try:
+        assert publisher.connected.wait(5)
+        for _ in range(3):
+            broker.kill()
+            time.sleep(0.3)
+            broker.start()
+            listener = Listener(broker.port)
+            listener.wait_for("smilebooth/booth1/availability", b"online", timeout=15)
+            listener.close()
+        assert publisher.connects == 4
+        assert feeder.is_alive()
+    finally:
+        stop.set()
+        feeder.join()
+        publisher.stop()
+
+
+REQUIRED = {
+    "sensor": {"name", "unique_id", "state_topic", "availability_topic", "device"},
+    "switch": {"name", "unique_id", "state_topic", "command_topic", "availability_topic", "device"},
+    "button": {"name", "unique_id", "command_topic", "availability_topic", "device"},
+}
+
+
+def test_discovery_configs_are_retained_valid_json_with_the_fields_ha_needs(broker) -> None:
+    publisher, _, _ = make_publisher(broker.port)
+    try:
+        assert publisher.connected.wait(5)
+        listener = Listener(broker.port)  # subscribes after: only retained messages reach it
+        listener.wait_for("homeassistant/button/booth1/trigger/config")
+        time.sleep(0.3)
+        configs = {}
+        for topic, payload, retained in listener.messages:
+            if topic.startswith("homeassistant/"):
+                assert retained
+                configs[topic] = json.loads(payload)
+        listener.close()
+    finally:
+        publisher.stop()
+    components = sorted(topic.split("/")[1] for topic in configs)
+    assert components == ["button", "sensor", "sensor", "sensor", "switch"]
+    for topic, config in configs.items():
+        assert REQUIRED[topic.split("/")[1]] <= set(config), topic
+        assert config["availability_topic"] == "smilebooth/booth1/availability"
+
+
+def test_remote_commands_change_state_and_bad_ones_are_rejected(broker) -> None:
+    publisher, _, controls = make_publisher(broker.port)
+    listener = Listener(broker.port)
+    try:
+        assert publisher.connected.wait(5)
+        listener.client.publish("smilebooth/booth1/set/threshold", "0.55", qos=1)
+        listener.wait_for("smilebooth/booth1/state", where=lambda s: s["threshold"] == 0.55)
+        listener.client.publish("smilebooth/booth1/set/armed", "OFF", qos=1)
+        listener.client.publish("smilebooth/booth1/set/trigger", "PRESS", qos=1)
+        deadline = time.monotonic() + 5
+        while controls.peek().armed and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert controls.peek() == controls.peek().__class__(False, 0.55, True)
+        listener.client.publish("smilebooth/booth1/set/threshold", "1.7", qos=1)
+        error = json.loads(listener.wait_for("smilebooth/booth1/error", timeout=5))
+        assert "threshold" in error["message"]
+        assert controls.peek().threshold == 0.55  # unchanged
+    finally:
+        listener.close()
+        publisher.stop()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.sampled_from(["armed", "threshold", "trigger", "bogus", ""]),
+    payload=st.binary(max_size=100),
+)
+def test_any_payload_is_either_a_valid_command_or_a_clear_error(name: str, payload: bytes) -> None:
+    controls = Controls(armed=True, threshold=0.7)
+    try:
+        command = parse(name, payload)
+    except CommandError as exc:
+        assert str(exc)
+        assert controls.peek().threshold == 0.7
+        return
+    assert len(payload) <= MAX_PAYLOAD
+    if command.name == "threshold":
+        assert 0.0 <= command.value <= 1.0
+    elif command.name == "armed":
+        assert isinstance(command.value, bool)
+    else:
+        assert command.name == "trigger"
+
+
+def test_password_comes_from_file_environment_or_systemd_credentials(tmp_path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("s3cret\n")
+    assert read_password(MqttConfig(password_file=str(secret)), {}) == "s3cret"
+    assert read_password(MqttConfig(), {"SMILEBOOTH_MQTT_PASSWORD": "env"}) == "env"
+    (tmp_path / "mqtt_password").write_text("cred")
+    assert read_password(MqttConfig(), {"CREDENTIALS_DIRECTORY": str(tmp_path)}) == "cred"
+    assert read_password(MqttConfig(), {}) is None

@@ -1,0 +1,64 @@
+"""sd_notify datagrams read from a real AF_UNIX socket, as systemd would."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from edge.notify import Notifier
+
+
+@pytest.fixture
+def systemd_socket(tmp_path):
+    path = tmp_path / "notify"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(str(path))
+    server.settimeout(1.0)
+    yield server, str(path)
+    server.close()
+
+
+def received(server: socket.socket) -> list[str]:
+    messages = []
+    server.settimeout(0.2)
+    try:
+        while True:
+            messages.append(server.recv(4096).decode())
+    except TimeoutError:
+        return messages
+
+
+def test_ready_once_watchdog_at_half_the_interval_then_stopping(systemd_socket) -> None:
+    server, path = systemd_socket
+    now = [0.0]
+    notifier = Notifier({"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"}, lambda: now[0])
+    for _ in range(100):  # 100 frames at 25 fps: 4 s
+        notifier.tick()
+        now[0] += 0.04
+    notifier.stopping()
+    notifier.close()
+    messages = received(server)
+    assert messages[0] == "READY=1\nSTATUS=running"
+    pings = [m for m in messages if m == "WATCHDOG=1"]
+    assert len(pings) == 4  # every 1.0 s (half of WatchdogSec=2 s) over 4 s
+    assert messages[-1] == "STOPPING=1"
+    assert sum(m.startswith("READY") for m in messages) == 1
+
+
+def test_a_stalled_loop_sends_no_watchdog(systemd_socket) -> None:
+    server, path = systemd_socket
+    now = [0.0]
+    notifier = Notifier({"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"}, lambda: now[0])
+    notifier.tick()
+    now[0] += 30.0  # no frames for 30 s: no tick, no ping
+    notifier.close()
+    messages = received(server)
+    assert messages == ["READY=1\nSTATUS=running", "WATCHDOG=1"]
+
+
+def test_outside_systemd_it_does_nothing() -> None:
+    notifier = Notifier({})
+    notifier.tick()
+    notifier.stopping()
+    assert notifier.ready_sent
