@@ -30,6 +30,7 @@ from edge.control import Controls
 from edge.events import EventBus
 from edge.loop import FrameLoop, LoopParts
 from edge.model_card import ModelCardError
+from edge.notify import Notifier
 from edge.sources import make_source
 from edge.sources.config import SourceConfig
 from edge.status import StatusReporter
@@ -128,4 +129,27 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"smilebooth run: invalid configuration: {exc}", file=sys.stderr)
         return 2
     install_signal_handlers(stop)
-    return loop.run()  # closes the source on the way out, after flushing a pending burst
+    notifier = Notifier()
+    loop.parts.on_frame = notifier.tick
+    publisher = start_publisher(config, loop)
+    try:
+        return loop.run()  # closes the source on the way out, after flushing a pending burst
+    finally:
+        notifier.stopping()
+        if publisher is not None:
+            publisher.stop()
+        notifier.close()
+
+
+def start_publisher(config: AppConfig, loop: FrameLoop) -> Any:
+    """The MQTT feed, when enabled; a broker that is down only delays it (it retries)."""
+    if not config.mqtt.enabled:
+        return None
+    from edge.mqtt.config import read_password
+    from edge.mqtt.publisher import MqttPublisher
+
+    publisher = MqttPublisher(
+        config.mqtt, loop.parts.bus, loop.parts.controls, password=read_password(config.mqtt)
+    )
+    publisher.start()
+    return publisher

@@ -18,6 +18,7 @@ from typing import Any
 
 from edge.capture import CaptureConfig
 from edge.config_schema import ConfigError, build
+from edge.mqtt.config import MqttConfig
 from edge.pipeline_config import DetectorConfig, EyesConfig, ScoringConfig, SmileConfig
 from edge.sources.config import SourceConfig
 from edge.status import StatusConfig
@@ -28,6 +29,8 @@ __all__ = ["AppConfig", "ConfigError", "config_digest", "default_config", "load_
 
 # Environment variables that override one key each (things that differ per device).
 ENV_OVERRIDES = {
+    "SMILEBOOTH_DEVICE_ID": ("mqtt", "device_id"),
+    "SMILEBOOTH_MQTT_HOST": ("mqtt", "host"),
     "SMILEBOOTH_SOURCE_DEVICE": ("source", "device"),
     "SMILEBOOTH_CAPTURE_FOLDER": ("capture", "folder"),
 }
@@ -44,6 +47,7 @@ class AppConfig:
     trigger: TriggerConfig = field(default_factory=TriggerConfig)
     capture: CaptureConfig = field(default_factory=CaptureConfig)
     status: StatusConfig = field(default_factory=StatusConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
 
 
 def default_config() -> AppConfig:

@@ -46,6 +46,8 @@ BAD_CONFIGS = [
     ("source: {type: images}\n", ":1: source: type images needs `folder`"),
     ("trigger:\n  threshold: [0.5\n", ":3: not valid YAML"),
     ("colour: red\n", ":1: colour: unknown key"),
+    ("mqtt:\n  password: hunter2\n", ":2: mqtt.password: passwords never go in config.yaml"),
+    ("mqtt:\n  device_id: a/b\n", ":2: mqtt: device_id 'a/b' must be non-empty"),
 ]
 
 

@@ -4,6 +4,8 @@ discovery and remote commands."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -202,6 +204,7 @@ def test_remote_commands_change_state_and_bad_ones_are_rejected(broker) -> None:
     listener = Listener(broker.port)
     try:
         assert publisher.connected.wait(5)
+        listener.wait_for("smilebooth/booth1/availability", b"online")  # listener subscribed
         listener.client.publish("smilebooth/booth1/set/threshold", "0.55", qos=1)
         listener.wait_for("smilebooth/booth1/state", where=lambda s: s["threshold"] == 0.55)
         listener.client.publish("smilebooth/booth1/set/armed", "OFF", qos=1)
@@ -249,3 +252,59 @@ def test_password_comes_from_file_environment_or_systemd_credentials(tmp_path) -
     (tmp_path / "mqtt_password").write_text("cred")
     assert read_password(MqttConfig(), {"CREDENTIALS_DIRECTORY": str(tmp_path)}) == "cred"
     assert read_password(MqttConfig(), {}) is None
+
+
+def run_loop(config_text: str, tmp_path) -> subprocess.CompletedProcess[str]:
+    from tests.paths import MEDIA, ROOT, require
+
+    video = require(MEDIA / "video" / "stage_360p.mp4")
+    config = tmp_path / "config.yaml"
+    config.write_text(config_text)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "edge.cli",
+            "run",
+            "--config",
+            str(config),
+            "--source",
+            str(video),
+            "--captures",
+            str(tmp_path / "photos"),
+            "--threshold",
+            "0.3",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_live_loop_feeds_a_real_broker_end_to_end(broker, tmp_path) -> None:
+    listener = Listener(broker.port)
+    result = run_loop(
+        f"mqtt:\n  enabled: true\n  host: 127.0.0.1\n  port: {broker.port}\n"
+        f"  device_id: stage\n  score_interval_s: 0.1\n",
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    listener.wait_for("smilebooth/stage/availability", b"online")
+    score = json.loads(listener.wait_for("smilebooth/stage/score"))
+    assert {"score", "faces", "per_face"} <= set(score)
+    capture = json.loads(listener.wait_for("smilebooth/stage/capture"))
+    assert (tmp_path / "photos" / capture["file"]).is_file()
+    listener.wait_for("smilebooth/stage/availability", b"offline")
+    listener.close()
+
+
+def test_no_reachable_broker_the_loop_runs_anyway_and_says_so_once(tmp_path) -> None:
+    from tests.mosquitto import free_port
+
+    result = run_loop(
+        f"mqtt:\n  enabled: true\n  host: 127.0.0.1\n  port: {free_port()}\n", tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "frames=275" in result.stderr
+    assert result.stderr.count("WARNING edge.mqtt") <= 1
