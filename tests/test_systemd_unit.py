@@ -1,0 +1,67 @@
+"""The service unit passes systemd's own checks (where systemd-analyze is installed)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.paths import ROOT
+
+UNIT = ROOT / "systemd" / "smilebooth.service"
+
+
+def analyzable_copy(tmp_path):
+    """The unit with its binary paths pointing at one that exists on this machine."""
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed (apt install systemd)")
+    copy = tmp_path / "smilebooth.service"
+    copy.write_text(
+        UNIT.read_text().replace(
+            "/opt/smilebooth/.venv/bin/smilebooth", shutil.which("true") or "/bin/true"
+        )
+    )
+    return copy
+
+
+def test_systemd_analyze_verify_passes(tmp_path) -> None:
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(analyzable_copy(tmp_path))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "smilebooth.service" not in result.stderr, result.stderr
+
+
+def test_unit_is_notify_with_watchdog_and_validates_config_first() -> None:
+    text = UNIT.read_text()
+    for line in (
+        "Type=notify",
+        "WatchdogSec=30",
+        "Restart=on-failure",
+        "ExecStartPre=/opt/smilebooth/.venv/bin/smilebooth validate-config",
+        "LoadCredential=mqtt_password:",
+        "ProtectSystem=strict",
+        "ReadWritePaths=/var/lib/smilebooth",
+        "DevicePolicy=closed",
+        "SupplementaryGroups=video",
+        "NoNewPrivileges=yes",
+    ):
+        assert line in text, line
+    assert "PrivateDevices=yes" not in text  # cameras need real device nodes
+
+
+def test_security_exposure_is_low(tmp_path) -> None:
+    result = subprocess.run(
+        ["systemd-analyze", "security", "--offline=yes", str(analyzable_copy(tmp_path))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if "--offline" in result.stderr:
+        pytest.skip("this systemd-analyze has no --offline")
+    exposure = float(result.stdout.split("Overall exposure level for")[1].split(":")[1].split()[0])
+    assert exposure <= 3.0, result.stdout[-500:]
