@@ -308,3 +308,112 @@ def test_no_reachable_broker_the_loop_runs_anyway_and_says_so_once(tmp_path) -> 
     assert result.returncode == 0, result.stderr[-2000:]
     assert "frames=275" in result.stderr
     assert result.stderr.count("WARNING edge.mqtt") <= 1
+
+
+def make_tls_files(folder) -> dict[str, str]:
+    """A throwaway CA and a server certificate for 127.0.0.1, made with the openssl CLI."""
+    import shutil
+
+    if shutil.which("openssl") is None or shutil.which("mosquitto_passwd") is None:
+        pytest.skip("openssl and mosquitto_passwd are needed for the TLS test")
+
+    def run(*args: str) -> None:
+        subprocess.run(args, cwd=folder, check=True, capture_output=True, timeout=60)
+
+    run(
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=smilebooth test CA",
+    )
+    run(
+        "openssl",
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    )
+    (folder / "san.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
+    run(
+        "openssl",
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "san.cnf",
+    )
+    run("mosquitto_passwd", "-b", "-c", "passwd", "booth", "s3cret")
+    return {name: str(folder / name) for name in ("ca.crt", "server.crt", "server.key", "passwd")}
+
+
+def test_tls_with_a_test_ca_and_password_auth(tmp_path) -> None:
+    from edge.mqtt.config import TlsConfig
+
+    files = make_tls_files(tmp_path)
+    broker = Broker(tmp_path)
+    broker.config.write_text(
+        f"user root\nlistener {broker.port} 127.0.0.1\nallow_anonymous false\n"
+        f"password_file {files['passwd']}\ncafile {files['ca.crt']}\n"
+        f"certfile {files['server.crt']}\nkeyfile {files['server.key']}\npersistence false\n"
+    )
+    broker.start()
+    tls = TlsConfig(enabled=True, ca_file=files["ca.crt"])
+    good = MqttConfig(
+        enabled=True,
+        host="127.0.0.1",
+        port=broker.port,
+        device_id="secure",
+        username="booth",
+        tls=tls,
+    )
+    bad = MqttConfig(
+        enabled=True,
+        host="127.0.0.1",
+        port=broker.port,
+        device_id="intruder",
+        username="booth",
+        tls=tls,
+    )
+    bus = events.EventBus()
+    publisher = MqttPublisher(
+        good, bus, Controls(True, 0.7), password="s3cret", reconnect_delay=(1, 1)
+    )
+    wrong = MqttPublisher(
+        bad, events.EventBus(), Controls(True, 0.7), password="guess", reconnect_delay=(1, 1)
+    )
+    publisher.start()
+    wrong.start()
+    try:
+        assert publisher.connected.wait(10), broker.log.read_text()[-1000:]
+        assert not wrong.connected.wait(2)  # refused: bad password
+        assert wrong.connects == 0
+    finally:
+        publisher.stop()
+        wrong.stop()
+        broker.stop()
