@@ -181,6 +181,9 @@ def test_discovery_configs_are_retained_valid_json_with_the_fields_ha_needs(brok
     publisher, _, _ = make_publisher(broker.port)
     try:
         assert publisher.connected.wait(5)
+        first = Listener(broker.port)  # once it has seen the last config, all are stored
+        first.wait_for("homeassistant/button/booth1/trigger/config")
+        first.close()
         listener = Listener(broker.port)  # subscribes after: only retained messages reach it
         listener.wait_for("homeassistant/button/booth1/trigger/config")
         time.sleep(0.3)
