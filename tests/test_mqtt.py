@@ -420,3 +420,44 @@ def test_tls_with_a_test_ca_and_password_auth(tmp_path) -> None:
         publisher.stop()
         wrong.stop()
         broker.stop()
+
+
+def test_the_running_loop_survives_three_broker_restarts(broker, tmp_path) -> None:
+    """`smilebooth run` on a 12 s replay while the broker dies and returns three times."""
+    from tests.paths import ROOT
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes((ROOT / "samples" / "astronaut.jpg").read_bytes())
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"source: {{type: images, folder: {folder}, fps: 20, repeat: 240}}\n"
+        f"mqtt: {{enabled: true, host: 127.0.0.1, port: {broker.port}, "
+        f"device_id: survivor}}\ncapture: {{folder: {tmp_path / 'photos'}}}\n"
+    )
+    run = subprocess.Popen(
+        [sys.executable, "-m", "edge.cli", "run", "--config", str(config)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(3):
+            listener = Listener(broker.port)
+            listener.wait_for("smilebooth/survivor/availability", b"online", timeout=20)
+            listener.close()
+            broker.kill()
+            time.sleep(0.5)
+            broker.start()
+        listener = Listener(broker.port)
+        listener.wait_for("smilebooth/survivor/availability", b"online", timeout=20)
+        listener.close()
+        assert run.poll() is None  # still running through all of it
+        _, stderr = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+    assert run.returncode == 0, stderr[-2000:]
+    assert "frames=240" in stderr

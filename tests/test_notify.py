@@ -62,3 +62,37 @@ def test_outside_systemd_it_does_nothing() -> None:
     notifier.tick()
     notifier.stopping()
     assert notifier.ready_sent
+
+
+def test_the_running_service_notifies_systemd(systemd_socket, tmp_path) -> None:
+    """`smilebooth run` itself, with NOTIFY_SOCKET and WATCHDOG_USEC as systemd sets them."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.paths import ROOT
+
+    server, path = systemd_socket
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes((ROOT / "samples" / "astronaut.jpg").read_bytes())
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"source: {{type: images, folder: {folder}, fps: 20, repeat: 60}}\n"
+        f"capture: {{folder: {tmp_path / 'photos'}}}\n"
+    )
+    env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"}  # ping every 0.5 s
+    result = subprocess.run(
+        [sys.executable, "-m", "edge.cli", "run", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    messages = received(server)
+    assert messages[0].startswith("READY=1")
+    assert messages[-1] == "STOPPING=1"
+    pings = messages.count("WATCHDOG=1")
+    assert 4 <= pings <= 8  # 60 frames at 20 fps: 3 s of loop, a ping every 0.5 s
