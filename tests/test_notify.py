@@ -82,6 +82,7 @@ def test_the_running_service_notifies_systemd(systemd_socket, tmp_path) -> None:
         f"capture: {{folder: {tmp_path / 'photos'}}}\n"
     )
     env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"}  # ping every 0.5 s
+    started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "edge.cli", "run", "--config", str(config)],
         cwd=ROOT,
@@ -90,6 +91,7 @@ def test_the_running_service_notifies_systemd(systemd_socket, tmp_path) -> None:
         text=True,
         timeout=120,
     )
+    elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr[-2000:]
     messages = received(server)
     assert messages[0].startswith("READY=1")
