@@ -424,17 +424,10 @@ def test_tls_with_a_test_ca_and_password_auth(tmp_path) -> None:
 
 def test_the_running_loop_survives_three_broker_restarts(broker, tmp_path) -> None:
     """`smilebooth run` on a 12 s replay while the broker dies and returns three times."""
-    from tests.paths import ROOT
+    from tests.paths import ROOT, sample_replay_config
 
-    folder = tmp_path / "frames"
-    folder.mkdir()
-    (folder / "a.jpg").write_bytes((ROOT / "samples" / "astronaut.jpg").read_bytes())
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        f"source: {{type: images, folder: {folder}, fps: 20, repeat: 240}}\n"
-        f"mqtt: {{enabled: true, host: 127.0.0.1, port: {broker.port}, "
-        f"device_id: survivor}}\ncapture: {{folder: {tmp_path / 'photos'}}}\n"
-    )
+    mqtt = f"mqtt: {{enabled: true, host: 127.0.0.1, port: {broker.port}, device_id: survivor}}\n"
+    config = sample_replay_config(tmp_path, fps=20, repeat=240, extra=mqtt)
     run = subprocess.Popen(
         [sys.executable, "-m", "edge.cli", "run", "--config", str(config)],
         cwd=ROOT,

@@ -71,17 +71,10 @@ def test_the_running_service_notifies_systemd(systemd_socket, tmp_path) -> None:
     import subprocess
     import sys
 
-    from tests.paths import ROOT
+    from tests.paths import ROOT, sample_replay_config
 
     server, path = systemd_socket
-    folder = tmp_path / "frames"
-    folder.mkdir()
-    (folder / "a.jpg").write_bytes((ROOT / "samples" / "astronaut.jpg").read_bytes())
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        f"source: {{type: images, folder: {folder}, fps: 20, repeat: 60}}\n"
-        f"capture: {{folder: {tmp_path / 'photos'}}}\n"
-    )
+    config = sample_replay_config(tmp_path, fps=20, repeat=60)
     env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"}  # ping every 0.5 s
     started = time.monotonic()
     result = subprocess.run(
