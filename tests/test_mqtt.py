@@ -454,3 +454,31 @@ def test_the_running_loop_survives_three_broker_restarts(broker, tmp_path) -> No
             run.communicate()
     assert run.returncode == 0, stderr[-2000:]
     assert "frames=240" in stderr
+
+
+def test_a_killed_service_is_reported_offline_by_its_last_will(broker, tmp_path) -> None:
+    import signal
+
+    from tests.paths import ROOT, sample_replay_config
+
+    mqtt_section = (
+        f"mqtt: {{enabled: true, host: 127.0.0.1, port: {broker.port}, device_id: will}}\n"
+    )
+    config = sample_replay_config(tmp_path, fps=10, repeat=600, extra=mqtt_section)
+    listener = Listener(broker.port)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "edge.cli", "run", "--config", str(config)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        listener.wait_for("smilebooth/will/availability", b"online", timeout=30)
+        run.send_signal(signal.SIGKILL)  # no clean stop: only the broker can tell
+        run.wait(10)
+        listener.wait_for("smilebooth/will/availability", b"offline", timeout=10)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        listener.close()
