@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import cv2
 import numpy as np
 
-from edge.crop import crop_face, to_gray
+from edge.crop import CROP_SIZE, crop_face, to_gray
 from edge.pipeline_config import DetectorConfig, EyesConfig, ScoringConfig, SmileConfig
 from edge.scoring import score_face, score_group
 from edge.smile_model import SmileModel
@@ -119,10 +120,7 @@ class Pipeline:
 
 
 def _whole_crop(gray: np.ndarray) -> np.ndarray:
-    import cv2
-
-    from edge.crop import CROP_SIZE
-
+    """A whole image that is already one face crop, at the model's size."""
     return cv2.resize(gray, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
 
 
