@@ -149,7 +149,11 @@ def start_publisher(config: AppConfig, loop: FrameLoop) -> Any:
     from edge.mqtt.publisher import MqttPublisher
 
     publisher = MqttPublisher(
-        config.mqtt, loop.parts.bus, loop.parts.controls, password=read_password(config.mqtt)
+        config.mqtt,
+        loop.parts.bus,
+        loop.parts.controls,
+        password=read_password(config.mqtt),
+        image_folder=config.capture.folder,
     )
     publisher.start()
     return publisher

@@ -17,20 +17,32 @@ from pathlib import Path
 from typing import Any
 
 from edge.capture import CaptureConfig
-from edge.config_schema import ConfigError, build
-from edge.mqtt.config import MqttConfig
+from edge.config_doc import default_yaml
+from edge.config_schema import ConfigError, build, override
+from edge.mqtt.config import MqttConfig, read_password
 from edge.pipeline_config import DetectorConfig, EyesConfig, ScoringConfig, SmileConfig
 from edge.sources.config import SourceConfig
 from edge.status import StatusConfig
 from edge.tracking import TrackingConfig
 from edge.trigger import TriggerConfig
 
-__all__ = ["AppConfig", "ConfigError", "config_digest", "default_config", "load_config"]
+__all__ = [
+    "AppConfig",
+    "ConfigError",
+    "config_digest",
+    "default_config",
+    "describe_config",
+    "load_config",
+]
 
-# Environment variables that override one key each (things that differ per device).
+# Environment variables that override one key each: the few things that differ per device,
+# so one config.yaml serves a fleet (systemd: /etc/smilebooth/smilebooth.env). They are
+# validated like the same value in config.yaml. The MQTT password is read separately
+# (edge.mqtt.config.read_password) and never lands in AppConfig.
 ENV_OVERRIDES = {
     "SMILEBOOTH_DEVICE_ID": ("mqtt", "device_id"),
     "SMILEBOOTH_MQTT_HOST": ("mqtt", "host"),
+    "SMILEBOOTH_MQTT_PORT": ("mqtt", "port"),
     "SMILEBOOTH_SOURCE_DEVICE": ("source", "device"),
     "SMILEBOOTH_CAPTURE_FOLDER": ("capture", "folder"),
 }
@@ -66,10 +78,19 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> AppC
 
 
 def _with_environment(config: AppConfig, environ: Any) -> AppConfig:
+    """ENV_OVERRIDES applied and checked; ConfigError names the variable and the key."""
+    problems: list[str] = []
     for variable, (section, key) in ENV_OVERRIDES.items():
-        if environ.get(variable):
-            part = dataclasses.replace(getattr(config, section), **{key: environ[variable]})
-            config = dataclasses.replace(config, **{section: part})
+        text = environ.get(variable, "")
+        if not text:
+            continue
+        part, found = override(
+            getattr(config, section), key, text, f"${variable}", f"{section}.{key}"
+        )
+        problems += found
+        config = dataclasses.replace(config, **{section: part})
+    if problems:
+        raise ConfigError(problems)
     return config
 
 
@@ -97,13 +118,41 @@ def config_from_argument(path: Path | None) -> AppConfig:
     return load_config(path)
 
 
+def _check_secrets(config: AppConfig) -> None:
+    """The MQTT password can be read (as the service will, credentials included); its
+    value is never shown. Kept out of load_config: config objects do no I/O."""
+    if not config.mqtt.enabled:
+        return
+    try:
+        read_password(config.mqtt)
+    except OSError as exc:
+        raise ConfigError(
+            [f"mqtt.password_file: cannot read {config.mqtt.password_file}: {exc.strerror}"]
+        ) from exc
+
+
+def describe_config() -> str:
+    """Every key with its default and doc, as commented YAML (what config.yaml ships)."""
+    return default_yaml(AppConfig())
+
+
 def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", type=Path, default=Path("config.yaml"))
+    parser.add_argument(
+        "--describe",
+        action="store_true",
+        help="print every key with its default and meaning, then exit",
+    )
 
 
 def validate_command(args: argparse.Namespace) -> int:
+    """Exit 0 when valid (environment overrides included), 1 with every problem on stderr."""
+    if getattr(args, "describe", False):
+        print(describe_config(), end="")
+        return 0
     try:
         config = load_config(args.path)
+        _check_secrets(config)
     except ConfigError as exc:
         print(f"{args.path}: invalid configuration:\n{exc}", file=sys.stderr)
         return 1

@@ -59,7 +59,10 @@ HEADER = """\
 # (`smilebooth validate-config config.yaml`): an unknown key, a wrong type or an
 # out-of-range value stops start-up with the key and line. Keys left out take these
 # defaults. Relative model paths are resolved from the working directory, then from the
-# project folder. Secrets never go here.
+# project folder. Per-device environment overrides (checked the same way):
+# SMILEBOOTH_DEVICE_ID, SMILEBOOTH_MQTT_HOST, SMILEBOOTH_MQTT_PORT, SMILEBOOTH_SOURCE_DEVICE,
+# SMILEBOOTH_CAPTURE_FOLDER. Secrets never go here: the MQTT password comes from
+# mqtt.password_file, $SMILEBOOTH_MQTT_PASSWORD or the systemd credential mqtt_password.
 """
 
 

@@ -8,7 +8,9 @@ anything (a camera, a model) is opened.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import math
 import types
 import typing
 from typing import Any, Literal, Union
@@ -39,7 +41,8 @@ class _Builder:
         self.problems: list[str] = []
 
     def fail(self, node: yaml.Node | None, path: str, message: str) -> None:
-        line = f":{node.start_mark.line + 1}" if node is not None else ""
+        mark = getattr(node, "start_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
         self.problems.append(f"{self.source}{line}: {path or '(top level)'}: {message}")
 
     def build(self, cls: type, node: yaml.Node | None, path: str) -> Any:
@@ -52,8 +55,11 @@ class _Builder:
         fields = {f.name: f for f in dataclasses.fields(cls)}
         hints = typing.get_type_hints(cls)
         values: dict[str, Any] = {}
+        seen: set[str] = set()
         for key_node, value_node in node.value:
-            key = key_node.value
+            key = self.key(key_node, path, seen)
+            if key is None:
+                continue
             where = f"{path}.{key}" if path else key
             if key not in fields:
                 hint = getattr(cls, "__unknown_key_hint__", {}).get(key)
@@ -72,6 +78,18 @@ class _Builder:
             self.fail(node, path, str(exc))
             return cls()
         return instance
+
+    def key(self, node: yaml.Node, path: str, seen: set[str]) -> str | None:
+        """A mapping key as text; None (and a problem) for a list/mapping key or a repeat."""
+        if not isinstance(node, yaml.ScalarNode):
+            self.fail(node, path, f"a key must be a plain name, got a {_kind(node)}")
+            return None
+        key = str(node.value)
+        if key in seen:
+            self.fail(node, f"{path}.{key}" if path else key, "duplicate key")
+            return None
+        seen.add(key)
+        return key
 
     def value(self, hint: Any, node: yaml.Node, path: str, meta: Any) -> tuple[bool, Any]:
         origin = typing.get_origin(hint)
@@ -93,25 +111,36 @@ class _Builder:
             self.fail(node, path, "expected a mapping")
             return False, None
         value_type = typing.get_args(hint)[1]
-        result, ok = {}, True
+        result: dict[str, Any] = {}
+        seen: set[str] = set()
+        ok = True
         for key_node, value_node in node.value:
-            good, item = self.value(value_type, value_node, f"{path}.{key_node.value}", meta)
+            key = self.key(key_node, path, seen)
+            if key is None:
+                ok = False
+                continue
+            good, item = self.value(value_type, value_node, f"{path}.{key}", meta)
             ok &= good
-            result[key_node.value] = item
+            result[key] = item
         return ok, result
 
     def sequence(self, hint: Any, node: yaml.Node, path: str, meta: Any) -> tuple[bool, Any]:
         if not isinstance(node, yaml.SequenceNode):
             self.fail(node, path, "expected a list")
             return False, None
-        item_type = typing.get_args(hint)[0]
+        args = typing.get_args(hint)
+        fixed = typing.get_origin(hint) is tuple and Ellipsis not in args
+        if fixed and len(node.value) != len(args):
+            self.fail(node, path, f"expected a list of {len(args)} items, got {len(node.value)}")
+            return False, None
+        types_ = args if fixed else [args[0]] * len(node.value)
         items = [
-            self.value(item_type, item, f"{path}[{i}]", meta) for i, item in enumerate(node.value)
+            self.value(item_type, item, f"{path}[{i}]", meta)
+            for i, (item_type, item) in enumerate(zip(types_, node.value, strict=True))
         ]
         values = [v for _, v in items]
-        return all(ok for ok, _ in items), tuple(values) if typing.get_origin(
-            hint
-        ) is tuple else values
+        ok = all(good for good, _ in items)
+        return ok, tuple(values) if typing.get_origin(hint) is tuple else values
 
     def scalar(self, hint: Any, node: yaml.Node, path: str, meta: Any) -> tuple[bool, Any]:
         if not isinstance(node, yaml.ScalarNode):
@@ -131,7 +160,11 @@ class _Builder:
             self.fail(node, path, f"expected {_describe(hint, meta)}, got {value!r}")
             return False, None
         low, high = meta.get("min"), meta.get("max")
-        if (low is not None and value < low) or (high is not None and value > high):
+        if (
+            (isinstance(value, float) and not math.isfinite(value))
+            or (low is not None and value < low)
+            or (high is not None and value > high)
+        ):
             self.fail(node, path, f"expected {_describe(hint, meta)}, got {value!r}")
             return False, None
         return True, value
@@ -163,3 +196,28 @@ def build(cls: type, text: str, source: str) -> Any:
     if builder.problems:
         raise ConfigError(builder.problems)
     return instance
+
+
+def override(instance: Any, key: str, text: str, source: str, path: str) -> tuple[Any, list[str]]:
+    """instance with `key` set from text (e.g. an environment variable), checked exactly as
+    the same value in YAML would be, cross-field rules included; (instance, problems)."""
+    builder = _Builder(source)
+    hint = typing.get_type_hints(type(instance))[key]
+    meta = {f.name: f.metadata for f in dataclasses.fields(instance)}[key]
+    # Text stays text for str keys (a device id "on" or "0" is not a bool or a number).
+    node: yaml.Node = yaml.ScalarNode("tag:yaml.org,2002:str", text)
+    if hint is not str:
+        with contextlib.suppress(yaml.YAMLError):  # then reported as text of the wrong type
+            node = yaml.compose(text) or node
+        node.start_mark = None  # an environment variable has no line
+    ok, value = builder.value(hint, node, path, meta)
+    if ok:
+        try:
+            changed = dataclasses.replace(instance, **{key: value})
+            check = getattr(changed, "validate", None)
+            if check is not None:
+                check()
+            instance = changed
+        except (TypeError, ValueError) as exc:
+            builder.fail(None, path.rpartition(".")[0], str(exc))
+    return instance, builder.problems

@@ -11,28 +11,47 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 log = logging.getLogger(__name__)
 
 
+def watchdog_interval(environ: Mapping[str, str], pid: int) -> float | None:
+    """Seconds between pings: half of $WATCHDOG_USEC; None without a watchdog for us
+    ($WATCHDOG_PID names another process: the variables were inherited, not meant for us)."""
+    usec = environ.get("WATCHDOG_USEC", "")
+    owner = environ.get("WATCHDOG_PID", "")
+    if not usec.isdigit() or int(usec) == 0 or (owner.isdigit() and int(owner) != pid):
+        return None
+    return int(usec) / 2e6
+
+
 class Notifier:
+    """sd_notify for one service process; tick() from the frame loop, once per frame."""
+
     def __init__(
-        self, environ: dict[str, str] | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        pid: int | None = None,
     ) -> None:
-        environ = dict(os.environ) if environ is None else environ
+        environ = os.environ if environ is None else environ
         address = environ.get("NOTIFY_SOCKET", "")
         if address.startswith("@"):  # abstract namespace
             address = "\0" + address[1:]
         self.address = address
-        usec = environ.get("WATCHDOG_USEC", "")
-        self.interval = int(usec) / 2e6 if usec.isdigit() and int(usec) > 0 else None
+        self.interval = watchdog_interval(environ, os.getpid() if pid is None else pid)
         self.clock = clock
         self.ready_sent = False
         self._last_ping = -float("inf")
         self._socket: socket.socket | None = None
+        self._failed = False
         if address:
-            self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+
+    @property
+    def enabled(self) -> bool:
+        return self._socket is not None
 
     def send(self, message: str) -> None:
         if self._socket is None:
@@ -40,17 +59,30 @@ class Notifier:
         try:
             self._socket.sendto(message.encode(), self.address)
         except OSError as exc:  # systemd gone: nothing useful to do but say so once
-            log.debug("sd_notify %s failed: %s", message, exc)
+            level = logging.DEBUG if self._failed else logging.WARNING
+            log.log(level, "sd_notify %r to %s failed: %s", message, self.address, exc)
+            self._failed = True
+
+    def ready(self, status: str = "running") -> None:
+        """Start-up is over (systemd holds `Type=notify` units in 'activating' until this)."""
+        self.send(f"READY=1\nSTATUS={status}")
+        self.ready_sent = True
+
+    def watchdog(self) -> None:
+        """One keep-alive now, whatever the rate (tick() is the rate-limited one)."""
+        self.send("WATCHDOG=1")
+        self._last_ping = self.clock()
+
+    def status(self, text: str) -> None:
+        """A one-line status shown by `systemctl status`."""
+        self.send("STATUS=" + text.replace("\n", " "))
 
     def tick(self) -> None:
         """Once per frame: READY=1 the first time, then WATCHDOG=1 at the watchdog's rate."""
         if not self.ready_sent:
-            self.send("READY=1\nSTATUS=running")
-            self.ready_sent = True
-        now = self.clock()
-        if self.interval is not None and now - self._last_ping >= self.interval:
-            self.send("WATCHDOG=1")
-            self._last_ping = now
+            self.ready()
+        if self.interval is not None and self.clock() - self._last_ping >= self.interval:
+            self.watchdog()
 
     def stopping(self) -> None:
         self.send("STOPPING=1")

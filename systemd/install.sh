@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install (or update) the smilebooth service on a Raspberry Pi or a Jetson. Idempotent.
+# Install (or update) the smilebooth service on a Raspberry Pi or a Jetson. Idempotent: run
+# it again after `git pull` to apply a new version; an operator's config, environment file
+# and password are never overwritten.
 # Run from the checkout as root:  sudo systemd/install.sh
 # The checkout is expected at /opt/smilebooth with its .venv set up (see the README).
 set -euo pipefail
@@ -8,13 +10,16 @@ cd "$(dirname "$0")/.."
 [ "$(pwd)" = /opt/smilebooth ] || { echo "the checkout must be /opt/smilebooth (is $(pwd))"; exit 1; }
 [ -x .venv/bin/smilebooth ] || { echo "set up .venv first (README: install)"; exit 1; }
 id smilebooth >/dev/null 2>&1 || useradd --system --home /var/lib/smilebooth --shell /usr/sbin/nologin smilebooth
-usermod -aG video smilebooth
 install -d -m 0755 /etc/smilebooth
 [ -f /etc/smilebooth/config.yaml ] || install -m 0644 config.yaml /etc/smilebooth/config.yaml
 [ -f /etc/smilebooth/smilebooth.env ] || install -m 0644 systemd/smilebooth.env.example /etc/smilebooth/smilebooth.env
+# Read by systemd (root) and handed to the service as a credential; empty = no password.
 [ -f /etc/smilebooth/mqtt_password ] || install -m 0600 /dev/null /etc/smilebooth/mqtt_password
 install -m 0644 systemd/smilebooth.service /etc/systemd/system/smilebooth.service
-.venv/bin/smilebooth validate-config /etc/smilebooth/config.yaml
+# The same check as the unit's ExecStartPre, with the same per-device environment.
+( set -a; . /etc/smilebooth/smilebooth.env; set +a
+  .venv/bin/smilebooth validate-config /etc/smilebooth/config.yaml )
 systemctl daemon-reload
-systemctl enable --now smilebooth.service
+systemctl enable smilebooth.service
+systemctl restart smilebooth.service  # starts it, or applies an update
 systemctl --no-pager status smilebooth.service || true

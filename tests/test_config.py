@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
 
-from edge.config import AppConfig, ConfigError, load_config
+from edge.config import AppConfig, ConfigError, config_digest, describe_config, load_config
 from edge.config_doc import default_yaml
 from tests.paths import ROOT
 
@@ -48,6 +49,17 @@ BAD_CONFIGS = [
     ("colour: red\n", ":1: colour: unknown key"),
     ("mqtt:\n  password: hunter2\n", ":2: mqtt.password: passwords never go in config.yaml"),
     ("mqtt:\n  device_id: a/b\n", ":2: mqtt: device_id 'a/b' must be non-empty"),
+    ("mqtt:\n  port: 99999\n", ":2: mqtt.port: expected a whole number in [1, 65535], got 99999"),
+    ("mqtt:\n  tls: {insecure: true}\n", ":2: mqtt: tls.insecure only applies with tls.enabled"),
+    (
+        "trigger:\n  threshold: .nan\n",
+        ":2: trigger.threshold: expected a number in [0.0, 1.0], got nan",
+    ),
+    ("source:\n  main_size: [1920, 1080, 3]\n", ":2: source.main_size: expected a list of 2 items"),
+    ("source:\n  main_size: [1920, wide]\n", ":2: source.main_size[1]: expected a whole number"),
+    ("eyes:\n  enabled: true\n  enabled: false\n", ":3: eyes.enabled: duplicate key"),
+    ("? [a, b]\n: 1\n", ":1: (top level): a key must be a plain name, got a list"),
+    ("detector: {model: [a]}\n", ":1: detector.model: expected a string, got a list"),
 ]
 
 
@@ -89,9 +101,55 @@ def test_empty_file_and_partial_sections_take_defaults(tmp_path) -> None:
 
 def test_environment_overrides_per_device_keys(tmp_path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text("source:\n  device: '0'\n")
-    config = load_config(path, environ={"SMILEBOOTH_SOURCE_DEVICE": "/dev/video2"})
+    path.write_text("source:\n  device: '0'\nmqtt:\n  host: broker\n  device_id: x\n")
+    environ = {
+        "SMILEBOOTH_SOURCE_DEVICE": "/dev/video2",
+        "SMILEBOOTH_DEVICE_ID": "booth7",
+        "SMILEBOOTH_MQTT_HOST": "mqtt.lan",
+        "SMILEBOOTH_MQTT_PORT": "8883",
+    }
+    config = load_config(path, environ=environ)
     assert config.source.device == "/dev/video2"
+    assert (config.mqtt.device_id, config.mqtt.host, config.mqtt.port) == (
+        "booth7",
+        "mqtt.lan",
+        8883,
+    )
+    # text stays text for string keys: an id that YAML would read as a bool or a number
+    assert load_config(path, environ={"SMILEBOOTH_DEVICE_ID": "on"}).mqtt.device_id == "on"
+    assert load_config(path, environ={"SMILEBOOTH_DEVICE_ID": "007"}).mqtt.device_id == "007"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SMILEBOOTH_MQTT_PORT", "eighty", "$SMILEBOOTH_MQTT_PORT: mqtt.port: expected a whole"),
+        ("SMILEBOOTH_MQTT_PORT", "0", "$SMILEBOOTH_MQTT_PORT: mqtt.port: expected a whole"),
+        ("SMILEBOOTH_DEVICE_ID", "a/#", "$SMILEBOOTH_DEVICE_ID: mqtt: device_id 'a/#' must"),
+    ],
+)
+def test_bad_environment_overrides_are_rejected_by_name(tmp_path, variable, value, message):
+    path = tmp_path / "config.yaml"
+    path.write_text("")
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={variable: value})
+    assert message in str(error.value)
+
+
+def test_digest_is_stable_and_follows_the_config(tmp_path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("trigger:\n  threshold: 0.8\n")
+    first, again = load_config(path, environ={}), load_config(path, environ={})
+    assert config_digest(first) == config_digest(again)
+    assert len(config_digest(first)) == 64
+    assert config_digest(first) != config_digest(AppConfig())
+
+
+def test_describe_prints_every_key_with_its_default() -> None:
+    text = describe_config()
+    assert text == (ROOT / "config.yaml").read_text()
+    for key in ("trigger:", "  threshold: 0.7", "mqtt:", "  include_image: false", "    insecure:"):
+        assert f"\n{key}" in text, key
 
 
 def test_validate_config_exit_codes(tmp_path) -> None:
@@ -108,6 +166,15 @@ def test_validate_config_exit_codes(tmp_path) -> None:
         [*run, str(tmp_path / "nope.yaml")], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
     assert missing.returncode == 1 and "cannot read config" in missing.stderr
+    environ = {**os.environ, "SMILEBOOTH_MQTT_PORT": "x"}  # what the unit's ExecStartPre sees
+    env = subprocess.run(
+        [*run, str(good)], capture_output=True, text=True, cwd=ROOT, timeout=60, env=environ
+    )
+    assert env.returncode == 1 and "$SMILEBOOTH_MQTT_PORT: mqtt.port" in env.stderr
+    described = subprocess.run(
+        [*run, "--describe"], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert described.returncode == 0 and described.stdout == describe_config()
 
 
 def test_a_broken_config_stops_run_before_the_camera_opens(tmp_path) -> None:
@@ -122,3 +189,17 @@ def test_a_broken_config_stops_run_before_the_camera_opens(tmp_path) -> None:
     )
     assert result.returncode == 2
     assert "source.fps" in result.stderr and "video9" not in result.stderr
+
+
+def test_validate_config_checks_the_password_can_be_read_without_showing_it(tmp_path) -> None:
+    secret = tmp_path / "mqtt_password"
+    config = tmp_path / "config.yaml"
+    config.write_text(f"mqtt: {{enabled: true, username: booth, password_file: {secret}}}\n")
+    run = [sys.executable, "-m", "edge.cli", "validate-config", str(config)]
+    missing = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert missing.returncode == 1
+    assert f"mqtt.password_file: cannot read {secret}" in missing.stderr
+    secret.write_text("hunter2\n")
+    ok = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert "hunter2" not in ok.stdout + ok.stderr

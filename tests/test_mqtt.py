@@ -3,6 +3,8 @@ discovery and remote commands."""
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import json
 import subprocess
 import sys
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 
 from edge import events
 from edge.control import Controls
-from edge.mqtt.commands import MAX_PAYLOAD, CommandError, parse
+from edge.mqtt.commands import MAX_PAYLOAD, CommandError, apply, parse_message
 from edge.mqtt.config import MqttConfig, read_password
 from edge.mqtt.publisher import MqttPublisher
 from tests.mosquitto import Broker
@@ -200,6 +202,41 @@ def test_discovery_configs_are_retained_valid_json_with_the_fields_ha_needs(brok
     for topic, config in configs.items():
         assert REQUIRED[topic.split("/")[1]] <= set(config), topic
         assert config["availability_topic"] == "smilebooth/booth1/availability"
+        assert config["device"]["identifiers"] == ["smilebooth_booth1"]
+        assert "object_id" not in config  # deprecated by HA 2025.10, ignored from 2026.4
+    unique_ids = [config["unique_id"] for config in configs.values()]
+    assert len(set(unique_ids)) == len(unique_ids)
+
+
+def test_with_include_image_the_photo_itself_is_published(broker, tmp_path) -> None:
+    from edge.mqtt.discovery import discovery_messages
+    from edge.mqtt.topics import Topics
+
+    photo = tmp_path / "20261124-120000-000.jpg"
+    photo.write_bytes(b"\xff\xd8 not really a jpeg \xff\xd9")
+    config = MqttConfig(
+        enabled=True, host="127.0.0.1", port=broker.port, device_id="pics", include_image=True
+    )
+    bus = events.EventBus()
+    publisher = MqttPublisher(
+        config, bus, Controls(True, 0.7), reconnect_delay=(1, 1), image_folder=tmp_path
+    )
+    publisher.start()
+    listener = Listener(broker.port)
+    try:
+        assert publisher.connected.wait(5)
+        listener.wait_for("smilebooth/pics/availability", b"online")
+        bus.publish(events.CAPTURE, {"file": photo.name, "time": "t", "score": 0.9})
+        capture = json.loads(listener.wait_for("smilebooth/pics/capture"))
+        assert capture == {"file": photo.name, "time": "t", "score": 0.9}
+        assert listener.wait_for("smilebooth/pics/image") == photo.read_bytes()
+        image = json.loads(listener.wait_for("homeassistant/image/pics/last_photo/config"))
+        assert image["image_topic"] == "smilebooth/pics/image"
+    finally:
+        listener.close()
+        publisher.stop()
+    without = discovery_messages(Topics("smilebooth", "pics"), "homeassistant", "0")
+    assert not any("/image/" in topic for topic in without)  # off by default
 
 
 def test_remote_commands_change_state_and_bad_ones_are_rejected(broker) -> None:
@@ -225,26 +262,78 @@ def test_remote_commands_change_state_and_bad_ones_are_rejected(broker) -> None:
         publisher.stop()
 
 
+def test_json_set_applies_all_or_nothing_over_the_broker(broker) -> None:
+    publisher, _, controls = make_publisher(broker.port)
+    listener = Listener(broker.port)
+    try:
+        assert publisher.connected.wait(5)
+        listener.wait_for("smilebooth/booth1/availability", b"online")
+        listener.client.publish("smilebooth/booth1/set", '{"armed": "OFF", "threshold": 0.4}')
+        listener.wait_for(
+            "smilebooth/booth1/state", where=lambda s: s["threshold"] == 0.4 and not s["armed"]
+        )
+        listener.client.publish("smilebooth/booth1/set", '{"armed": true, "threshold": 2}')
+        listener.client.publish("smilebooth/booth1/set/armed", "ON" + " " * 300)
+        errors = [
+            json.loads(listener.wait_for("smilebooth/booth1/error", where=match, timeout=5))
+            for match in (
+                lambda e: "threshold" in e["message"],
+                lambda e: "bytes" in e["message"],
+            )
+        ]
+        assert errors[1]["topic"] == "smilebooth/booth1/set/armed"
+        assert controls.peek().armed is False and controls.peek().threshold == 0.4  # unchanged
+    finally:
+        listener.close()
+        publisher.stop()
+
+
+def check_parsed(name: str, payload: bytes) -> None:
+    """Either every command is valid and applies cleanly, or a CommandError changes nothing."""
+    controls = Controls(armed=True, threshold=0.7)
+    try:
+        commands = parse_message(name, payload)
+    except CommandError as exc:
+        assert str(exc)
+        assert controls.peek() == Controls(armed=True, threshold=0.7).peek()
+        return
+    assert len(payload) <= MAX_PAYLOAD
+    for command in commands:
+        if command.name == "threshold":
+            assert isinstance(command.value, float) and 0.0 <= command.value <= 1.0
+        elif command.name == "armed":
+            assert isinstance(command.value, bool)
+        else:
+            assert command.name == "trigger"
+        apply(command, controls)  # never raises once parsed
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     name=st.sampled_from(["armed", "threshold", "trigger", "bogus", ""]),
-    payload=st.binary(max_size=100),
+    payload=st.binary(max_size=MAX_PAYLOAD + 50)
+    | st.sampled_from([b"ON", b"off", b"0.5", b"nan", b"-0", b"1e999", b"PRESS", b" 1 "]),
 )
 def test_any_payload_is_either_a_valid_command_or_a_clear_error(name: str, payload: bytes) -> None:
-    controls = Controls(armed=True, threshold=0.7)
-    try:
-        command = parse(name, payload)
-    except CommandError as exc:
-        assert str(exc)
-        assert controls.peek().threshold == 0.7
-        return
-    assert len(payload) <= MAX_PAYLOAD
-    if command.name == "threshold":
-        assert 0.0 <= command.value <= 1.0
-    elif command.name == "armed":
-        assert isinstance(command.value, bool)
-    else:
-        assert command.name == "trigger"
+    check_parsed(name, payload)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(["armed", "threshold", "trigger", "colour"]), JSON_VALUES, max_size=4
+    )
+    | JSON_VALUES
+)
+def test_any_json_set_message_is_all_valid_or_rejected_whole(fields: object) -> None:
+    check_parsed("", json.dumps(fields).encode())
 
 
 def test_password_comes_from_file_environment_or_systemd_credentials(tmp_path) -> None:
@@ -255,6 +344,8 @@ def test_password_comes_from_file_environment_or_systemd_credentials(tmp_path) -
     (tmp_path / "mqtt_password").write_text("cred")
     assert read_password(MqttConfig(), {"CREDENTIALS_DIRECTORY": str(tmp_path)}) == "cred"
     assert read_password(MqttConfig(), {}) is None
+    (tmp_path / "mqtt_password").write_text("\n")  # install.sh's empty placeholder
+    assert read_password(MqttConfig(), {"CREDENTIALS_DIRECTORY": str(tmp_path)}) is None
 
 
 def run_loop(config_text: str, tmp_path) -> subprocess.CompletedProcess[str]:
@@ -310,7 +401,7 @@ def test_no_reachable_broker_the_loop_runs_anyway_and_says_so_once(tmp_path) -> 
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "frames=275" in result.stderr
-    assert result.stderr.count("WARNING edge.mqtt") <= 1
+    assert result.stderr.count("unreachable") == 1  # said once; the retries stay quiet
 
 
 def make_tls_files(folder) -> dict[str, str]:
@@ -375,6 +466,11 @@ def make_tls_files(folder) -> dict[str, str]:
     return {name: str(folder / name) for name in ("ca.crt", "server.crt", "server.key", "passwd")}
 
 
+# paho 2.2 leaves the socket of a failed TLS handshake to the garbage collector (its
+# _ssl_wrap_socket does not close it): a ResourceWarning, not ours to fix, from the
+# host-name-mismatch client below.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
 def test_tls_with_a_test_ca_and_password_auth(tmp_path) -> None:
     from edge.mqtt.config import TlsConfig
 
@@ -410,16 +506,40 @@ def test_tls_with_a_test_ca_and_password_auth(tmp_path) -> None:
     wrong = MqttPublisher(
         bad, events.EventBus(), Controls(True, 0.7), password="guess", reconnect_delay=(1, 1)
     )
-    publisher.start()
-    wrong.start()
+    # The certificate names 127.0.0.1 only: "localhost" fails the host name check, unless
+    # tls.insecure says to skip it.
+    by_name = MqttConfig(
+        enabled=True,
+        host="localhost",
+        port=broker.port,
+        device_id="byname",
+        username="booth",
+        tls=tls,
+    )
+    insecure = TlsConfig(enabled=True, ca_file=files["ca.crt"], insecure=True)
+    others = [
+        MqttPublisher(
+            config,
+            events.EventBus(),
+            Controls(True, 0.7),
+            password="s3cret",
+            reconnect_delay=(1, 1),
+        )
+        for config in (by_name, dataclasses.replace(by_name, device_id="lax", tls=insecure))
+    ]
+    for client in (publisher, wrong, *others):
+        client.start()
     try:
         assert publisher.connected.wait(10), broker.log.read_text()[-1000:]
+        assert others[1].connected.wait(10)  # insecure: host name not checked
         assert not wrong.connected.wait(2)  # refused: bad password
         assert wrong.connects == 0
+        assert others[0].connects == 0  # refused by us: the name does not match
     finally:
-        publisher.stop()
-        wrong.stop()
+        for client in (publisher, wrong, *others):
+            client.stop()
         broker.stop()
+        gc.collect()  # the leaked handshake sockets go now, inside this test's filters
 
 
 def test_the_running_loop_survives_three_broker_restarts(broker, tmp_path) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 
 import pytest
 
-from edge.notify import Notifier
+from edge.notify import Notifier, watchdog_interval
 
 
 @pytest.fixture
@@ -58,16 +59,60 @@ def test_a_stalled_loop_sends_no_watchdog(systemd_socket) -> None:
     assert messages == ["READY=1\nSTATUS=running", "WATCHDOG=1"]
 
 
+def test_status_ready_and_watchdog_can_be_sent_directly(systemd_socket) -> None:
+    server, path = systemd_socket
+    now = [10.0]
+    notifier = Notifier({"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"}, lambda: now[0])
+    notifier.status("loading models\nplease wait")
+    notifier.ready("camera open")
+    notifier.tick()  # READY already sent; the watchdog is due (never pinged yet)
+    notifier.tick()  # same instant: rate-limited
+    notifier.watchdog()  # explicit: always sent
+    notifier.close()
+    assert received(server) == [
+        "STATUS=loading models please wait",
+        "READY=1\nSTATUS=camera open",
+        "WATCHDOG=1",
+        "WATCHDOG=1",
+    ]
+
+
+def test_watchdog_meant_for_another_process_is_left_alone(systemd_socket) -> None:
+    server, path = systemd_socket
+    environ = {"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "1"}
+    notifier = Notifier(environ, pid=4242)
+    assert notifier.interval is None
+    assert watchdog_interval({**environ, "WATCHDOG_PID": "4242"}, pid=4242) == 1.0
+    assert watchdog_interval({"WATCHDOG_USEC": "0"}, pid=4242) is None
+    notifier.tick()
+    notifier.close()
+    assert received(server) == ["READY=1\nSTATUS=running"]
+
+
+def test_abstract_namespace_socket() -> None:
+    name = f"smilebooth-test-{os.getpid()}"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind("\0" + name)
+    try:
+        notifier = Notifier({"NOTIFY_SOCKET": "@" + name})
+        notifier.tick()
+        notifier.stopping()
+        notifier.close()
+        assert received(server) == ["READY=1\nSTATUS=running", "STOPPING=1"]
+    finally:
+        server.close()
+
+
 def test_outside_systemd_it_does_nothing() -> None:
     notifier = Notifier({})
     notifier.tick()
+    notifier.status("x")
     notifier.stopping()
-    assert notifier.ready_sent
+    assert notifier.ready_sent and not notifier.enabled
 
 
 def test_the_running_service_notifies_systemd(systemd_socket, tmp_path) -> None:
     """`smilebooth run` itself, with NOTIFY_SOCKET and WATCHDOG_USEC as systemd sets them."""
-    import os
     import subprocess
     import sys
 

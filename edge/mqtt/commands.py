@@ -3,18 +3,23 @@
 <base>/set/armed      ON | OFF (also true/false, 1/0)
 <base>/set/threshold  a number in [0, 1]
 <base>/set/trigger    PRESS (any short payload)
+<base>/set            one JSON object with any of the above, e.g. {"armed": true,
+                      "threshold": 0.6}; applied all together, or not at all
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from edge.control import Controls
 
-MAX_PAYLOAD = 64  # bytes: commands are tiny; anything larger is rejected unread
+MAX_PAYLOAD = 256  # bytes: commands are tiny; anything larger is rejected unread
 TRUE = {"on", "true", "1", "arm", "armed"}
 FALSE = {"off", "false", "0", "disarm", "disarmed"}
+KNOWN = ("armed", "threshold", "trigger")
 
 
 class CommandError(ValueError):
@@ -27,32 +32,67 @@ class Command:
     value: bool | float | None
 
 
-def parse(name: str, payload: bytes) -> Command:
+def _text(name: str, payload: bytes) -> str:
     if len(payload) > MAX_PAYLOAD:
         raise CommandError(f"{name}: payload of {len(payload)} bytes (at most {MAX_PAYLOAD})")
     try:
-        text = payload.decode("utf-8").strip()
+        return payload.decode("utf-8").strip()
     except UnicodeDecodeError as exc:
         raise CommandError(f"{name}: payload is not UTF-8 text") from exc
+
+
+def _armed(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in TRUE | FALSE:
+        return value.strip().lower() in TRUE
+    raise CommandError(f"armed: expected ON or OFF, got {str(value)[:20]!r}")
+
+
+def _threshold(value: Any) -> float:
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if not math.isfinite(number) or not 0.0 <= number <= 1.0:
+        raise CommandError(f"threshold: expected a number in [0, 1], got {str(value)[:20]!r}")
+    return number
+
+
+def _one(name: str, value: Any) -> Command:
     if name == "armed":
-        if text.lower() in TRUE:
-            return Command(name, True)
-        if text.lower() in FALSE:
-            return Command(name, False)
-        raise CommandError(f"armed: expected ON or OFF, got {text[:20]!r}")
+        return Command(name, _armed(value))
     if name == "threshold":
-        try:
-            value = float(text)
-        except ValueError as exc:
-            raise CommandError(
-                f"threshold: expected a number in [0, 1], got {text[:20]!r}"
-            ) from exc
-        if not math.isfinite(value) or not 0.0 <= value <= 1.0:
-            raise CommandError(f"threshold: expected a number in [0, 1], got {text[:20]!r}")
-        return Command(name, value)
+        return Command(name, _threshold(value))
     if name == "trigger":
         return Command(name, None)
-    raise CommandError(f"unknown command {name[:40]!r} (known: armed, threshold, trigger)")
+    raise CommandError(f"unknown command {name[:40]!r} (known: {', '.join(KNOWN)})")
+
+
+def parse(name: str, payload: bytes) -> Command:
+    """One command from <base>/set/<name>."""
+    if name not in KNOWN:
+        raise CommandError(f"unknown command {name[:40]!r} (known: {', '.join(KNOWN)})")
+    return _one(name, _text(name, payload))
+
+
+def parse_json(payload: bytes) -> list[Command]:
+    """Every command in a <base>/set JSON object; one bad field rejects them all."""
+    text = _text("set", payload)
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise CommandError(f"set: not valid JSON ({exc.args[0][:60]})") from exc
+    if not isinstance(data, dict) or not data:
+        raise CommandError(f"set: expected a JSON object with any of {', '.join(KNOWN)}")
+    if data.get("trigger") is False:
+        del data["trigger"]  # {"trigger": false}: nothing to do for that key
+    return [_one(str(name), value) for name, value in data.items()]
+
+
+def parse_message(name: str, payload: bytes) -> list[Command]:
+    """Commands from a message on <base>/set (name '') or <base>/set/<name>."""
+    return parse_json(payload) if name == "" else [parse(name, payload)]
 
 
 def apply(command: Command, controls: Controls) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -16,6 +17,10 @@ class TlsConfig:
     ca_file: str = field(default="", metadata={"doc": "CA certificate (PEM); empty = system CAs"})
     cert_file: str = field(default="", metadata={"doc": "client certificate (PEM), optional"})
     key_file: str = field(default="", metadata={"doc": "client key (PEM), optional"})
+    insecure: bool = field(
+        default=False,
+        metadata={"doc": "skip the host name check (test brokers only: allows impersonation)"},
+    )
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,25 @@ class MqttConfig:
     }
 
     enabled: bool = field(default=False, metadata={"doc": "publish scores and accept commands"})
-    host: str = field(default="localhost", metadata={"doc": "broker host"})
-    port: int = field(default=1883, metadata={"doc": "broker port", "min": 1, "max": 65535})
-    device_id: str = field(default="smilebooth", metadata={"doc": "this device's id in topics"})
+    host: str = field(
+        default="localhost", metadata={"doc": "broker host ($SMILEBOOTH_MQTT_HOST overrides it)"}
+    )
+    port: int = field(
+        default=1883,
+        metadata={
+            "doc": "broker port, 8883 for TLS ($SMILEBOOTH_MQTT_PORT overrides it)",
+            "min": 1,
+            "max": 65535,
+        },
+    )
+    device_id: str = field(
+        default="smilebooth",
+        metadata={"doc": "this device's id in topics ($SMILEBOOTH_DEVICE_ID overrides it)"},
+    )
     topic_prefix: str = field(default="smilebooth", metadata={"doc": "first topic level"})
+    client_id: str = field(
+        default="", metadata={"doc": "MQTT client id; empty: smilebooth-<device_id>"}
+    )
     keepalive_s: int = field(default=30, metadata={"doc": "MQTT keepalive", "min": 5})
     score_interval_s: float = field(
         default=1.0, metadata={"doc": "at most one score message per this many seconds", "min": 0.0}
@@ -47,12 +67,24 @@ class MqttConfig:
     queue_size: int = field(
         default=100, metadata={"doc": "capture events kept while the broker is away", "min": 1}
     )
+    include_image: bool = field(
+        default=False,
+        metadata={"doc": "also publish each photo (JPEG bytes) on <base>/image; off: names only"},
+    )
     username: str = field(default="", metadata={"doc": "broker user name (empty: anonymous)"})
-    password_file: str = field(default="", metadata={"doc": "file holding the password"})
+    password_file: str = field(
+        default="",
+        metadata={
+            "doc": "file holding the password; else $SMILEBOOTH_MQTT_PASSWORD, else the systemd "
+            "credential mqtt_password"
+        },
+    )
     tls: TlsConfig = field(default_factory=TlsConfig)
     discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
 
     def validate(self) -> None:
+        if self.tls.insecure and not self.tls.enabled:
+            raise ValueError("tls.insecure only applies with tls.enabled: true")
         for name in ("device_id", "topic_prefix"):
             value = getattr(self, name)
             if not value or any(c in value for c in "#+/ "):
@@ -61,15 +93,16 @@ class MqttConfig:
                 )
 
 
-def read_password(config: MqttConfig, environ: dict[str, str] | None = None) -> str | None:
+def read_password(config: MqttConfig, environ: Mapping[str, str] | None = None) -> str | None:
     """The password from, in order: password_file, $SMILEBOOTH_MQTT_PASSWORD, or the systemd
-    credential `mqtt_password` ($CREDENTIALS_DIRECTORY/mqtt_password)."""
-    environ = dict(os.environ) if environ is None else environ
+    credential `mqtt_password` ($CREDENTIALS_DIRECTORY/mqtt_password); None when none is set
+    (an empty file counts as none). OSError when password_file cannot be read."""
+    environ = os.environ if environ is None else environ
     if config.password_file:
-        return Path(config.password_file).read_text().strip()
+        return Path(config.password_file).read_text().strip() or None
     if environ.get("SMILEBOOTH_MQTT_PASSWORD"):
         return environ["SMILEBOOTH_MQTT_PASSWORD"]
     credentials = environ.get("CREDENTIALS_DIRECTORY")
     if credentials and (Path(credentials) / "mqtt_password").is_file():
-        return (Path(credentials) / "mqtt_password").read_text().strip()
+        return (Path(credentials) / "mqtt_password").read_text().strip() or None
     return None

@@ -11,9 +11,13 @@ from typing import Any
 from edge.mqtt.topics import Topics
 
 
-def discovery_messages(topics: Topics, ha_prefix: str, version: str) -> dict[str, str]:
+def discovery_messages(
+    topics: Topics, ha_prefix: str, version: str, include_image: bool = False
+) -> dict[str, str]:
     """topic -> JSON payload, for the score, faces and last-capture sensors, the armed switch
-    and the trigger button; all wired to the device's availability topic."""
+    and the trigger button (and the last photo, with include_image); all wired to the
+    device's availability topic. HA derives entity ids from the device and entity names
+    (no `object_id`: deprecated since HA 2025.10)."""
     device_id = topics.device_id
     device = {
         "identifiers": [f"smilebooth_{device_id}"],
@@ -27,6 +31,7 @@ def discovery_messages(topics: Topics, ha_prefix: str, version: str) -> dict[str
         "payload_available": "online",
         "payload_not_available": "offline",
         "device": device,
+        "origin": {"name": "smilebooth", "sw_version": version},
     }
     entities: dict[tuple[str, str], dict[str, Any]] = {
         ("sensor", "score"): {
@@ -60,13 +65,18 @@ def discovery_messages(topics: Topics, ha_prefix: str, version: str) -> dict[str
             "payload_press": "PRESS",
         },
     }
+    if include_image:
+        entities[("image", "last_photo")] = {
+            "name": "Last photo",
+            "image_topic": topics.image,
+            "content_type": "image/jpeg",
+        }
     return {
         f"{ha_prefix}/{component}/{device_id}/{name}/config": json.dumps(
             {
                 **common,
                 **fields,
                 "unique_id": f"smilebooth_{device_id}_{name}",
-                "object_id": f"smilebooth_{device_id}_{name}",
             }
         )
         for (component, name), fields in entities.items()

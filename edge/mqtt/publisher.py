@@ -4,7 +4,8 @@ It never blocks the frame loop: it reads its own bounded EventBus subscription o
 thread, and paho's network loop runs on another. Connection is asynchronous with
 reconnect backoff; on every (re)connect it announces availability, discovery and state
 and re-subscribes. Capture events (QoS 1) made while the broker is away are queued
-(bounded; the oldest are dropped and counted) and sent after reconnect.
+(bounded; the oldest are dropped and counted) and sent after reconnect; messages already
+handed to paho when a connection dies are re-sent by paho itself.
 """
 
 from __future__ import annotations
@@ -16,22 +17,26 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
 from edge import events
 from edge.control import Controls
-from edge.mqtt.commands import CommandError, apply, parse
+from edge.mqtt.commands import CommandError, apply, parse_message
 from edge.mqtt.config import MqttConfig
 from edge.mqtt.discovery import discovery_messages
 from edge.mqtt.topics import Topics
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
+CAPTURE_KEYS = ("file", "time", "reason", "score", "smoothed", "faces", "average_smile")
 
 
 class MqttPublisher:
+    """start() once; stop() flushes what the loop published, says `offline`, disconnects."""
+
     def __init__(
         self,
         config: MqttConfig,
@@ -40,11 +45,13 @@ class MqttPublisher:
         password: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         reconnect_delay: tuple[int, int] = (1, 30),
+        image_folder: str | Path | None = None,
     ) -> None:
         self.config = config
         self.topics = Topics(config.topic_prefix, config.device_id)
         self.controls = controls
         self.clock = clock
+        self.image_folder = Path(image_folder) if image_folder is not None else None
         self.connected = threading.Event()
         self.pending: collections.deque[str] = collections.deque(maxlen=config.queue_size)
         self.dropped_captures = 0
@@ -60,22 +67,23 @@ class MqttPublisher:
         self.client = self._make_client(password, reconnect_delay)
 
     def _make_client(self, password: str | None, delay: tuple[int, int]) -> mqtt.Client:
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=f"smilebooth-{self.config.device_id}"
-        )
+        client_id = self.config.client_id or f"smilebooth-{self.config.device_id}"
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
         client.will_set(self.topics.availability, "offline", qos=1, retain=True)
         if self.config.username:
             client.username_pw_set(self.config.username, password)
-        if self.config.tls.enabled:
-            tls = self.config.tls
+        tls = self.config.tls
+        if tls.enabled:
             client.tls_set(
                 ca_certs=tls.ca_file or None,
                 certfile=tls.cert_file or None,
                 keyfile=tls.key_file or None,
                 tls_version=ssl.PROTOCOL_TLS_CLIENT,
             )
+            client.tls_insecure_set(tls.insecure)
         client.reconnect_delay_set(*delay)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
@@ -86,15 +94,29 @@ class MqttPublisher:
         self._thread.start()
 
     def stop(self, timeout: float = 3.0) -> None:
-        """Flush, say `offline` (retained) on a clean stop, disconnect."""
+        """Flush the events already published, say `offline` (retained), disconnect."""
         self._stop.set()
         self._thread.join(timeout)
         self._bus.unsubscribe(self._subscription)
         if self.connected.is_set():
             info = self.client.publish(self.topics.availability, "offline", qos=1, retain=True)
-            info.wait_for_publish(timeout)
+            try:
+                info.wait_for_publish(timeout)
+            except (RuntimeError, ValueError) as exc:  # the broker went at the last moment
+                log.debug("offline not delivered: %s", exc)
         self.client.disconnect()
         self.client.loop_stop()
+        if self.pending:
+            log.warning("MQTT: %d capture events never reached the broker", len(self.pending))
+
+    def stats(self) -> dict[str, int]:
+        """Counters for the status line: (re)connections, queued and dropped events."""
+        return {
+            "connects": self.connects,
+            "pending_captures": len(self.pending),
+            "dropped_captures": self.dropped_captures,
+            "dropped_events": self._subscription.dropped,
+        }
 
     # paho callbacks (network thread)
     def _on_connect(
@@ -108,16 +130,23 @@ class MqttPublisher:
         log.info("MQTT connected to %s:%s", self.config.host, self.config.port)
         client.publish(self.topics.availability, "online", qos=1, retain=True)
         if self.config.discovery.enabled:
-            for topic, payload in discovery_messages(
-                self.topics, self.config.discovery.prefix, VERSION
-            ).items():
+            messages = discovery_messages(
+                self.topics, self.config.discovery.prefix, VERSION, self.config.include_image
+            )
+            for topic, payload in messages.items():
                 client.publish(topic, payload, qos=1, retain=True)
-        client.subscribe(self.topics.command_filter, qos=1)
-        self._publish_state()
-        self.connected.set()
-        with self._lock:
+        client.subscribe([(topic, 1) for topic in self.topics.command_filters])
+        with self._lock:  # queued captures first, in order, then live ones
             while self.pending:
                 client.publish(self.topics.capture, self.pending.popleft(), qos=1)
+            self.connected.set()
+        self._publish_state()
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
+        self._warn_once(
+            f"MQTT broker {self.config.host}:{self.config.port} unreachable; "
+            "the loop runs on and the connection is retried in the background"
+        )
 
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _properties: Any
@@ -131,16 +160,21 @@ class MqttPublisher:
         if name is None:
             return
         try:
-            command = parse(name, message.payload)
-            apply(command, self.controls)
+            commands = parse_message(name, message.payload)
         except CommandError as exc:
-            log.warning("rejected command: %s", exc)
-            self._publish(self.topics.error, {"message": str(exc), "source": "command"})
-            return
-        log.info("command %s=%s", command.name, command.value)
-        self._publish_state()
+            log.warning("rejected command on %s: %s", message.topic, exc)
+            self._publish(
+                self.topics.error,
+                {"message": str(exc), "source": "command", "topic": message.topic},
+            )
+        else:
+            for command in commands:
+                apply(command, self.controls)
+                log.info("command %s=%s", command.name, command.value)
+        self._publish_state()  # the result either way, so a UI shows the real state
 
     def _warn_once(self, message: str) -> None:
+        """One warning per outage; the retries after it go to debug."""
         if not self._warned:
             log.warning("%s", message)
             self._warned = True
@@ -149,10 +183,15 @@ class MqttPublisher:
 
     # our thread: the event stream
     def _consume(self) -> None:
-        while not self._stop.is_set():
+        drain_until = None
+        while True:
             event = self._subscription.get(timeout=0.2)
             if event is not None:
                 self._handle(event)
+            if self._stop.is_set():
+                drain_until = drain_until or time.monotonic() + 2.0
+                if event is None or time.monotonic() > drain_until:
+                    return
 
     def _handle(self, event: events.Event) -> None:
         if event.kind == events.SCORE:
@@ -169,18 +208,32 @@ class MqttPublisher:
             self._publish(self.topics.error, event.payload)
 
     def _capture(self, payload: dict[str, Any]) -> None:
-        keys = ("file", "time", "reason", "score", "smoothed", "faces")
-        message = json.dumps({k: payload[k] for k in keys if k in payload})
+        message = json.dumps({k: payload[k] for k in CAPTURE_KEYS if k in payload})
         with self._lock:
-            if self.connected.is_set():
+            sent = self.connected.is_set()
+            if sent:
                 self.client.publish(self.topics.capture, message, qos=1)
-                return
-            if len(self.pending) == self.pending.maxlen:
-                self.dropped_captures += 1
-                log.warning(
-                    "MQTT capture queue full: dropped the oldest (%d so far)", self.dropped_captures
-                )
-            self.pending.append(message)
+            else:
+                if len(self.pending) == self.pending.maxlen:
+                    self.dropped_captures += 1
+                    log.warning(
+                        "MQTT capture queue full: dropped the oldest (%d so far)",
+                        self.dropped_captures,
+                    )
+                self.pending.append(message)
+        if sent:
+            self._image(str(payload.get("file", "")))
+
+    def _image(self, name: str) -> None:
+        """The photo itself (retained: the last one), only when configured and connected."""
+        if not (self.config.include_image and self.image_folder and name):
+            return
+        try:
+            data = (self.image_folder / Path(name).name).read_bytes()
+        except OSError as exc:
+            log.warning("MQTT: cannot read %s to publish it: %s", name, exc)
+            return
+        self.client.publish(self.topics.image, data, qos=0, retain=True)
 
     def _publish_state(self) -> None:
         controls = self.controls.peek()
@@ -188,5 +241,5 @@ class MqttPublisher:
         self._publish(self.topics.state, state, retain=True)
 
     def _publish(self, topic: str, payload: dict[str, Any], retain: bool = False) -> None:
-        if self.connected.is_set() or topic == self.topics.state:
+        if self.connected.is_set():  # state and availability are re-sent on every connect
             self.client.publish(topic, json.dumps(payload), qos=0, retain=retain)

@@ -16,18 +16,44 @@ class Topics:
     def base(self) -> str:
         return f"{self.prefix}/{self.device_id}"
 
-    def __getattr__(self, leaf: str) -> str:
-        if leaf in ("availability", "score", "capture", "state", "error"):
-            return f"{self.base}/{leaf}"
-        raise AttributeError(leaf)
+    @property
+    def availability(self) -> str:
+        return f"{self.base}/availability"  # retained online / offline (last will)
+
+    @property
+    def score(self) -> str:
+        return f"{self.base}/score"
+
+    @property
+    def capture(self) -> str:
+        return f"{self.base}/capture"
+
+    @property
+    def image(self) -> str:
+        return f"{self.base}/image"  # JPEG bytes of the last photo, only with include_image
+
+    @property
+    def state(self) -> str:
+        return f"{self.base}/state"
+
+    @property
+    def error(self) -> str:
+        return f"{self.base}/error"
+
+    @property
+    def command_json(self) -> str:
+        return f"{self.base}/set"  # one JSON object: {"armed": ..., "threshold": ...}
 
     def command(self, name: str) -> str:
         return f"{self.base}/set/{name}"
 
     @property
-    def command_filter(self) -> str:
-        return f"{self.base}/set/+"
+    def command_filters(self) -> list[str]:
+        return [self.command_json, f"{self.base}/set/+"]
 
     def command_name(self, topic: str) -> str | None:
-        prefix = f"{self.base}/set/"
+        """'armed' for <base>/set/armed, '' for <base>/set, None for anything else."""
+        if topic == self.command_json:
+            return ""
+        prefix = f"{self.command_json}/"
         return topic[len(prefix) :] if topic.startswith(prefix) else None
