@@ -237,11 +237,21 @@ def _train_args(keras_path: Path) -> dict[str, Any]:
 
 
 def _reproduce(keras_path: Path, flip_average: bool) -> str:
-    args = _train_args(keras_path)
-    finetune = args.get("finetune_epochs", "0")
-    train = f"smilebooth train --out build/smile --epochs {args.get('epochs', '30')}"
-    if finetune not in ("0", None):
-        train += f" --finetune-epochs {finetune}"
+    """The commands that rebuild this file: every training argument that differs from
+    its default, so a changed default cannot silently change what they make."""
+    import argparse
+
+    from training.train import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    defaults = {action.dest: action.default for action in parser._actions}
+    skipped = {"out", "data", "fer2013_csv", "smoke", "help"}
+    train = "smilebooth train --out build/smile"
+    for name, value in _train_args(keras_path).items():
+        if name in skipped or name not in defaults or value == str(defaults[name]):
+            continue
+        train += f" --{name.replace('_', '-')} {value}"
     convert = f"smilebooth convert smile --keras build/smile/{keras_path.name}"
     return f"{train} && {convert}" + (" --flip-average" if flip_average else "")
 

@@ -491,14 +491,7 @@ def test_tls_with_a_test_ca_and_password_auth(tmp_path) -> None:
         username="booth",
         tls=tls,
     )
-    bad = MqttConfig(
-        enabled=True,
-        host="127.0.0.1",
-        port=broker.port,
-        device_id="intruder",
-        username="booth",
-        tls=tls,
-    )
+    bad = dataclasses.replace(good, device_id="intruder")
     bus = events.EventBus()
     publisher = MqttPublisher(
         good, bus, Controls(True, 0.7), password="s3cret", reconnect_delay=(1, 1)
@@ -508,14 +501,7 @@ def test_tls_with_a_test_ca_and_password_auth(tmp_path) -> None:
     )
     # The certificate names 127.0.0.1 only: "localhost" fails the host name check, unless
     # tls.insecure says to skip it.
-    by_name = MqttConfig(
-        enabled=True,
-        host="localhost",
-        port=broker.port,
-        device_id="byname",
-        username="booth",
-        tls=tls,
-    )
+    by_name = dataclasses.replace(good, host="localhost", device_id="byname")
     insecure = TlsConfig(enabled=True, ca_file=files["ca.crt"], insecure=True)
     others = [
         MqttPublisher(
