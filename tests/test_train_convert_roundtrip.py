@@ -28,6 +28,7 @@ def test_smoke_train_convert_evaluate(tmp_path) -> None:
         capture_output=True,
     )
     assert (out / "best.keras").is_file()
+    assert (out / "history_restart.csv").is_file()  # the warm restart ran (1 epoch in smoke)
     float_metrics = json.loads((out / "metrics_float.json").read_text())
     assert float_metrics["images"] == 256
     assert (out / "confusion_emotions.png").stat().st_size > 1000
