@@ -146,6 +146,19 @@ def _schedule(epochs: int, base: float, warmup: int = 2) -> Any:
     return rate
 
 
+def _keep_best_on_valid(out: Path, above: float | None = None) -> Any:
+    """Saves OUT/best.keras whenever Valid emotion accuracy beats its best (and `above`)."""
+    import keras
+
+    return keras.callbacks.ModelCheckpoint(
+        str(out / "best.keras"),
+        monitor="val_emotions_categorical_accuracy",
+        mode="max",
+        save_best_only=True,
+        initial_value_threshold=above,
+    )
+
+
 def train(args: argparse.Namespace) -> Path:
     import keras
 
@@ -183,12 +196,7 @@ def train(args: argparse.Namespace) -> Path:
         keras.callbacks.BackupAndRestore(str(out / "checkpoints")),
         keras.callbacks.LearningRateScheduler(_schedule(epochs, args.learning_rate)),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
-        keras.callbacks.ModelCheckpoint(
-            str(out / "best.keras"),
-            monitor="val_emotions_categorical_accuracy",
-            mode="max",
-            save_best_only=True,
-        ),
+        _keep_best_on_valid(out),
     ]
     started = time.monotonic()
     model.fit(
@@ -232,19 +240,9 @@ def warm_restart(
     )
     callbacks = [
         keras.callbacks.BackupAndRestore(str(out / "checkpoints_restart")),
-        keras.callbacks.LearningRateScheduler(
-            lambda epoch, _lr: (
-                0.02 * rate + 0.98 * rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
-            )
-        ),
+        keras.callbacks.LearningRateScheduler(_schedule(epochs, rate, warmup=0)),
         keras.callbacks.CSVLogger(str(out / "history_restart.csv"), append=True),
-        keras.callbacks.ModelCheckpoint(
-            str(out / "best.keras"),
-            monitor="val_emotions_categorical_accuracy",
-            mode="max",
-            save_best_only=True,
-            initial_value_threshold=max(scores),
-        ),
+        _keep_best_on_valid(out, above=max(scores)),
     ]
     log.info("warm restart: %d epochs from Valid %.4f", epochs, max(scores))
     model.fit(
