@@ -25,6 +25,7 @@ from training.model import ARCHITECTURES, build_model
 
 log = logging.getLogger(__name__)
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "ferplus"
+LOSS_WEIGHTS = {"emotions": 1.0, "intensity": 0.5, "smiling": 0.5}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -185,7 +186,7 @@ def train(args: argparse.Namespace) -> Path:
     model.compile(
         optimizer=keras.optimizers.AdamW(args.learning_rate, weight_decay=1e-4),
         loss=_weighted_losses(train_split, args.emotion_balance),
-        loss_weights={"emotions": 1.0, "intensity": 0.5, "smiling": 0.5},
+        loss_weights=LOSS_WEIGHTS,
         metrics={
             "emotions": ["categorical_accuracy"],
             "smiling": ["binary_accuracy"],
@@ -193,7 +194,9 @@ def train(args: argparse.Namespace) -> Path:
         },
     )
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(out / "checkpoints")),
+        # Kept when the cycle ends: a run stopped in the warm restart resumes there, not
+        # from epoch 1 of this cycle.
+        keras.callbacks.BackupAndRestore(str(out / "checkpoints"), delete_checkpoint=False),
         keras.callbacks.LearningRateScheduler(_schedule(epochs, args.learning_rate)),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
         _keep_best_on_valid(out),
@@ -235,11 +238,11 @@ def warm_restart(
     model.compile(
         optimizer=keras.optimizers.AdamW(rate, weight_decay=1e-4),
         loss=_weighted_losses(train_split, args.emotion_balance),
-        loss_weights={"emotions": 1.0, "intensity": 0.5, "smiling": 0.5},
+        loss_weights=LOSS_WEIGHTS,
         metrics={"emotions": ["categorical_accuracy"]},
     )
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(out / "checkpoints_restart")),
+        keras.callbacks.BackupAndRestore(str(out / "checkpoints_restart"), delete_checkpoint=False),
         keras.callbacks.LearningRateScheduler(_schedule(epochs, rate, warmup=0)),
         keras.callbacks.CSVLogger(str(out / "history_restart.csv"), append=True),
         _keep_best_on_valid(out, above=max(scores)),
@@ -271,7 +274,7 @@ def finetune(
     model.compile(
         optimizer=keras.optimizers.AdamW(rate, weight_decay=1e-4),
         loss=_weighted_losses(both, args.emotion_balance),
-        loss_weights={"emotions": 1.0, "intensity": 0.5, "smiling": 0.5},
+        loss_weights=LOSS_WEIGHTS,
     )
     schedule = keras.callbacks.LearningRateScheduler(
         lambda epoch, _lr: rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
