@@ -56,6 +56,7 @@ class _Builder:
         hints = typing.get_type_hints(cls)
         values: dict[str, Any] = {}
         seen: set[str] = set()
+        problems_before = len(self.problems)
         for key_node, value_node in node.value:
             key = self.key(key_node, path, seen)
             if key is None:
@@ -72,7 +73,9 @@ class _Builder:
         try:
             instance = cls(**values)
             check = getattr(instance, "validate", None)
-            if check is not None:
+            # Cross-field checks only on a section whose keys were all read cleanly: after a
+            # duplicate or bad key they would judge values the user still has to fix.
+            if check is not None and len(self.problems) == problems_before:
                 check()
         except (TypeError, ValueError) as exc:
             self.fail(node, path, str(exc))

@@ -84,6 +84,15 @@ def test_all_problems_are_reported_together(tmp_path) -> None:
     assert len(error.value.problems) == 3
 
 
+def test_a_duplicate_key_is_reported_once_without_a_cross_field_echo(tmp_path) -> None:
+    """The section's cross-field check would judge the first of the two values: skip it."""
+    path = tmp_path / "config.yaml"
+    path.write_text("scoring:\n  smile_weight: 0.5\n  smile_weight: 0.8\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert error.value.problems == [f"{path}:3: scoring.smile_weight: duplicate key"]
+
+
 def test_shipped_config_documents_every_default() -> None:
     shipped = (ROOT / "config.yaml").read_text()
     assert shipped == default_yaml(AppConfig()), "regenerate config.yaml (edge/config_doc.py)"

@@ -50,9 +50,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--restart-epochs",
         type=int,
         default=12,
-        help="then a warm restart on Train: this many more epochs from the best model, the "
-        "rate back up to a third of --learning-rate and decaying again; best.keras is "
+        help="then warm restarts on Train: each this many more epochs from the best model, "
+        "the rate back up to a third of --learning-rate and decaying again; best.keras is "
         "replaced only by a better Valid score (0: none)",
+    )
+    parser.add_argument(
+        "--restarts",
+        type=int,
+        default=2,
+        help="how many warm restarts follow the first cycle (each from the best model so far)",
     )
     parser.add_argument(
         "--finetune-epochs",
@@ -196,9 +202,9 @@ def train(args: argparse.Namespace) -> Path:
     callbacks = [
         # Kept when the cycle ends: a run stopped in the warm restart resumes there, not
         # from epoch 1 of this cycle.
-        keras.callbacks.BackupAndRestore(str(out / "checkpoints"), delete_checkpoint=False),
+        keras.callbacks.BackupAndRestore(str(_cycle_files(out, 0)[0]), delete_checkpoint=False),
         keras.callbacks.LearningRateScheduler(_schedule(epochs, args.learning_rate)),
-        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
+        keras.callbacks.CSVLogger(str(_cycle_files(out, 0)[1]), append=True),
         _keep_best_on_valid(out),
     ]
     started = time.monotonic()
@@ -209,8 +215,8 @@ def train(args: argparse.Namespace) -> Path:
         validation_data=make_dataset(valid_split, 256, False, args.seed),
         callbacks=callbacks,
     )
-    if args.restart_epochs:
-        warm_restart(out, train_split, valid_split, args)
+    for cycle in range(1, args.restarts + 1 if args.restart_epochs else 1):
+        warm_restart(out, train_split, valid_split, args, cycle)
     log.info("training took %.0f s", time.monotonic() - started)
     (out / "train_args.json").write_text(
         json.dumps({k: str(v) for k, v in vars(args).items() if k != "func"}, indent=2)
@@ -220,19 +226,40 @@ def train(args: argparse.Namespace) -> Path:
     return out / "best.keras"
 
 
-def warm_restart(
-    out: Path, train_split: FerPlusSplit, valid_split: FerPlusSplit, args: argparse.Namespace
-) -> None:
-    """A second cosine cycle from the best model (SGDR): the rate rises again and decays,
-    which moved the model out of its first minimum into a better one (Valid +0.5 points).
-    Its own backup folder, so an interruption resumes here too."""
+def _cycle_files(out: Path, cycle: int) -> tuple[Path, Path]:
+    """Backup folder and history file of cycle 0 (the first), 1, 2... Each cycle has its
+    own backup, so an interruption resumes inside the cycle it stopped in."""
+    suffix = "" if cycle == 0 else "_restart" if cycle == 1 else f"_restart{cycle}"
+    return out / f"checkpoints{suffix}", out / f"history{suffix}.csv"
+
+
+def _best_valid_so_far(out: Path, cycles: int) -> float:
+    """The best Valid emotion accuracy logged by cycles 0 .. cycles-1."""
     import csv
 
+    scores = []
+    for cycle in range(cycles):
+        with _cycle_files(out, cycle)[1].open() as handle:
+            scores += [
+                float(row["val_emotions_categorical_accuracy"]) for row in csv.DictReader(handle)
+            ]
+    return max(scores)
+
+
+def warm_restart(
+    out: Path,
+    train_split: FerPlusSplit,
+    valid_split: FerPlusSplit,
+    args: argparse.Namespace,
+    cycle: int = 1,
+) -> None:
+    """Another cosine cycle from the best model (SGDR): the rate rises again and decays,
+    which moves the model out of its minimum into a better one (the first restart: Valid
+    +0.5 points). best.keras changes only when Valid beats every earlier epoch."""
     import keras
 
-    with (out / "history.csv").open() as handle:
-        scores = [float(row["val_emotions_categorical_accuracy"]) for row in csv.DictReader(handle)]
-    keras.utils.set_random_seed(args.seed + 2)
+    best = _best_valid_so_far(out, cycle)
+    keras.utils.set_random_seed(args.seed + 2 * cycle)
     model = keras.models.load_model(out / "best.keras", compile=False)
     epochs, rate = args.restart_epochs, args.learning_rate / 3
     model.compile(
@@ -241,15 +268,16 @@ def warm_restart(
         loss_weights=LOSS_WEIGHTS,
         metrics={"emotions": ["categorical_accuracy"]},
     )
+    backup, history = _cycle_files(out, cycle)
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(out / "checkpoints_restart"), delete_checkpoint=False),
+        keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=False),
         keras.callbacks.LearningRateScheduler(_schedule(epochs, rate, warmup=0)),
-        keras.callbacks.CSVLogger(str(out / "history_restart.csv"), append=True),
-        _keep_best_on_valid(out, above=max(scores)),
+        keras.callbacks.CSVLogger(str(history), append=True),
+        _keep_best_on_valid(out, above=best),
     ]
-    log.info("warm restart: %d epochs from Valid %.4f", epochs, max(scores))
+    log.info("warm restart %d: %d epochs from Valid %.4f", cycle, epochs, best)
     model.fit(
-        make_dataset(train_split, args.batch_size, True, args.seed + 2),
+        make_dataset(train_split, args.batch_size, True, args.seed + 2 * cycle),
         epochs=epochs,
         verbose=2,
         validation_data=make_dataset(valid_split, 256, False, args.seed),
