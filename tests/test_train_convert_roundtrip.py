@@ -21,7 +21,7 @@ def test_smoke_train_convert_evaluate(tmp_path) -> None:
     common = ["--data", str(data)]
     run = [sys.executable, "-m", "edge.cli"]
     subprocess.run(
-        [*run, "train", "--smoke", "--out", str(out), *common],
+        [*run, "train", "--smoke", "--restarts", "2", "--out", str(out), *common],
         cwd=ROOT,
         check=True,
         timeout=600,

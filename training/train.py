@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--restarts",
         type=int,
-        default=2,
+        default=1,
         help="how many warm restarts follow the first cycle (each from the best model so far)",
     )
     parser.add_argument(
