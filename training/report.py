@@ -51,17 +51,22 @@ def plot_confusion(matrix: np.ndarray, names: tuple[str, ...], title: str, path:
     plt.close(figure)
 
 
-def plot_history(history_csv: Path, path: Path) -> None:
+def plot_history(history_csvs: list[Path], path: Path) -> None:
+    """Training curves of every cycle, one after the other (restarts log fewer metrics)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with history_csv.open() as handle:
-        rows = list(csv.DictReader(handle))
+    rows: list[dict[str, str]] = []
+    cycle_starts = []
+    for history_csv in history_csvs:
+        cycle_starts.append(len(rows) + 0.5)
+        with history_csv.open() as handle:
+            rows += list(csv.DictReader(handle))
     if not rows:
         return
-    epochs = [int(r["epoch"]) + 1 for r in rows]
+    epochs = list(range(1, len(rows) + 1))
     figure, (loss_axes, acc_axes) = plt.subplots(1, 2, figsize=(11, 4))
     for key in ("loss", "val_loss"):
         loss_axes.plot(epochs, [float(r[key]) for r in rows], label=key)
@@ -72,7 +77,11 @@ def plot_history(history_csv: Path, path: Path) -> None:
         "val_smiling_binary_accuracy",
     ):
         if key in rows[0]:
-            acc_axes.plot(epochs, [float(r[key]) for r in rows], label=key)
+            values = [float(r[key]) if r.get(key) else float("nan") for r in rows]
+            acc_axes.plot(epochs, values, label=key)
+    for start in cycle_starts[1:]:  # a warm restart begins
+        for axes in (loss_axes, acc_axes):
+            axes.axvline(start, color="grey", linestyle=":", linewidth=1)
     loss_axes.set_xlabel("epoch")
     acc_axes.set_xlabel("epoch")
     loss_axes.legend()
@@ -108,7 +117,11 @@ def write_report(model_path: Path, args: argparse.Namespace) -> dict[str, Any]:
         "FER+ Test, float: smile intensity",
         out / "confusion_intensity.png",
     )
-    if (out / "history.csv").is_file():
-        plot_history(out / "history.csv", out / "curves.png")
+    restarts = sorted(
+        out.glob("history_restart*.csv"), key=lambda f: int(f.stem[15:] or 1)
+    )  # history_restart.csv, history_restart2.csv, ...
+    histories = [out / "history.csv", *restarts]
+    if histories[0].is_file():
+        plot_history(histories, out / "curves.png")
     log.info("float model on FER+ Test: %s", headline(metrics))
     return metrics
