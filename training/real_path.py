@@ -30,10 +30,9 @@ from edge.smile_model import SmileModel
 from edge.types import Box, Face
 from training.evaluate import HEADLINE_KEYS, evaluate_heads, headline
 from training.ferplus import FerPlusSplit, load_split
+from training.train import DEFAULT_DATA
 
-log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "ferplus"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import logging
 from pathlib import Path
@@ -18,6 +19,7 @@ import numpy as np
 from edge.labels import EMOTIONS, INTENSITY
 from training.evaluate import evaluate_heads, headline
 from training.ferplus import load_split
+from training.train import cycle_files
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +119,10 @@ def write_report(model_path: Path, args: argparse.Namespace) -> dict[str, Any]:
         "FER+ Test, float: smile intensity",
         out / "confusion_intensity.png",
     )
-    restarts = sorted(
-        out.glob("history_restart*.csv"), key=lambda f: int(f.stem[15:] or 1)
-    )  # history_restart.csv, history_restart2.csv, ...
-    histories = [out / "history.csv", *restarts]
-    if histories[0].is_file():
+    histories = list(
+        itertools.takewhile(Path.is_file, (cycle_files(out, c)[1] for c in itertools.count()))
+    )
+    if histories:
         plot_history(histories, out / "curves.png")
     log.info("float model on FER+ Test: %s", headline(metrics))
     return metrics

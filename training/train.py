@@ -202,9 +202,9 @@ def train(args: argparse.Namespace) -> Path:
     callbacks = [
         # Kept when the cycle ends: a run stopped in the warm restart resumes there, not
         # from epoch 1 of this cycle.
-        keras.callbacks.BackupAndRestore(str(_cycle_files(out, 0)[0]), delete_checkpoint=False),
+        keras.callbacks.BackupAndRestore(str(cycle_files(out, 0)[0]), delete_checkpoint=False),
         keras.callbacks.LearningRateScheduler(_schedule(epochs, args.learning_rate)),
-        keras.callbacks.CSVLogger(str(_cycle_files(out, 0)[1]), append=True),
+        keras.callbacks.CSVLogger(str(cycle_files(out, 0)[1]), append=True),
         _keep_best_on_valid(out),
     ]
     started = time.monotonic()
@@ -215,7 +215,8 @@ def train(args: argparse.Namespace) -> Path:
         validation_data=make_dataset(valid_split, 256, False, args.seed),
         callbacks=callbacks,
     )
-    for cycle in range(1, args.restarts + 1 if args.restart_epochs else 1):
+    restarts = args.restarts if args.restart_epochs else 0
+    for cycle in range(1, restarts + 1):
         warm_restart(out, train_split, valid_split, args, cycle)
     log.info("training took %.0f s", time.monotonic() - started)
     (out / "train_args.json").write_text(
@@ -226,7 +227,7 @@ def train(args: argparse.Namespace) -> Path:
     return out / "best.keras"
 
 
-def _cycle_files(out: Path, cycle: int) -> tuple[Path, Path]:
+def cycle_files(out: Path, cycle: int) -> tuple[Path, Path]:
     """Backup folder and history file of cycle 0 (the first), 1, 2... Each cycle has its
     own backup, so an interruption resumes inside the cycle it stopped in."""
     suffix = "" if cycle == 0 else "_restart" if cycle == 1 else f"_restart{cycle}"
@@ -239,7 +240,7 @@ def _best_valid_so_far(out: Path, cycles: int) -> float:
 
     scores = []
     for cycle in range(cycles):
-        with _cycle_files(out, cycle)[1].open() as handle:
+        with cycle_files(out, cycle)[1].open() as handle:
             scores += [
                 float(row["val_emotions_categorical_accuracy"]) for row in csv.DictReader(handle)
             ]
@@ -268,7 +269,7 @@ def warm_restart(
         loss_weights=LOSS_WEIGHTS,
         metrics={"emotions": ["categorical_accuracy"]},
     )
-    backup, history = _cycle_files(out, cycle)
+    backup, history = cycle_files(out, cycle)
     callbacks = [
         keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=False),
         keras.callbacks.LearningRateScheduler(_schedule(epochs, rate, warmup=0)),
