@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -21,7 +22,7 @@ from edge import events
 from edge.control import Controls
 from edge.mqtt.commands import MAX_PAYLOAD, CommandError, apply, parse_message
 from edge.mqtt.config import MqttConfig, read_password
-from edge.mqtt.publisher import MqttPublisher
+from edge.mqtt.publisher import MqttPublisher, close_client
 from tests.mosquitto import Broker
 
 pytestmark = pytest.mark.broker
@@ -69,8 +70,7 @@ class Listener:
                 self._arrived.wait(left)
 
     def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        close_client(self.client)
 
 
 @pytest.fixture
@@ -286,6 +286,21 @@ def test_json_set_applies_all_or_nothing_over_the_broker(broker) -> None:
     finally:
         listener.close()
         publisher.stop()
+
+
+def test_a_stopped_publisher_leaves_no_open_descriptors(broker) -> None:
+    """paho frees its sockets only when a client is collected; stop() must free them now."""
+    open_descriptors = lambda: len(os.listdir("/proc/self/fd"))  # noqa: E731
+    gc.disable()  # what the collector would reclaim must not hide a leak
+    try:
+        before = open_descriptors()
+        for _ in range(5):
+            publisher, _, _ = make_publisher(broker.port)
+            assert publisher.connected.wait(5)
+            publisher.stop()
+        assert open_descriptors() == before
+    finally:
+        gc.enable()
 
 
 def check_parsed(name: str, payload: bytes) -> None:

@@ -104,8 +104,7 @@ class MqttPublisher:
                 info.wait_for_publish(timeout)
             except (RuntimeError, ValueError) as exc:  # the broker went at the last moment
                 log.debug("offline not delivered: %s", exc)
-        self.client.disconnect()
-        self.client.loop_stop()
+        close_client(self.client, timeout)
         if self.pending:
             log.warning("MQTT: %d capture events never reached the broker", len(self.pending))
 
@@ -243,3 +242,20 @@ class MqttPublisher:
     def _publish(self, topic: str, payload: dict[str, Any], retain: bool = False) -> None:
         if self.connected.is_set():  # state and availability are re-sent on every connect
             self.client.publish(topic, json.dumps(payload), qos=0, retain=retain)
+
+
+def close_client(client: mqtt.Client, timeout: float = 3.0) -> None:
+    """Disconnect cleanly and release every socket now, not at garbage collection.
+
+    paho's network thread sends DISCONNECT and closes the connection, but `loop_stop()`
+    can end that thread first, and the client's wake-up socket pair is only closed by
+    `Client.__del__`: a client caught in a reference cycle (callbacks bound to its owner)
+    holds three descriptors until the collector runs. paho 2 has no public close, so after
+    a bounded wait for the DISCONNECT we do what its `__del__` does.
+    """
+    sent = client.disconnect() == mqtt.MQTT_ERR_SUCCESS  # not when it never connected
+    deadline = time.monotonic() + timeout
+    while sent and client.socket() is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    client.loop_stop()
+    client._reset_sockets()  # what Client.__del__ does: the connection and the socket pair
