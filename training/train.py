@@ -1,8 +1,9 @@
 """`smilebooth train`: train the smile model on FER+ and write a report beside it.
 
 Resumable: Keras' BackupAndRestore keeps the last finished epoch, so running the same
-command again after an interruption continues where it stopped. Fixed seed; progress is
-one line per epoch (verbose=2) so logs stay readable under nohup.
+command again after an interruption continues where it stopped. Deterministic: one --seed
+gives the same weights on the same machine. Progress is one line per epoch (verbose=2) so
+logs stay readable under nohup.
 """
 
 from __future__ import annotations
@@ -117,13 +118,24 @@ def _targets(split: FerPlusSplit) -> dict[str, np.ndarray]:
     }
 
 
-class _Uniform:
-    """Random numbers for augmentation, seeded by Keras' global seed."""
+class _BatchRandom:
+    """Random numbers for one batch's augmentation, drawn from that batch's own seed.
+
+    Stateless draws keyed by a per-batch seed give the same augmentation whichever order
+    the parallel input pipeline prepares batches in; a stateful generator shared by
+    parallel calls does not, and then two runs with the same --seed differ.
+    """
+
+    def __init__(self, batch_seed: Any) -> None:
+        self._seed = batch_seed
+        self._draws = 0
 
     def uniform(self, shape: Any, low: float, high: float) -> Any:
         import tensorflow as tf
 
-        return tf.random.uniform(shape, low, high)
+        self._draws += 1  # each draw of the traced function gets its own stream
+        seed = tf.stack([self._seed, tf.constant(self._draws, tf.int64)])
+        return tf.random.stateless_uniform(shape, seed, low, high)
 
 
 def make_dataset(split: FerPlusSplit, batch: int, training: bool, seed: int) -> Any:
@@ -134,13 +146,24 @@ def make_dataset(split: FerPlusSplit, batch: int, training: bool, seed: int) -> 
     if training:
         data = data.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
     data = data.batch(batch)
-    config, stream = AugmentConfig(), _Uniform()
+    config = AugmentConfig()
 
     def prepare(x: Any, y: Any) -> Any:
-        x = tf.cast(x, tf.float32) / 255.0
-        return (augment_batch(x, config, stream) if training else x), y
+        return tf.cast(x, tf.float32) / 255.0, y
 
-    return data.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+    def prepare_augmented(x: Any, y: Any, batch_seed: Any) -> Any:
+        x = tf.cast(x, tf.float32) / 255.0
+        return augment_batch(x, config, _BatchRandom(batch_seed)), y
+
+    if not training:
+        return data.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+    # One seed per batch, a new sequence each epoch, the same sequences in every run.
+    batch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    data = tf.data.Dataset.zip(data, batch_seeds)
+    return data.map(
+        lambda xy, batch_seed: prepare_augmented(*xy, batch_seed),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    ).prefetch(2)
 
 
 def _schedule(epochs: int, base: float, warmup: int = 2) -> Any:
@@ -168,8 +191,12 @@ def _keep_best_on_valid(out: Path, above: float | None = None) -> Any:
 
 def train(args: argparse.Namespace) -> Path:
     import keras
+    import tensorflow as tf
 
     keras.utils.set_random_seed(args.seed)
+    # Kernels with a deterministic variant use it: with the seeded input pipeline, the same
+    # command trains the same weights on the same machine.
+    tf.config.experimental.enable_op_determinism()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     train_split = load_split(args.data, "train", fer2013_csv=args.fer2013_csv)
