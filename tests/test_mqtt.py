@@ -249,10 +249,12 @@ def test_remote_commands_change_state_and_bad_ones_are_rejected(broker) -> None:
         listener.wait_for("smilebooth/booth1/state", where=lambda s: s["threshold"] == 0.55)
         listener.client.publish("smilebooth/booth1/set/armed", "OFF", qos=1)
         listener.client.publish("smilebooth/booth1/set/trigger", "PRESS", qos=1)
+        # Both commands, in order: waiting for the first alone raced the second under load.
+        expected = controls.peek().__class__(False, 0.55, True)
         deadline = time.monotonic() + 5
-        while controls.peek().armed and time.monotonic() < deadline:
+        while controls.peek() != expected and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert controls.peek() == controls.peek().__class__(False, 0.55, True)
+        assert controls.peek() == expected
         listener.client.publish("smilebooth/booth1/set/threshold", "1.7", qos=1)
         error = json.loads(listener.wait_for("smilebooth/booth1/error", timeout=5))
         assert "threshold" in error["message"]
