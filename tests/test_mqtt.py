@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge import events
-from edge.control import Controls
+from edge.control import Controls, ControlState
 from edge.mqtt.commands import MAX_PAYLOAD, CommandError, apply, parse_message
 from edge.mqtt.config import MqttConfig, read_password
 from edge.mqtt.publisher import MqttPublisher, close_client
@@ -250,7 +250,7 @@ def test_remote_commands_change_state_and_bad_ones_are_rejected(broker) -> None:
         listener.client.publish("smilebooth/booth1/set/armed", "OFF", qos=1)
         listener.client.publish("smilebooth/booth1/set/trigger", "PRESS", qos=1)
         # Both commands, in order: waiting for the first alone raced the second under load.
-        expected = controls.peek().__class__(False, 0.55, True)
+        expected = ControlState(False, 0.55, True)
         deadline = time.monotonic() + 5
         while controls.peek() != expected and time.monotonic() < deadline:
             time.sleep(0.05)

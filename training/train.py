@@ -148,22 +148,20 @@ def make_dataset(split: FerPlusSplit, batch: int, training: bool, seed: int) -> 
     data = data.batch(batch)
     config = AugmentConfig()
 
-    def prepare(x: Any, y: Any) -> Any:
+    def scaled(x: Any, y: Any) -> Any:
         return tf.cast(x, tf.float32) / 255.0, y
 
-    def prepare_augmented(x: Any, y: Any, batch_seed: Any) -> Any:
-        x = tf.cast(x, tf.float32) / 255.0
+    if not training:
+        return data.map(scaled, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+
+    def augmented(batch: Any, batch_seed: Any) -> Any:
+        x, y = scaled(*batch)
         return augment_batch(x, config, _BatchRandom(batch_seed)), y
 
-    if not training:
-        return data.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
     # One seed per batch, a new sequence each epoch, the same sequences in every run.
     batch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
     data = tf.data.Dataset.zip(data, batch_seeds)
-    return data.map(
-        lambda xy, batch_seed: prepare_augmented(*xy, batch_seed),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    ).prefetch(2)
+    return data.map(augmented, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
 
 
 def _schedule(epochs: int, base: float, warmup: int = 2) -> Any:
