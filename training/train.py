@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fer2013-csv", type=Path, help="read pixels from this fer2013.csv")
     parser.add_argument("--out", type=Path, default=Path("build/smile"), help="output folder")
     parser.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="small")
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=20261124)
@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--restarts",
         type=int,
-        default=1,
+        default=0,
         help="how many warm restarts follow the first cycle (each from the best model so far)",
     )
     parser.add_argument(
