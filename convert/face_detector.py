@@ -1,15 +1,18 @@
-"""`smilebooth convert face-detector`: MediaPipe full-range face detector -> full int8.
+"""`smilebooth convert face-detector`: MediaPipe's two face detectors -> full int8.
 
-Steps: take the float model out of the mediapipe 0.10.14 wheel; replay its own ops in
-TensorFlow on dense float32 weights; check that equals the original; bound the heads so
-background anchors' huge raw values do not eat the int8 range; equalize depthwise
-channels; quantize with activation ranges clipped to percentiles of real frames; measure
-the saved int8 file against the float original on real photos and videos; write the card.
+For each model (full range, 192x192, for faces up to ~7 % of the frame and groups; short
+range, 128x128, for faces that fill the frame): take the float file out of the mediapipe
+0.10.14 wheel; replay its own ops in TensorFlow on dense float32 weights and check that
+equals the original (the conversion fails beyond REBUILD_TOLERANCE); bound the heads so
+background anchors' huge raw values do not eat the int8 range; equalize depthwise channels;
+quantize with activation ranges clipped to percentiles of frames that span every face size;
+write the file and a card. `python -m convert.detector_eval` then measures the saved files.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import logging
@@ -23,35 +26,69 @@ from typing import Any
 import cv2
 import numpy as np
 
-from convert.detection_eval import faces_dlib, video_frames
-from convert.face_detector_report import (
-    build_card,
-    latency_ms,
-    measure,
-    score_bias,
-    write_markdown,
-)
-from edge.face_detector import FaceDetector, letterbox
-from edge.model_card import card_path
-from edge.runtime import runtime_name
+from convert.detector_calibration import calibration_photos
+from edge.detector_model import ANCHOR_GRIDS, KEYPOINT_ORDER, int8_input, letterbox
+from edge.model_card import card_path, sha256_of
+from edge.runtime import make_interpreter
 
 log = logging.getLogger(__name__)
 WHEEL = "mediapipe==0.10.14"
-MEMBER = "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite"
-SIZE = 192
 REGRESSOR_BOUND = 1.0  # in units of the input side: boxes/keypoints within the frame
 LOGIT_BOUND = 10.0  # sigmoid(-10) = 0.00005: every background anchor looks the same
-# Each head's last (depthwise) convolution is rescaled so that its bounded range maps onto
-# [0, 6] and gets a fused RELU6: the int8 range of the conv output itself is then the
-# bounded one (a clip after the conv would come too late: its input is already int8).
+REBUILD_TOLERANCE = 1e-3  # largest allowed difference between the replay and the original
+# Each head's last convolution is rescaled so that its bounded range maps onto [0, 6] and
+# gets a fused RELU6: the int8 range of the conv output itself is then the bounded one (a
+# clip after the conv would come too late: its input is already int8).
 DECODER = {
     "regressor_gain": REGRESSOR_BOUND / 3,
     "regressor_offset": -REGRESSOR_BOUND,
     "logit_gain": LOGIT_BOUND / 3,
     "logit_offset": -LOGIT_BOUND,
 }
-OUTPUT = "face_detector_int8.tflite"
+FUSED_RELU_N1_TO_1 = 2
+FUSED_RELU6 = 3
+LOOK_THROUGH = ("RESHAPE", "DEPTH_TO_SPACE", "CONCATENATION")  # ops that only move values
 DEFAULT_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
+
+
+@dataclasses.dataclass(frozen=True)
+class DetectorSpec:
+    """One MediaPipe face model: where it is in the wheel and how its graph is shaped."""
+
+    name: str
+    member: str
+    output: str
+    regressors: str  # output tensor names in the float file
+    scores: str
+    # Convolutions before a head whose background values span far more than faces need:
+    # (tensor index in the float file -> bound), clipped so int8 keeps precision.
+    head_input_bounds: tuple[tuple[int, float], ...] = ()
+
+    @property
+    def anchors(self) -> dict[str, Any]:
+        return ANCHOR_GRIDS[2304 if self.name == "full_range" else 896]
+
+    @property
+    def size(self) -> int:
+        return int(self.anchors["input_size"])
+
+
+FULL_RANGE = DetectorSpec(
+    name="full_range",
+    member="mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite",
+    output="face_detector_int8.tflite",
+    regressors="Identity",
+    scores="Identity_1",
+    head_input_bounds=((553, 64.0),),  # the 4-channel conv before the score head: +-1250
+)
+SHORT_RANGE = DetectorSpec(
+    name="short_range",
+    member="mediapipe/modules/face_detection/face_detection_short_range.tflite",
+    output="face_detector_short_int8.tflite",
+    regressors="regressors",
+    scores="classificators",
+)
+SPECS = {spec.name: spec for spec in (FULL_RANGE, SHORT_RANGE)}
 
 
 def find_wheel(wheel: Path | None) -> Path:
@@ -69,36 +106,33 @@ def find_wheel(wheel: Path | None) -> Path:
     return next(target.glob("mediapipe-*.whl"))
 
 
-def read_member(wheel: Path) -> bytes:
+def read_member(wheel: Path, member: str) -> bytes:
     with zipfile.ZipFile(wheel) as archive:
-        return archive.read(MEMBER)
+        return archive.read(member)
 
 
-# The 4-channel convolution before the score head spans about +-1250 on background
-# anchors: clipped here (tensor index in the float file -> bound) so int8 keeps precision
-# where faces are.
-HEAD_INPUT_BOUNDS = {553: 64.0}
+def model_input(square_rgb: np.ndarray) -> np.ndarray:
+    """The float input the int8 file is calibrated for: (pixel - 128) / 128, so that its
+    int8 input is exactly pixel - 128 (edge.detector_model.int8_input)."""
+    return (square_rgb.astype(np.float32)[None] - 128.0) / 128.0
 
 
-def bounded_function(model: bytes, samples: list[np.ndarray] | None = None) -> Any:
-    """The float graph replayed in TensorFlow, heads bounded (and, given sample frames,
-    depthwise channels equalized) for int8."""
+def bounded_function(spec: DetectorSpec, model: bytes, samples: list[np.ndarray]) -> Any:
+    """The float graph replayed in TensorFlow, heads bounded and depthwise channels
+    equalized on sample frames, for int8."""
     import tensorflow as tf
 
     from convert.tflite_graph import equalize_depthwise, read_graph, replay
 
-    graph = read_graph(model)
-    if samples:
-        graph = equalize_depthwise(graph, [_model_input(frame) for frame in samples])
-    regressors_at = graph.output_names.index("Identity")
-    scores_at = graph.output_names.index("Identity_1")
-
-    for tensor, bound in HEAD_INPUT_BOUNDS.items():
-        graph = bound_tensor(graph, tensor, bound)
-    graph = rescale_head(graph, graph.outputs[regressors_at], 3 / (SIZE * REGRESSOR_BOUND))
+    graph = equalize_depthwise(read_graph(model), [model_input(s) for s in samples])
+    regressors_at = graph.output_names.index(spec.regressors)
+    scores_at = graph.output_names.index(spec.scores)
+    for tensor, bound in spec.head_input_bounds:
+        graph = bound_tensor(graph, int(tensor), bound)
+    graph = rescale_head(graph, graph.outputs[regressors_at], 3 / (spec.size * REGRESSOR_BOUND))
     graph = rescale_head(graph, graph.outputs[scores_at], 3 / LOGIT_BOUND)
 
-    @tf.function(input_signature=[tf.TensorSpec([1, SIZE, SIZE, 3], tf.float32, name="image")])
+    @tf.function(input_signature=[tf.TensorSpec([1, spec.size, spec.size, 3], tf.float32)])
     def detector(image: Any) -> dict[str, Any]:
         outputs = replay(graph, image)
         return {"regressors": outputs[regressors_at], "scores": outputs[scores_at]}
@@ -106,30 +140,41 @@ def bounded_function(model: bytes, samples: list[np.ndarray] | None = None) -> A
     return detector
 
 
-def rescale_head(graph: Any, output: int, gain: float) -> Any:
-    """Fold y = relu6(gain * x + 3) into the last convolution before a graph output."""
-    import dataclasses
-
+def head_convolutions(graph: Any, output: int) -> list[Any]:
+    """The convolutions that compute a graph output, looking through ops that only move values."""
     producer = {o: op for op in graph.ops for o in op.outputs}
-    op = producer[output]
-    while op.name in ("RESHAPE", "DEPTH_TO_SPACE"):  # order-only ops: look through them
-        op = producer[op.inputs[0]]
-    if op.name not in ("CONV_2D", "DEPTHWISE_CONV_2D") or op.options["fusedActivationFunction"]:
-        raise ValueError(f"unexpected head op {op.name} {op.options}")
+    found, pending = [], [producer[output]]
+    while pending:
+        op = pending.pop()
+        if op.name in LOOK_THROUGH:
+            inputs = op.inputs if op.name == "CONCATENATION" else op.inputs[:1]
+            pending += [producer[i] for i in inputs]
+        elif op.name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            found.append(op)
+        else:
+            raise ValueError(f"unexpected op {op.name} before a head output")
+    return found
+
+
+def rescale_head(graph: Any, output: int, gain: float) -> Any:
+    """Fold y = relu6(gain * x + 3) into every last convolution before a graph output."""
     constants = dict(graph.constants)
-    weights, bias = op.inputs[1], op.inputs[2]
-    constants[weights] = constants[weights] * gain
-    constants[bias] = constants[bias] * gain + 3.0
-    new_op = dataclasses.replace(op, options={**op.options, "fusedActivationFunction": 3})
-    ops = tuple(new_op if o is op else o for o in graph.ops)
+    replaced = {}
+    for op in head_convolutions(graph, output):
+        if op.options["fusedActivationFunction"]:
+            raise ValueError(f"head convolution {op.outputs[0]} already has an activation")
+        weights, bias = op.inputs[1], op.inputs[2]
+        constants[weights] = constants[weights] * gain
+        constants[bias] = constants[bias] * gain + 3.0
+        options = {**op.options, "fusedActivationFunction": FUSED_RELU6}
+        replaced[id(op)] = dataclasses.replace(op, options=options)
+    ops = tuple(replaced.get(id(o), o) for o in graph.ops)
     return dataclasses.replace(graph, ops=ops, constants=constants)
 
 
 def bound_tensor(graph: Any, tensor: int, bound: float) -> Any:
-    """Clip a convolution's output to +-bound (fused RELU_N1_TO_1 on output/bound) and undo the
-    scale in the depthwise convolution that reads it (through a zero PAD, which commutes)."""
-    import dataclasses
-
+    """Clip a convolution's output to +-bound (fused RELU_N1_TO_1 on output/bound) and undo
+    the scale in the depthwise convolution that reads it (through a zero PAD, which commutes)."""
     producer = {o: op for op in graph.ops for o in op.outputs}
     op = producer[tensor]
     readers = [o for o in graph.ops if tensor in o.inputs]
@@ -141,35 +186,32 @@ def bound_tensor(graph: Any, tensor: int, bound: float) -> Any:
     constants[op.inputs[1]] = constants[op.inputs[1]] / bound
     constants[op.inputs[2]] = constants[op.inputs[2]] / bound
     constants[consumers[0].inputs[1]] = constants[consumers[0].inputs[1]] * bound
-    new_op = dataclasses.replace(op, options={**op.options, "fusedActivationFunction": 2})
+    options = {**op.options, "fusedActivationFunction": FUSED_RELU_N1_TO_1}
+    new_op = dataclasses.replace(op, options=options)
     ops = tuple(new_op if o is op else o for o in graph.ops)
     return dataclasses.replace(graph, ops=ops, constants=constants)
 
 
-def calibration_frames(media: Path, count: int = 160) -> list[np.ndarray]:
-    """Real frames (videos + photos), letterboxed as the detector does, RGB."""
-    frames = [cv2.imread(str(item.path)) for item in faces_dlib(media)]
-    frames.append(cv2.imread(str(media / "faces-dlib" / "dogs.jpg")))
-    for name in ("crowd_1080p.mp4", "stage_360p.mp4", "blink_portrait.mp4"):
-        frames += video_frames(media / "video" / name, every=6)
-    rng = np.random.default_rng(3)
-    chosen = rng.choice(len(frames), min(count, len(frames)), replace=False)
-    return [letterbox(cv2.cvtColor(frames[i], cv2.COLOR_BGR2RGB), SIZE)[0] for i in chosen]
+def squares(spec: DetectorSpec, photos: list[np.ndarray]) -> list[np.ndarray]:
+    """Photos letterboxed as the detector does, RGB."""
+    return [letterbox(cv2.cvtColor(p, cv2.COLOR_BGR2RGB), spec.size)[0] for p in photos]
 
 
-def _model_input(frame_rgb: np.ndarray) -> np.ndarray:
-    return frame_rgb.astype(np.float32)[None] / 127.5 - 1.0
-
-
-def to_int8(function: Any, frames: list[np.ndarray]) -> bytes:
-    """Full int8, activation ranges calibrated on real frames with percentile clipping."""
+def to_int8(function: Any, samples: list[np.ndarray], percentile: float) -> bytes:
+    """Full int8, activation ranges calibrated on `samples` with percentile clipping."""
     import tensorflow as tf
 
     from convert.tflite_calibration import percentile_int8
 
+    # The input range must be exactly [-1, 127/128] for the input's scale to be 1/128 and
+    # its zero point 0: one sample holds both extreme pixels.
+    first = samples[0].copy()
+    first[0, 0], first[0, 1] = 0, 255
+    samples = [first, *samples[1:]]
+
     def representative() -> Any:
-        for frame in frames:
-            yield [_model_input(frame)]
+        for square in samples:
+            yield [model_input(square)]
 
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [function.get_concrete_function()], function
@@ -179,85 +221,159 @@ def to_int8(function: Any, frames: list[np.ndarray]) -> bytes:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
-    return percentile_int8(converter, lambda: (_model_input(f) for f in frames[:60]))
+    tighten_on = samples[:: max(1, len(samples) // 120)]
+    return percentile_int8(converter, lambda: (model_input(s) for s in tighten_on), percentile)
 
 
-def rebuild_error(model: bytes, function: Any, frames: list[np.ndarray]) -> dict[str, float]:
-    """Largest difference between the replayed graph and the original float file."""
-    from edge.runtime import make_interpreter
-
+def rebuild_error(
+    spec: DetectorSpec, model: bytes, function: Any, samples: list[np.ndarray]
+) -> dict[str, float]:
+    """Largest difference between the replayed, bounded graph and the original float file."""
     with tempfile.NamedTemporaryFile(suffix=".tflite") as handle:
         handle.write(model)
         handle.flush()
         original = make_interpreter(handle.name)
+    names = {d["name"]: d["index"] for d in original.get_output_details()}
     score_error = regressor_error = 0.0
-    for frame in frames[:8]:
-        x = frame.astype(np.float32)[None] / 127.5 - 1.0
+    for square in samples[:8]:
+        x = model_input(square)
         original.set_tensor(original.get_input_details()[0]["index"], x)
         original.invoke()
-        raw = {d["name"]: original.get_tensor(d["index"]) for d in original.get_output_details()}
+        raw_regressors = original.get_tensor(names[spec.regressors])
+        raw_logits = original.get_tensor(names[spec.scores])
         ours = {k: v.numpy() for k, v in function(x).items()}
-        expected_regressors = np.clip(raw["Identity"] / SIZE, -REGRESSOR_BOUND, REGRESSOR_BOUND)
-        expected_logits = np.clip(raw["Identity_1"], -LOGIT_BOUND, LOGIT_BOUND)
+        expected_regressors = np.clip(raw_regressors / spec.size, -REGRESSOR_BOUND, REGRESSOR_BOUND)
+        expected_logits = np.clip(raw_logits, -LOGIT_BOUND, LOGIT_BOUND)
         regressors = ours["regressors"] * DECODER["regressor_gain"] + DECODER["regressor_offset"]
         logits = ours["scores"] * DECODER["logit_gain"] + DECODER["logit_offset"]
         regressor_error = max(
             regressor_error, float(np.abs(expected_regressors - regressors).max())
         )
         score_error = max(score_error, float(np.abs(expected_logits - logits).max()))
-    return {
+    error = {
         "max_abs_logit_difference": score_error,
         "max_abs_regressor_difference": regressor_error,
     }
+    if max(error.values()) > REBUILD_TOLERANCE:
+        raise RuntimeError(f"{spec.name}: the rebuilt graph differs from the original: {error}")
+    return error
 
 
-def convert(wheel: Path | None, out_dir: Path, media: Path) -> Path:
-    wheel_path = find_wheel(wheel)
-    model = read_member(wheel_path)
+def write_card(
+    spec: DetectorSpec, path: Path, source: dict[str, str], extra: dict[str, Any]
+) -> None:
+    interpreter = make_interpreter(path)
+    detail = interpreter.get_input_details()[0]
+    if int8_input(detail) is None:
+        raise RuntimeError(
+            f"{path}: input quantization {detail['quantization']} is not "
+            "(1/128, 0): the calibration frames lacked a 0 or 255 pixel"
+        )
+    outputs = {
+        d["name"]: {
+            "shape": [int(v) for v in d["shape"]],
+            "dtype": d["dtype"].__name__,
+            "quantization": [float(q) for q in d["quantization"]],
+        }
+        for d in interpreter.get_output_details()
+    }
+    card = {
+        "name": f"MediaPipe face detection, {spec.name.replace('_', ' ')}, full int8",
+        "file": path.name,
+        "sha256": sha256_of(path),
+        "size_bytes": path.stat().st_size,
+        "source": source,
+        "input": {
+            "shape": [int(v) for v in detail["shape"]],
+            "dtype": "int8",
+            "quantization": [float(q) for q in detail["quantization"]],
+            "preprocessing": (
+                f"RGB, letterboxed (scaled to fit with bilinear interpolation, centred, black "
+                f"borders) to {spec.size}x{spec.size}; int8 = pixel - 128"
+            ),
+        },
+        "outputs": outputs,
+        "anchors": spec.anchors,
+        "decoder": {**DECODER, "keypoints": list(KEYPOINT_ORDER)},
+        **extra,
+    }
+    card_path(path).write_text(json.dumps(card, indent=2) + "\n")
+
+
+def convert(spec: DetectorSpec, wheel: Path, out_dir: Path, media: Path, percentile: float) -> Path:
+    model = read_member(wheel, spec.member)
     source = {
         "package": WHEEL,
-        "wheel": wheel_path.name,
-        "member": MEMBER,
+        "wheel": wheel.name,
+        "member": spec.member,
         "member_sha256": hashlib.sha256(model).hexdigest(),
     }
-    frames = calibration_frames(media)
-    function = bounded_function(model, frames[:40])
-    error = rebuild_error(model, function, frames)
-    log.info("rebuild vs float original: %s", error)
+    samples = squares(spec, calibration_photos(media))
+    log.info("%s: %d calibration frames", spec.name, len(samples))
+    function = bounded_function(spec, model, samples[:48])
+    error = rebuild_error(spec, model, function, samples)
+    log.info("%s: rebuild vs float original: %s", spec.name, error)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / OUTPUT
-    path.write_bytes(to_int8(function, frames))
+    path = out_dir / spec.output
+    path.write_bytes(to_int8(function, samples, percentile))
     reproduce = "smilebooth convert face-detector --wheel mediapipe-0.10.14-*.whl"
-    card_path(path).write_text(json.dumps(build_card(path, source, DECODER, {}), indent=2))
-    with tempfile.NamedTemporaryFile(suffix=".tflite") as handle:
-        handle.write(model)
-        handle.flush()
-        original = FaceDetector(handle.name, threads=1, verify=False)
-        int8 = FaceDetector(path, threads=1)
-        bias = score_bias(int8, original, frames)
-        log.info("int8 score logits differ from float by %.2f (median) near decisions", bias)
-        metrics = measure(int8, original, media)
-    photo = cv2.imread(str(faces_dlib(media)[0].path))
-    extra = {
-        "rebuild_check": error,
-        "median_float_minus_int8_logit": bias,
-        "metrics": metrics,
-        "latency_ms": latency_ms(int8, photo),
-        "latency_runtime": f"{runtime_name()}, 1 thread",
-        "reproduce": reproduce,
-    }
-    card = build_card(path, source, DECODER, extra)
-    card_path(path).write_text(json.dumps(card, indent=2) + "\n")
-    write_markdown(card, path.with_suffix(".md"), (REGRESSOR_BOUND, LOGIT_BOUND))
-    log.info("int8 detector: %s", json.dumps(metrics["faces_dlib_recall"]["int8"]["found"]))
+    if percentile != PERCENTILE_DEFAULT:
+        reproduce += f" --percentile {percentile}"
+    write_card(
+        spec,
+        path,
+        source,
+        {
+            "rebuild_check": error,
+            "calibration": {
+                "frames": len(samples),
+                "percentile": percentile,
+                "what": "WIDER near faces zoomed to 30-90 % of the frame, WIDER group "
+                "photos, faces-dlib, the three videos, dim and empty scenes",
+            },
+            "reproduce": reproduce,
+        },
+    )
     return path
+
+
+PERCENTILE_DEFAULT = 99.9
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="smilebooth convert face-detector")
-    parser.add_argument("--wheel", type=Path, help="mediapipe 0.10.14 wheel (else pip download)")
-    parser.add_argument("--out-dir", type=Path, default=Path("models"))
-    parser.add_argument("--media-dir", type=Path, default=DEFAULT_MEDIA)
+    parser.add_argument(
+        "--wheel", type=Path, help="mediapipe 0.10.14 wheel (default: pip download)"
+    )
+    parser.add_argument("--out-dir", type=Path, default=Path("models"), help="default: models")
+    parser.add_argument(
+        "--media-dir",
+        type=Path,
+        default=DEFAULT_MEDIA,
+        help="calibration media (default: ../shared/media)",
+    )
+    parser.add_argument(
+        "--model",
+        choices=(*SPECS, "both"),
+        default="both",
+        help="which detector to convert (default: both)",
+    )
+    parser.add_argument(
+        "--percentile",
+        type=float,
+        default=PERCENTILE_DEFAULT,
+        help=f"activation range clip percentile (default: {PERCENTILE_DEFAULT})",
+    )
     args = parser.parse_args(argv)
-    convert(args.wheel, args.out_dir, args.media_dir)
+    wheel = find_wheel(args.wheel)
+    for spec in SPECS.values():
+        if args.model in (spec.name, "both"):
+            log.info(
+                "wrote %s", convert(spec, wheel, args.out_dir, args.media_dir, args.percentile)
+            )
     return 0
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    raise SystemExit(main())

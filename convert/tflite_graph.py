@@ -110,6 +110,8 @@ def run_op(op: Op, args: list[Any]) -> Any:
         return _activation(y + b, o["fusedActivationFunction"])
     if op.name == "ADD":
         return _activation(args[0] + args[1], o.get("fusedActivationFunction", 0))
+    if op.name == "RELU":
+        return tf.nn.relu(args[0])
     if op.name == "PAD":
         return tf.pad(args[0], tf.cast(args[1], tf.int32))
     if op.name == "MAX_POOL_2D":
@@ -119,7 +121,8 @@ def run_op(op: Op, args: list[Any]) -> Any:
         )
         return tf.nn.max_pool2d(args[0], size, stride, _padding(o["padding"]))
     if op.name == "RESHAPE":
-        return tf.reshape(args[0], tf.cast(args[1], tf.int32))
+        shape = args[1] if len(args) > 1 else [int(v) for v in o["newShape"]]
+        return tf.reshape(args[0], tf.cast(shape, tf.int32))
     if op.name == "CONCATENATION":
         return _activation(tf.concat(args, axis=o["axis"]), o.get("fusedActivationFunction", 0))
     if op.name == "RESIZE_BILINEAR":

@@ -82,7 +82,7 @@ def build_loop(
 ) -> FrameLoop:
     from edge.pipeline import build_pipeline
 
-    pipeline = pipeline or build_pipeline(config)
+    pipeline = pipeline or build_pipeline(config, live=True)
     bus = bus or EventBus()
     parts = LoopParts(
         source=make_source(config.source),

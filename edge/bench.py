@@ -159,6 +159,8 @@ def summarise(
         name: {
             "p50": _percentile(values, 50),
             "p95": _percentile(values, 95),
+            "mean": round(float(np.mean(values)), 2) if values else None,
+            "max": round(float(np.max(values)), 2) if values else None,
             "n": len(values),
         }
         for name, values in samples.items()
@@ -185,10 +187,12 @@ def peak_rss_mb() -> float:
 
 
 def format_table(report: dict[str, Any]) -> str:
-    lines = [f"{'stage':<16}{'p50 ms':>10}{'p95 ms':>10}{'n':>7}"]
+    header = "".join(f"{h:>10}" for h in ("p50 ms", "p95 ms", "mean ms", "max ms"))
+    lines = [f"{'stage':<16}{header}{'n':>7}"]
     for name, figures in report["stages_ms"].items():
-        p50, p95 = (f"{v:.2f}" if v is not None else "-" for v in (figures["p50"], figures["p95"]))
-        lines.append(f"{name:<16}{p50:>10}{p95:>10}{figures['n']:>7}")
+        values = (figures[k] for k in ("p50", "p95", "mean", "max"))
+        cells = "".join(f"{v:>10.2f}" if v is not None else f"{'-':>10}" for v in values)
+        lines.append(f"{name:<16}{cells}{figures['n']:>7}")
     for key in ("frames", "fps", "processing_fps", "peak_rss_mb", "faces_per_frame"):
         lines.append(f"{key:<16}{report[key]!s:>10}")
     return "\n".join(lines)
@@ -202,7 +206,7 @@ def bench_command(args: argparse.Namespace) -> int:
 
     try:
         config = bench_config(args)
-        pipeline = build_pipeline(config)
+        pipeline = build_pipeline(config, live=True)
         report = run_bench(
             config, make_source(config.source), pipeline, args.frames, args.warmup, args.capture
         )

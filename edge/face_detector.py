@@ -1,172 +1,281 @@
-"""Face detection with the int8 MediaPipe full-range model (or its float original).
+"""The face detection stage: two int8 MediaPipe models, each where it is strong.
 
-The frame is letterboxed to the model's square input, the model's anchors are decoded
-and merged by weighted NMS, and boxes and keypoints are mapped back to frame pixels. The
-decoder's constants (how the converter bounded the head outputs) come from the model card.
+- The full-range model (192x192) finds faces from ~4 % of the frame's side up and whole
+  groups; it weakens once a face fills the frame.
+- The short-range model (128x128, a quarter of the cost) finds faces that fill the frame.
+
+`detect()` is the thorough pass for a still photo (and for the live loop now and then): both
+models on the whole frame, plus the full-range model on 2x2 overlapping tiles when the frame
+is large enough for small faces to hide in it. `redetect()` is the cheap pass between
+thorough ones: the short-range model only inside a square around each face already found,
+where that face is exactly the size the model likes. `edge.detection_schedule` decides which
+runs on each frame of the live loop.
+
+Both models' boxes come out in one convention (the full-range model's), so the crop rule
+(`edge.crop`) holds whichever model found the face.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 
-from edge.anchors import FULL_RANGE_ANCHORS, decode, weighted_nms
-from edge.model_card import load_card, verify_hash, verify_model
-from edge.runtime import dequantize, make_interpreter, quantize
+from edge.detector_model import DetectorModel, letterbox
+from edge.pipeline_config import DetectorConfig
 from edge.types import Box, Face, Keypoints
 
-# Letterbox borders are black, as MediaPipe pads. (Mid-grey borders were measured too:
-# the float model does as well, the int8 one worse: 38/43 faces on faces-dlib, not 43/43.)
-PAD_COLOUR = (0, 0, 0)
+__all__ = ["FaceDetector", "letterbox"]
+
+# How a human-labelled face box (WIDER FACE) relates to each model's box: width and height
+# ratios and the centre's vertical shift in box heights. Medians over the 503 near WIDER
+# faces at 30-90 % of the frame (`python -m convert.detector_eval --fit-boxes`, float models).
+# The short-range box is mapped into the full-range convention with them.
+BOX_FIT = {
+    "full_range": (0.87, 1.18, -0.06),
+    "short_range": (0.91, 1.24, -0.10),
+}
+TILE_MIN_SIDE = 640  # frames smaller than this hold no face too small for the whole-frame pass
+TILE_TARGET = 400  # tiles of about this many pixels: a 32 px face is 15 px at the model's input
+ROI_SCALE = 2.2  # side of the square searched around a known face, in face sizes
+MOSAIC_GRID = 3  # the cheap pass packs up to 3x3 face regions into one full-range input
+MOSAIC_FROM = 3  # ... once this many faces are known (fewer: the short-range model on each)
+KNOWN_FACE_THRESHOLD = 0.4  # a face found where one was a frame ago needs less evidence
 
 
 @dataclass(frozen=True)
-class Letterbox:
-    """How a frame was scaled and padded into the model's square input."""
-
-    scale: float  # model pixels per frame pixel
-    pad_x: float
-    pad_y: float
-    size: int
-
-    def to_frame(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Normalised model coordinates -> frame pixels."""
-        return (x * self.size - self.pad_x) / self.scale, (y * self.size - self.pad_y) / self.scale
-
-
-def letterbox(frame_rgb: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
-    height, width = frame_rgb.shape[:2]
-    scale = size / max(height, width)
-    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    resized = cv2.resize(frame_rgb, (new_w, new_h), interpolation=interpolation)
-    pad_x, pad_y = (size - new_w) // 2, (size - new_h) // 2
-    square = cv2.copyMakeBorder(
-        resized,
-        pad_y,
-        size - new_h - pad_y,
-        pad_x,
-        size - new_w - pad_x,
-        cv2.BORDER_CONSTANT,
-        value=PAD_COLOUR,
-    )
-    return square, Letterbox(scale, float(pad_x), float(pad_y), size)
-
-
-# How to turn output values y into regressors (units of the input side) and score logits:
-# regressor = y * regressor_gain + regressor_offset; logit = y * logit_gain + logit_offset.
-# The original MediaPipe file outputs raw regressors in input pixels and raw logits.
-RAW_DECODER = {
-    "regressor_gain": 1 / 192,
-    "regressor_offset": 0.0,
-    "logit_gain": 1.0,
-    "logit_offset": 0.0,
-}
+class DetectorModels:
+    full_range: DetectorModel
+    short_range: DetectorModel | None
 
 
 class FaceDetector:
     """Finds faces and their six keypoints in BGR frames of any size."""
 
-    def __init__(
-        self,
-        model_path: str | Path,
-        threads: int = 1,
-        score_threshold: float = 0.5,
-        nms_iou: float = 0.3,
-        tiles: bool = False,
-        verify: bool = True,
-    ) -> None:
-        self.path = Path(model_path)
-        if verify:  # a corrupted file must be refused before the runtime parses it
-            verify_hash(self.path)
-        self._interpreter = make_interpreter(self.path, threads)
-        self._input = self._interpreter.get_input_details()[0]
-        self.card: dict[str, Any] = verify_model(self.path, self._input) if verify else {}
-        if not verify and self.path.with_suffix(".card.json").exists():
-            self.card = load_card(self.path)
-        self._decoder = self.card.get("decoder", RAW_DECODER)
-        outputs = self._interpreter.get_output_details()
-        self._regressors = next(d for d in outputs if d["shape"][-1] == 16)
-        self._scores = next(d for d in outputs if d["shape"][-1] == 1)
-        self.size = int(self._input["shape"][1])
-        self.score_threshold = score_threshold
-        self.nms_iou = nms_iou
-        self.tiles = tiles
+    def __init__(self, config: DetectorConfig, root: Path | None = None, verify: bool = True):
+        def resolve(path: str) -> Path:
+            candidate = Path(path)
+            return candidate if candidate.is_absolute() or root is None else root / candidate
 
-    def _run(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x = rgb.astype(np.float32)[None] / 127.5 - 1.0
-        self._interpreter.set_tensor(self._input["index"], quantize(x, self._input))
-        self._interpreter.invoke()
-        d = self._decoder
-        y = dequantize(self._interpreter.get_tensor(self._regressors["index"]), self._regressors)
-        regressors = y[0] * d["regressor_gain"] + d["regressor_offset"]
-        y = dequantize(self._interpreter.get_tensor(self._scores["index"]), self._scores)
-        logits = y[0, :, 0] * d["logit_gain"] + d["logit_offset"]
-        return regressors, 1.0 / (1.0 + np.exp(-np.clip(logits, -80, 80)))
+        full = DetectorModel(resolve(config.model), config.threads, verify=verify)
+        short = (
+            DetectorModel(resolve(config.short_range_model), config.threads, verify=verify)
+            if config.short_range_model
+            else None
+        )
+        self.models = DetectorModels(full, short)
+        self.config = config
 
-    def _detect_square(self, frame_rgb: np.ndarray, offset: tuple[int, int]) -> list[Face]:
-        square, box = letterbox(frame_rgb, self.size)
-        regressors, scores = self._run(square)
-        keep = scores >= self.score_threshold
-        if not keep.any():
-            return []
-        boxes, points = decode(regressors[keep], FULL_RANGE_ANCHORS[keep])
-        faces = []
-        for score, b, p in weighted_nms(scores[keep], boxes, points, self.nms_iou):
-            x1, y1 = box.to_frame(b[0], b[1])
-            x2, y2 = box.to_frame(b[2], b[3])
-            px, py = box.to_frame(p[:, 0], p[:, 1])
-            ox, oy = offset
-            keypoints = Keypoints(
-                *((float(x + ox), float(y + oy)) for x, y in zip(px, py, strict=True))
-            )
-            faces.append(
-                Face(
-                    Box(float(x1 + ox), float(y1 + oy), float(x2 + ox), float(y2 + oy)),
-                    score,
-                    keypoints,
-                )
-            )
-        return faces
+    @property
+    def card(self) -> dict:
+        """The full-range model's card (its sha256 goes into photo sidecars)."""
+        return self.models.full_range.card
+
+    @property
+    def cards(self) -> dict[str, dict]:
+        cards = {"face_detector": self.models.full_range.card}
+        if self.models.short_range is not None:
+            cards["face_detector_short"] = self.models.short_range.card
+        return cards
+
+    # -- passes ------------------------------------------------------------------------
 
     def detect(self, frame_bgr: np.ndarray) -> tuple[Face, ...]:
-        """All faces in the frame, boxes clipped to it, most confident first."""
-        bgr: np.ndarray | None = frame_bgr
-        if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3 or min(frame_bgr.shape[:2]) < 8:
-            bgr = _as_bgr(frame_bgr)
-        if bgr is None:
+        """The thorough pass: both models on the whole frame, and tiles on large frames."""
+        rgb = _as_rgb(frame_bgr)
+        if rgb is None:
             return ()
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        faces = self._detect_square(rgb, (0, 0))
-        if self.tiles:
-            faces = _merge(faces + self._detect_tiles(rgb), self.nms_iou)
-        height, width = bgr.shape[:2]
-        clipped = [_clip(face, width, height) for face in faces]
-        return tuple(sorted((f for f in clipped if f.box.area > 0), key=lambda f: -f.score))
+        faces = self._confirmed(rgb, self._whole_frame(rgb), self.config.confirm_threshold)
+        if self.config.tiles and max(rgb.shape[:2]) >= TILE_MIN_SIDE:
+            # Tiles see 5-9 small views of everything: stricter on both scores.
+            faces += self._confirmed(rgb, self._tiles(rgb), self.config.tile_threshold)
+        return self._finish(faces, rgb.shape)
 
-    def _detect_tiles(self, rgb: np.ndarray) -> list[Face]:
-        """2x2 overlapping tiles: each face is seen ~2x larger, for faces far away."""
+    def detect_whole(self, frame_bgr: np.ndarray) -> tuple[Face, ...]:
+        """Both models on the whole frame, no tiles: the live loop's pass with no face known."""
+        rgb = _as_rgb(frame_bgr)
+        if rgb is None:
+            return ()
+        faces = self._confirmed(rgb, self._whole_frame(rgb), self.config.confirm_threshold)
+        return self._finish(faces, rgb.shape)
+
+    def redetect(self, frame_bgr: np.ndarray, known: Sequence[Box]) -> tuple[Face, ...]:
+        """The cheap pass: look again only around faces already found.
+
+        One or two faces: the short-range model on a square around each (0.8 ms apiece).
+        More: those squares side by side in one full-range input, up to nine per invoke
+        (each face then ~29 px of the 192 px input, where that model is at its best)."""
+        rgb = _as_rgb(frame_bgr)
+        if rgb is None:
+            return ()
+        regions: list[tuple[Box, np.ndarray, tuple[int, int]]] = []
+        for box in known:
+            region, offset = _region(rgb, box)
+            if region is not None:
+                regions.append((box, region, offset))
+        faces: list[Face] = []
+        if len(regions) <= MOSAIC_FROM - 1 and self.models.short_range is not None:
+            for box, region, offset in regions:
+                found = self._run(self.models.short_range, region, offset, KNOWN_FACE_THRESHOLD)
+                faces += _closest(found, box)
+        else:
+            for start in range(0, len(regions), MOSAIC_GRID**2):
+                faces += self._mosaic(regions[start : start + MOSAIC_GRID**2])
+        return self._finish(faces, rgb.shape)
+
+    def _mosaic(self, regions: list[tuple[Box, np.ndarray, tuple[int, int]]]) -> list[Face]:
+        model = self.models.full_range
+        cell = model.size // MOSAIC_GRID
+        canvas = np.zeros((model.size, model.size, 3), np.uint8)
+        for index, (_, region, _) in enumerate(regions):
+            row, col = divmod(index, MOSAIC_GRID)
+            canvas[row * cell : (row + 1) * cell, col * cell : (col + 1) * cell] = cv2.resize(
+                region, (cell, cell), interpolation=cv2.INTER_LINEAR
+            )
+        found = self._run(model, canvas, (0, 0), KNOWN_FACE_THRESHOLD)
+        faces = []
+        for index, (box, region, (ox, oy)) in enumerate(regions):
+            row, col = divmod(index, MOSAIC_GRID)
+            cx0, cy0 = col * cell, row * cell
+            sx, sy = region.shape[1] / cell, region.shape[0] / cell
+            mine = [
+                _moved(f, -cx0, -cy0, sx, sy, ox, oy)
+                for f in found
+                if cx0 <= f.box.center[0] < cx0 + cell and cy0 <= f.box.center[1] < cy0 + cell
+            ]
+            faces += _closest(mine, box)
+        return faces
+
+    # -- pieces ------------------------------------------------------------------------
+
+    def _whole_frame(self, rgb: np.ndarray) -> list[Face]:
+        faces = self._run(self.models.full_range, rgb, (0, 0))
+        if self.models.short_range is not None:
+            faces += self._run(self.models.short_range, rgb, (0, 0))
+        return faces
+
+    def _tiles(self, rgb: np.ndarray) -> list[Face]:
+        """n x n overlapping tiles (2x2 on a 640 px frame, 3x3 on a 1024 px photo): each
+        face is seen 1.7-2.3x larger, for faces far away."""
         height, width = rgb.shape[:2]
-        tile_w, tile_h = int(width * 0.6), int(height * 0.6)
+        count = min(3, max(2, round(max(height, width) / TILE_TARGET)))
+        fraction = 1.5 / (count + 0.5)  # neighbours overlap by a fifth of a tile
+        tile_w, tile_h = int(width * fraction), int(height * fraction)
         found = []
-        for y in (0, height - tile_h):
-            for x in (0, width - tile_w):
-                found += self._detect_square(rgb[y : y + tile_h, x : x + tile_w], (x, y))
+        for y in np.linspace(0, height - tile_h, count).astype(int):
+            for x in np.linspace(0, width - tile_w, count).astype(int):
+                tile = rgb[y : y + tile_h, x : x + tile_w]
+                found += self._run(
+                    self.models.full_range, tile, (int(x), int(y)), self.config.tile_threshold
+                )
         return found
 
+    def _confirmed(self, rgb: np.ndarray, faces: list[Face], threshold: float) -> list[Face]:
+        """Candidates the short-range model also sees as a face in a square around them.
 
-def _as_bgr(frame: np.ndarray) -> np.ndarray | None:
-    """Gray or BGRA frames -> BGR; None for frames that cannot hold a face."""
+        Most false detections of the whole-frame and tile passes are hands, the backs of
+        heads and bare skin; a second model looking at each at its favourite size rejects
+        most of them and keeps nearly every face."""
+        model = self.models.short_range
+        if model is None:
+            return faces
+        kept = []
+        for face in _merge(faces, self.config.nms_iou):
+            region, offset = _region(rgb, face.box)
+            if region is None:
+                continue
+            found = self._run(model, region, offset, threshold)
+            if any(f.box.iou(face.box) > 0.3 for f in found):
+                kept.append(face)
+        return kept
+
+    def _run(
+        self,
+        model: DetectorModel,
+        rgb: np.ndarray,
+        offset: tuple[int, int],
+        threshold: float | None = None,
+    ) -> list[Face]:
+        faces = model.detect(
+            rgb,
+            self.config.score_threshold if threshold is None else threshold,
+            self.config.nms_iou,
+            (float(offset[0]), float(offset[1])),
+        )
+        if model is self.models.short_range:
+            faces = [_short_to_full(face) for face in faces]
+        return faces
+
+    def _finish(self, faces: list[Face], shape: tuple[int, ...]) -> tuple[Face, ...]:
+        height, width = shape[:2]
+        merged = _merge(faces, self.config.nms_iou)
+        clipped = [_clip(face, width, height) for face in merged]
+        kept = (
+            f
+            for f in clipped
+            if f.box.area > 0 and max(f.box.width, f.box.height) >= self.config.min_face_px
+        )
+        return tuple(sorted(kept, key=lambda f: -f.score))
+
+
+def _short_to_full(face: Face) -> Face:
+    """A short-range box in the full-range model's convention (through the labelled box)."""
+    sw, sh, sdy = BOX_FIT["short_range"]
+    fw, fh, fdy = BOX_FIT["full_range"]
+    b = face.box
+    width, height = b.width * sw / fw, b.height * sh / fh
+    cx, cy = b.center
+    cy = cy + sdy * b.height - fdy * height
+    box = Box(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
+    return Face(box, face.score, face.keypoints)
+
+
+def _closest(found: list[Face], box: Box) -> list[Face]:
+    """The face a region was cut for, not a neighbour reaching into it."""
+    near = [f for f in found if f.box.iou(box) > 0.2]
+    return [max(near, key=lambda f: f.box.iou(box) + f.score)] if near else []
+
+
+def _moved(face: Face, dx: float, dy: float, sx: float, sy: float, ox: float, oy: float) -> Face:
+    """A face found in a mosaic cell -> frame pixels: shift to the cell, scale, shift."""
+
+    def point(x: float, y: float) -> tuple[float, float]:
+        return ((x + dx) * sx + ox, (y + dy) * sy + oy)
+
+    b = face.box
+    x1, y1 = point(b.x1, b.y1)
+    x2, y2 = point(b.x2, b.y2)
+    keypoints = None
+    if face.keypoints is not None:
+        keypoints = Keypoints(*(point(x, y) for x, y in face.keypoints.as_tuple()))
+    return Face(Box(x1, y1, x2, y2), face.score, keypoints)
+
+
+def _region(rgb: np.ndarray, box: Box) -> tuple[np.ndarray | None, tuple[int, int]]:
+    """The square around a face (ROI_SCALE face sizes, cut at the frame's edges)."""
+    height, width = rgb.shape[:2]
+    side = ROI_SCALE * max(box.width, box.height)
+    cx, cy = box.center
+    x1, y1 = max(0, int(cx - side / 2)), max(0, int(cy - side / 2))
+    x2, y2 = min(width, int(cx + side / 2)), min(height, int(cy + side / 2))
+    if x2 - x1 < 8 or y2 - y1 < 8:
+        return None, (x1, y1)
+    return rgb[y1:y2, x1:x2], (x1, y1)
+
+
+def _as_rgb(frame: np.ndarray) -> np.ndarray | None:
+    """BGR, gray or BGRA frames -> RGB; None for frames that cannot hold a face."""
     if frame.ndim < 2 or frame.size == 0 or min(frame.shape[:2]) < 8:
         return None
     if frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 1):
-        return cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2BGR)
+        return cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2RGB)
     if frame.ndim == 3 and frame.shape[2] == 4:
-        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2RGB)
+    if frame.ndim == 3 and frame.shape[2] == 3:
+        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
     return None
 
 
@@ -177,7 +286,7 @@ def _clip(face: Face, width: int, height: int) -> Face:
 
 
 def _merge(faces: list[Face], iou: float) -> list[Face]:
-    """Keep the most confident of overlapping detections from the frame and its tiles."""
+    """Keep the most confident of overlapping detections (models, tiles, regions)."""
     kept: list[Face] = []
     for face in sorted(faces, key=lambda f: -f.score):
         if all(face.box.iou(other.box) <= iou for other in kept):

@@ -6,6 +6,7 @@ serves `smilebooth score` on photos, the live loop and the benchmark.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,9 +59,9 @@ class Pipeline:
     @property
     def model_hashes(self) -> dict[str, str]:
         hashes = {"smile": self.parts.smile.card.get("sha256", "")}
-        detector_card = getattr(self.parts.detector, "card", None)
-        if isinstance(detector_card, dict):
-            hashes["face_detector"] = detector_card.get("sha256", "")
+        detector = getattr(self.parts.detector, "detector", self.parts.detector)
+        for name, card in getattr(detector, "cards", {}).items():
+            hashes[name] = card.get("sha256", "")
         return hashes
 
     def process(self, frame_bgr: np.ndarray) -> FrameResult:
@@ -130,20 +131,30 @@ def build_pipeline_from_sections(
     eyes: EyesConfig,
     scoring: ScoringConfig,
     with_detector: bool = True,
+    live: bool = False,
 ) -> Pipeline:
-    """Build every model once, from config sections (each stage gets only its part)."""
+    """Build every model once, from config sections (each stage gets only its part).
+
+    `live`: the camera loop's detector, thorough every `detector.thorough_every` frames and
+    cheap in between; else (photos) every image gets the thorough pass."""
+    from edge.detection_schedule import ScheduledDetector
     from edge.eyes import EyeDetector
     from edge.face_detector import FaceDetector
 
     face_finder: Any = None
     if with_detector:
-        face_finder = FaceDetector(
-            resolve_model_path(detector.model),
-            threads=detector.threads,
-            score_threshold=detector.score_threshold,
-            nms_iou=detector.nms_iou,
-            tiles=detector.tiles,
+        models = dataclasses.replace(
+            detector,
+            model=str(resolve_model_path(detector.model)),
+            short_range_model=(
+                str(resolve_model_path(detector.short_range_model))
+                if detector.short_range_model
+                else ""
+            ),
         )
+        face_finder = FaceDetector(models)
+        if live:
+            face_finder = ScheduledDetector(face_finder, detector.thorough_every)
     return Pipeline(
         PipelineParts(
             detector=face_finder,
@@ -156,8 +167,13 @@ def build_pipeline_from_sections(
     )
 
 
-def build_pipeline(config: Any, with_detector: bool = True) -> Pipeline:
+def build_pipeline(config: Any, with_detector: bool = True, live: bool = False) -> Pipeline:
     """The app config (edge.config.AppConfig) -> a Pipeline."""
     return build_pipeline_from_sections(
-        config.detector, config.smile, config.eyes, config.scoring, with_detector=with_detector
+        config.detector,
+        config.smile,
+        config.eyes,
+        config.scoring,
+        with_detector=with_detector,
+        live=live,
     )

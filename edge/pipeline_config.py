@@ -9,22 +9,55 @@ from edge.labels import DEFAULT_INTENSITY_WEIGHTS
 
 @dataclass(frozen=True)
 class DetectorConfig:
-    """The int8 face detector (MediaPipe full range, rebuilt and quantized by convert)."""
+    """The two int8 face detectors (MediaPipe full and short range, quantized by convert)."""
 
     model: str = field(
         default="models/face_detector_int8.tflite",
-        metadata={"doc": "face detector .tflite (its .card.json must sit beside it)"},
+        metadata={"doc": "full-range detector .tflite (its .card.json must sit beside it)"},
+    )
+    short_range_model: str = field(
+        default="models/face_detector_short_int8.tflite",
+        metadata={"doc": "short-range detector .tflite, for faces that fill the frame ('' = off)"},
     )
     threads: int = field(default=1, metadata={"doc": "interpreter threads", "min": 1, "max": 8})
     score_threshold: float = field(
         default=0.5, metadata={"doc": "minimum detection score", "min": 0.05, "max": 0.99}
     )
+    confirm_threshold: float = field(
+        default=0.5,
+        metadata={
+            "doc": "thorough passes keep a face only if the short-range model, shown a square "
+            "around it, scores it at least this (removes hands, backs of heads)",
+            "min": 0.05,
+            "max": 0.99,
+        },
+    )
     nms_iou: float = field(
         default=0.3, metadata={"doc": "overlap merged by weighted NMS", "min": 0.05, "max": 0.95}
     )
     tiles: bool = field(
-        default=False,
-        metadata={"doc": "also detect on 2x2 tiles: finds faces under ~7% of the frame's side"},
+        default=True,
+        metadata={
+            "doc": "thorough passes also search 2x2 tiles of frames >= 640 px: faces under "
+            "~7% of the frame's side (the back row)"
+        },
+    )
+    tile_threshold: float = field(
+        default=0.6,
+        metadata={
+            "doc": "detection and confirmation score for faces found only in tiles",
+            "min": 0.05,
+            "max": 0.99,
+        },
+    )
+    thorough_every: int = field(
+        default=10,
+        metadata={
+            "doc": "live loop: a thorough pass every N frames; in between, faces already "
+            "found are looked for again only around where they were",
+            "min": 1,
+            "max": 1000,
+        },
     )
     min_face_px: int = field(
         default=12, metadata={"doc": "ignore faces smaller than this (pixels)", "min": 0}

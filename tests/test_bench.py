@@ -42,7 +42,13 @@ def test_report_has_every_stage_and_writes_nothing_by_default(
         figures = report["stages_ms"][stage]
         assert figures["n"] == 40 and 0 <= figures["p50"] <= figures["p95"]
     assert report["stages_ms"]["smile_per_face"]["p50"] == pytest.approx(0.25)  # 0.5 ms / 2
-    assert report["stages_ms"]["capture"] == {"p50": None, "p95": None, "n": 0}
+    assert report["stages_ms"]["capture"] == {
+        "p50": None,
+        "p95": None,
+        "mean": None,
+        "max": None,
+        "n": 0,
+    }
     assert report["faces_per_frame"] == 2.0
     assert report["processing_fps"] >= report["fps"] > 0
     assert report["peak_rss_mb"] > 10

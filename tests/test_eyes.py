@@ -9,8 +9,9 @@ import pytest
 from convert.detection_eval import video_frames
 from edge.eyes import EyeDetector
 from edge.face_detector import FaceDetector
+from edge.pipeline_config import DetectorConfig
 from edge.types import Box, Face, Keypoints
-from tests.paths import FACE_MODEL, MEDIA, require
+from tests.paths import FACE_MODEL, MEDIA, ROOT, require
 
 # Frames of blink_portrait.mp4 found by watching the per-frame counts: eyes open at
 # 0-9 and 20-35, closed in the blinks at 10-12, 40-42 and 82-84.
@@ -21,7 +22,7 @@ CLOSED_FRAMES = (11, 41, 83)
 @pytest.fixture(scope="module")
 def frames_and_faces():
     frames = video_frames(require(MEDIA / "video" / "blink_portrait.mp4"))[:120]
-    detector = FaceDetector(require(FACE_MODEL))
+    detector = FaceDetector(DetectorConfig(model=str(require(FACE_MODEL))), root=ROOT)
     return frames, [detector.detect(frame)[0] for frame in frames]
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from edge.face_detector import FaceDetector
+from edge.pipeline_config import DetectorConfig
 from edge.smile_model import SmileModel
 from edge.types import Box, Face
-from tests.paths import FACE_MODEL, FERPLUS, SMILE_MODEL, require
+from tests.paths import FACE_MODEL, FERPLUS, ROOT, SMILE_MODEL, require
 from training.ferplus import load_split
 from training.real_path import Staging, measure, the_staged_face
 
@@ -35,7 +36,10 @@ def test_real_path_keeps_most_of_the_registered_accuracy() -> None:
     box scores within a few points of the registered crop of the same faces."""
     split = load_split(require(FERPLUS), "test").subset(np.arange(200))
     result = measure(
-        split, FaceDetector(require(FACE_MODEL)), SmileModel(require(SMILE_MODEL)), Staging()
+        split,
+        FaceDetector(DetectorConfig(model=str(require(FACE_MODEL))), root=ROOT),
+        SmileModel(require(SMILE_MODEL)),
+        Staging(),
     )
     assert result["detected"] >= 0.6 * len(split)
     real, registered = result["real_path"], result["registered_crops_of_detected"]

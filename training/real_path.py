@@ -26,6 +26,7 @@ import numpy as np
 
 from edge.crop import crop_face
 from edge.face_detector import FaceDetector
+from edge.pipeline_config import DetectorConfig
 from edge.smile_model import SmileModel
 from edge.types import Box, Face
 from training.evaluate import HEADLINE_KEYS, evaluate_heads, headline
@@ -111,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         split = split.subset(np.arange(min(args.limit, len(split))))
     staging = Staging()
-    result = measure(split, FaceDetector(args.detector), SmileModel(args.smile), staging)
+    detector = FaceDetector(DetectorConfig(model=str(args.detector)), root=ROOT)
+    result = measure(split, detector, SmileModel(args.smile), staging)
     result["staging"] = asdict(staging)
     result["models"] = {"smile": str(args.smile), "detector": str(args.detector)}
     print(f"detected {result['detected']}/{result['images']} staged Test faces")
