@@ -131,6 +131,8 @@ def run_command(args: argparse.Namespace) -> int:
     install_signal_handlers(stop)
     notifier = Notifier()
     loop.parts.on_frame = notifier.tick
+    loop.parts.keepalive = notifier.waiting
+    loop.parts.keepalive_s = notifier.keepalive_s
     publisher = start_publisher(config, loop)
     try:
         return loop.run()  # closes the source on the way out, after flushing a pending burst
