@@ -186,3 +186,61 @@ def test_the_source_option_picks_the_source(tmp_path: Path) -> None:
     for value in ("0", "clip.mp4", "rtsp://cam/1", "v4l2src ! appsink"):
         chosen = source_override(base, value)
         assert (chosen.type, chosen.device, chosen.width) == ("opencv", value, 480)
+
+
+def test_a_camera_is_asked_fourcc_size_fps_and_read_back(caplog) -> None:
+    """A video file opened as a camera (no V4L2 here): OpenCV's real set/get path. A file
+    ignores every request, so the read-back is the file's own values and each is warned."""
+    path = video(STAGE)
+    probe = cv2.VideoCapture(str(path))
+    own_fourcc = "".join(
+        chr((int(probe.get(cv2.CAP_PROP_FOURCC)) >> 8 * i) & 0xFF) for i in range(4)
+    )
+    own_fps = probe.get(cv2.CAP_PROP_FPS)
+    probe.release()
+    config = SourceConfig(device=str(path), capture_size=(1920, 1080), capture_fps=60)
+    with caplog.at_level("WARNING"):
+        source = OpenCVSource(config, live=True)
+        source.open()
+        frame = source.read()
+        source.close()
+    assert source.settings == {"fourcc": own_fourcc, "size": (640, 360), "fps": round(own_fps, 2)}
+    assert frame is not None and frame.capture_image.shape[:2] == (360, 640)
+    [warning] = [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()]
+    assert f"fourcc MJPG (got {own_fourcc})" in warning
+    assert "capture_size 1920x1080 (got 640x360)" in warning
+    assert f"capture_fps 60 (got {own_fps:g})" in warning
+
+
+def test_a_camera_that_gives_what_was_asked_is_not_warned_about(caplog) -> None:
+    path = video(STAGE)
+    probe = cv2.VideoCapture(str(path))
+    own_fourcc = "".join(
+        chr((int(probe.get(cv2.CAP_PROP_FOURCC)) >> 8 * i) & 0xFF) for i in range(4)
+    )
+    own_fps = probe.get(cv2.CAP_PROP_FPS)
+    probe.release()
+    config = SourceConfig(
+        device=str(path), capture_size=(640, 360), capture_fps=own_fps, fourcc=own_fourcc
+    )
+    with caplog.at_level("WARNING"):
+        source = OpenCVSource(config, live=True)
+        source.open()
+        source.close()
+    assert source.settings["size"] == (640, 360)
+    assert not [r for r in caplog.records if "ignored" in r.getMessage()]
+
+
+def test_a_video_file_is_not_asked_for_camera_settings() -> None:
+    source = OpenCVSource(SourceConfig(device=str(video(STAGE))))
+    source.open()
+    source.close()
+    assert source.settings == {}
+
+
+def test_camera_settings_are_validated() -> None:
+    with pytest.raises(ValueError, match="fourcc must be 4 characters"):
+        SourceConfig(fourcc="MJPEG").validate()
+    with pytest.raises(ValueError, match="capture_size"):
+        SourceConfig(capture_size=(1920, 0)).validate()
+    SourceConfig(fourcc="", capture_size=(0, 0), capture_fps=0).validate()

@@ -37,6 +37,24 @@ class SourceConfig:
             "min": 0,
         },
     )
+    capture_size: tuple[int, int] = field(
+        default=(1920, 1080),
+        metadata={
+            "doc": "opencv cameras (index or /dev/video*): size to request; the photo is "
+            "saved at it. [0, 0] = the driver's default (often 640x480)"
+        },
+    )
+    capture_fps: float = field(
+        default=30.0,
+        metadata={"doc": "opencv cameras: frame rate to request (0 = driver default)", "min": 0},
+    )
+    fourcc: str = field(
+        default="MJPG",
+        metadata={
+            "doc": "opencv cameras: pixel format to request, 4 characters; UVC cameras "
+            "need MJPG for 720p/1080p at 30 fps ('' = driver default, e.g. YUYV)"
+        },
+    )
     main_size: tuple[int, int] = field(
         default=(1920, 1080), metadata={"doc": "picamera2: main (capture) stream size"}
     )
@@ -52,6 +70,12 @@ class SourceConfig:
     )
 
     def validate(self) -> None:
+        if self.fourcc and len(self.fourcc) != 4:
+            raise ValueError(f"fourcc must be 4 characters (e.g. MJPG, YUYV), got {self.fourcc!r}")
+        if min(self.capture_size) < 0 or (0 in self.capture_size and any(self.capture_size)):
+            raise ValueError(
+                f"capture_size must be [width, height] or [0, 0], got {self.capture_size}"
+            )
         if self.type == "images" and not self.folder:
             raise ValueError("type images needs `folder`")
         if any(lo > m for lo, m in zip(self.lores_size, self.main_size, strict=True)):
