@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from edge import events
+from edge import events, exit_codes
 from edge.capture import CaptureError, PhotoStore
 from edge.control import Controls, ControlState
 from edge.serialize import face_to_dict, group_to_dict
@@ -94,7 +94,7 @@ class FrameLoop:
         self._figures_now: dict[str, object] = {}
 
     def run(self) -> int:
-        """Until stopped or the input ends; 0 normally, 2 if a file or folder cannot be opened.
+        """Until stopped or the input ends; 0 normally, 4 if a file or folder cannot be opened.
 
         A camera missing at start is waited for with the same backoff as one lost later
         (a booth switched on before its USB camera is plugged in is not broken).
@@ -105,7 +105,7 @@ class FrameLoop:
             log.error("%s", exc)
             self.parts.bus.publish(events.ERROR, {"message": str(exc), "source": "camera"})
             if not self.parts.source.live:
-                return 2
+                return exit_codes.SOURCE
             if not self._reopen("camera not found"):
                 return 0
         self.parts.store.open()

@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge import exit_codes
 from edge.annotate import annotate
 from edge.config import ConfigError, add_config_argument, config_from_argument
 from edge.pipeline import Pipeline
@@ -81,7 +82,7 @@ def score_paths(pipeline: Pipeline, args: argparse.Namespace) -> int:
             cv2.imwrite(str(target), annotate(image, result))
     if failures:
         print(f"smilebooth score: {failures} file(s) could not be scored", file=sys.stderr)
-    return 1 if failures else 0
+    return exit_codes.SOME_FAILED if failures else exit_codes.OK
 
 
 def score_command(args: argparse.Namespace) -> int:
@@ -91,7 +92,10 @@ def score_command(args: argparse.Namespace) -> int:
     try:
         config = config_from_argument(args.config)
         pipeline = build_pipeline(config, with_detector=not args.crops)
-    except (ConfigError, ModelCardError, FileNotFoundError) as exc:
-        print(f"smilebooth score: {exc}", file=sys.stderr)
-        return 2
+    except ConfigError as exc:
+        print(f"smilebooth score: invalid configuration:\n{exc}", file=sys.stderr)
+        return exit_codes.CONFIG
+    except (ModelCardError, FileNotFoundError) as exc:
+        print(f"smilebooth score: cannot load the models: {exc}", file=sys.stderr)
+        return exit_codes.MODELS
     return score_paths(pipeline, args)
