@@ -62,6 +62,38 @@ class SourceConfig:
         default=(640, 360),
         metadata={"doc": "picamera2: lores (inference) stream size, never larger than main"},
     )
+    transform: Literal["none", "hflip", "vflip", "rotate180"] = field(
+        default="none",
+        metadata={
+            "doc": "picamera2: mirror (hflip), upside down (vflip) or rotate180 for a camera "
+            "mounted that way; done by the ISP, no CPU cost"
+        },
+    )
+    af_mode: Literal["continuous", "auto", "manual"] = field(
+        default="continuous",
+        metadata={
+            "doc": "picamera2: autofocus of cameras that have it (Camera Module 3 starts in "
+            "manual, fixed focus, unless told); ignored by fixed-focus cameras"
+        },
+    )
+    frame_duration_limits_us: tuple[int, int] = field(
+        default=(33333, 66666),
+        metadata={
+            "doc": "picamera2: shortest and longest frame time (us); the longest caps the "
+            "exposure: the video default 33333 (1/30 s) makes indoor photos dark and noisy"
+        },
+    )
+    noise_reduction: Literal["off", "fast", "high_quality"] = field(
+        default="high_quality",
+        metadata={"doc": "picamera2: ISP denoise (video configurations default to fast)"},
+    )
+    controls: dict[str, float] = field(
+        default_factory=dict,
+        metadata={
+            "doc": "picamera2: further libcamera controls by name, e.g. {Sharpness: 1.5, "
+            "ExposureValue: 0.5}; ones the camera lacks are named in a warning"
+        },
+    )
     reopen_initial_s: float = field(
         default=0.5, metadata={"doc": "first wait before reopening a lost camera", "min": 0}
     )
@@ -81,6 +113,12 @@ class SourceConfig:
         if any(lo > m for lo, m in zip(self.lores_size, self.main_size, strict=True)):
             raise ValueError(
                 f"lores_size {self.lores_size} is larger than main_size {self.main_size}"
+            )
+        shortest, longest = self.frame_duration_limits_us
+        if not 0 < shortest <= longest:
+            raise ValueError(
+                f"frame_duration_limits_us {self.frame_duration_limits_us}: expected "
+                "0 < shortest <= longest"
             )
         if self.reopen_initial_s > self.reopen_max_s:
             raise ValueError("reopen_initial_s is larger than reopen_max_s")
