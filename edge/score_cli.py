@@ -20,6 +20,7 @@ from edge import exit_codes
 from edge.annotate import annotate
 from edge.config import ConfigError, add_config_argument, config_from_argument
 from edge.pipeline import Pipeline
+from edge.progress import Progress
 from edge.serialize import frame_to_dict
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,13 @@ def score_paths(pipeline: Pipeline, args: argparse.Namespace) -> int:
     failures = 0
     if args.annotate:
         args.annotate.mkdir(parents=True, exist_ok=True)
-    for path in iter_images(args.paths):
+    images = list(iter_images(args.paths))
+    progress = Progress(len(images), "scoring")  # a terminal only: nothing in a pipe
+    for path in images:
+        progress.step(path.name)
         image, problem = read_image(path)
         if image is None:
+            progress.clear()
             print(f"smilebooth score: {path}: skipped: {problem}", file=sys.stderr)
             failures += 1
             continue
@@ -80,6 +85,7 @@ def score_paths(pipeline: Pipeline, args: argparse.Namespace) -> int:
         if args.annotate:
             target = args.annotate / (path.stem + ".jpg")
             cv2.imwrite(str(target), annotate(image, result))
+    progress.close()
     if failures:
         print(f"smilebooth score: {failures} file(s) could not be scored", file=sys.stderr)
     return exit_codes.SOME_FAILED if failures else exit_codes.OK

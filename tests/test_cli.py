@@ -70,3 +70,39 @@ def test_threshold_flag_and_file_are_checked_alike(tmp_path) -> None:
     assert "rearm_threshold" in flag_message
     bad = smilebooth("run", "--config", str(plain), "--threshold", "lots")
     assert bad.returncode == exit_codes.CONFIG and "--threshold: trigger.threshold" in bad.stderr
+
+
+def test_score_shows_progress_on_a_terminal_and_nothing_in_a_pipe(tmp_path) -> None:
+    import os
+    import pty
+    import shutil
+
+    from tests.paths import require
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for index in range(3):
+        shutil.copy(require(ROOT / "samples" / "astronaut.jpg"), folder / f"{index}.jpg")
+    command = [sys.executable, "-m", "edge.cli", "score", str(folder)]
+    master, slave = pty.openpty()
+    try:
+        child = subprocess.run(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=slave, timeout=120, text=True
+        )
+        os.close(slave)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    assert child.returncode == 0
+    assert b"scoring [" in shown and b"3/3" in shown and b"\r" in shown
+    assert len(child.stdout.splitlines()) == 3  # the JSON lines untouched
+    piped = smilebooth("score", str(folder))
+    assert piped.returncode == 0 and "scoring [" not in piped.stderr and "\r" not in piped.stderr
