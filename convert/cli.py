@@ -14,7 +14,9 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "fe
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("what", choices=("smile", "face-detector", "all"))
+    parser.add_argument(
+        "what", choices=("smile", "face-detector", "all"), help="which model(s) to convert"
+    )
     parser.add_argument(
         "--keras",
         type=Path,
@@ -22,7 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="trained smile model (from smilebooth train)",
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="FER+ folder")
-    parser.add_argument("--out-dir", type=Path, default=Path("models"))
+    parser.add_argument(
+        "--out-dir", type=Path, default=Path("models"), help="where the .tflite + cards go"
+    )
     parser.add_argument("--smoke", action="store_true", help="small slice (tests)")
     parser.add_argument(
         "--flip-average",

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from edge import exit_codes
 from edge.capture import PhotoStore
 from edge.config import (
     AppConfig,
@@ -26,6 +27,7 @@ from edge.config import (
     config_digest,
     config_from_argument,
 )
+from edge.config_schema import override
 from edge.control import Controls
 from edge.events import EventBus
 from edge.loop import FrameLoop, LoopParts
@@ -46,7 +48,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="override the source: a device index, a video file, "
         "an image folder, a URL or a GStreamer pipeline",
     )
-    parser.add_argument("--threshold", type=float, help="override trigger.threshold")
+    parser.add_argument(
+        "--threshold", help="override trigger.threshold (checked like the file's value)"
+    )
     parser.add_argument("--captures", type=Path, help="override capture.folder")
 
 
@@ -62,13 +66,13 @@ def resolve_config(args: argparse.Namespace) -> AppConfig:
     if getattr(args, "source", None):
         config = dataclasses.replace(config, source=source_override(config.source, args.source))
     if getattr(args, "threshold", None) is not None:
-        if not 0.0 <= args.threshold <= 1.0:
-            raise ConfigError([f"--threshold: expected a number in [0, 1], got {args.threshold}"])
-        trigger = dataclasses.replace(
-            config.trigger,
-            threshold=args.threshold,
-            rearm_threshold=min(config.trigger.rearm_threshold, args.threshold),
+        # Checked exactly as `threshold:` in the file (range and the rearm_threshold rule),
+        # with the same message: the flag never silently changes another key.
+        trigger, problems = override(
+            config.trigger, "threshold", args.threshold, "--threshold", "trigger.threshold"
         )
+        if problems:
+            raise ConfigError(problems)
         config = dataclasses.replace(config, trigger=trigger)
     if getattr(args, "captures", None):
         config = dataclasses.replace(
@@ -118,19 +122,21 @@ def run_command(args: argparse.Namespace) -> int:
         config = resolve_config(args)
     except ConfigError as exc:
         print(f"smilebooth run: invalid configuration:\n{exc}", file=sys.stderr)
-        return 2
+        return exit_codes.CONFIG
     stop = threading.Event()
     try:
         loop = build_loop(config, stop)
     except (ModelCardError, FileNotFoundError, RuntimeError) as exc:
         print(f"smilebooth run: cannot load the models: {exc}", file=sys.stderr)
-        return 2
+        return exit_codes.MODELS
     except ValueError as exc:  # a section's cross-field check (e.g. lores larger than main)
         print(f"smilebooth run: invalid configuration: {exc}", file=sys.stderr)
-        return 2
+        return exit_codes.CONFIG
     install_signal_handlers(stop)
     notifier = Notifier()
     loop.parts.on_frame = notifier.tick
+    loop.parts.keepalive = notifier.waiting
+    loop.parts.keepalive_s = notifier.keepalive_s
     publisher = start_publisher(config, loop)
     try:
         return loop.run()  # closes the source on the way out, after flushing a pending burst

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge import exit_codes
 from edge.capture import CaptureConfig
 from edge.config_doc import default_yaml
 from edge.config_schema import ConfigError, build, override
@@ -146,7 +147,8 @@ def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def validate_command(args: argparse.Namespace) -> int:
-    """Exit 0 when valid (environment overrides included), 1 with every problem on stderr."""
+    """Exit 0 when valid (environment overrides included), 2 (as `run` would) with every
+    problem on stderr."""
     if getattr(args, "describe", False):
         print(describe_config(), end="")
         return 0
@@ -155,6 +157,6 @@ def validate_command(args: argparse.Namespace) -> int:
         _check_secrets(config)
     except ConfigError as exc:
         print(f"{args.path}: invalid configuration:\n{exc}", file=sys.stderr)
-        return 1
+        return exit_codes.CONFIG
     print(f"{args.path}: valid (digest {config_digest(config)[:12]})")
     return 0

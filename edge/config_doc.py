@@ -46,7 +46,7 @@ def render(config: Any, indent: int = 0) -> list[str]:
                 else (f" ({', '.join(bounds)})" if bounds else "")
             )
             lines.append(f"{pad}# {doc}{extra}")
-        if isinstance(value, dict):
+        if isinstance(value, dict) and value:  # an empty one renders as {}
             lines.append(f"{pad}{item.name}:")
             lines.extend(f"{pad}  {key}: {_scalar(v)}" for key, v in value.items())
         else:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from edge import events
+from edge import events, exit_codes
 from edge.capture import CaptureError, PhotoStore
 from edge.control import Controls, ControlState
 from edge.serialize import face_to_dict, group_to_dict
@@ -63,6 +63,10 @@ class LoopParts:
     reopen: tuple[float, float] = (0.5, 30.0)  # first and longest wait before reopening
     # Waits before a reopen; returns True when stopping. None: the stop event's wait.
     wait: Callable[[float], bool] | None = None
+    # Called with a status line at least every `keepalive_s` while the camera is away (the
+    # systemd watchdog ping): waiting for a camera is not a hang, a stuck read still is.
+    keepalive: Callable[[str], None] | None = None
+    keepalive_s: float = 1.0
 
 
 @dataclass
@@ -90,13 +94,20 @@ class FrameLoop:
         self._figures_now: dict[str, object] = {}
 
     def run(self) -> int:
-        """Until stopped or the input ends; 0 normally, 2 if the source never opened."""
+        """Until stopped or the input ends; 0 normally, 4 if a file or folder cannot be opened.
+
+        A camera missing at start is waited for with the same backoff as one lost later
+        (a booth switched on before its USB camera is plugged in is not broken).
+        """
         try:
             self.parts.source.open()
         except SourceError as exc:
             log.error("%s", exc)
             self.parts.bus.publish(events.ERROR, {"message": str(exc), "source": "camera"})
-            return 2
+            if not self.parts.source.live:
+                return exit_codes.SOURCE
+            if not self._reopen("camera not found"):
+                return 0
         self.parts.store.open()
         try:
             while not self.stop.is_set():
@@ -119,17 +130,16 @@ class FrameLoop:
                 return self.parts.source.read()
             except SourceLostError as exc:
                 self._report_error(f"camera lost: {exc}", "camera")
-            if not self._reopen():
+            if not self._reopen("camera lost"):
                 return None
         return None
 
-    def _reopen(self) -> bool:
+    def _reopen(self, why: str) -> bool:
         """Close, wait, open; the wait doubles up to the longest. False when stopping."""
         delay, longest = self.parts.reopen
-        wait = self.parts.wait or self.stop.wait
         while True:
             self.parts.source.close()
-            if wait(delay):
+            if self._wait(delay, why):
                 return False
             try:
                 self.parts.source.open()
@@ -140,6 +150,22 @@ class FrameLoop:
             self.counters.reopens += 1
             log.info("camera reopened")
             return True
+
+    def _wait(self, seconds: float, why: str) -> bool:
+        """Wait `seconds` (True when stopping), calling keepalive at least every keepalive_s."""
+        wait = self.parts.wait or self.stop.wait
+        keepalive = self.parts.keepalive
+        if keepalive is None:
+            return wait(seconds)
+        remaining = seconds
+        while True:
+            keepalive(f"{why}, retry in {max(remaining, 0.0):.0f} s")
+            chunk = min(remaining, self.parts.keepalive_s)
+            if wait(chunk):
+                return True
+            remaining -= chunk
+            if remaining <= 1e-6:
+                return False
 
     def step(self, frame: Frame) -> None:
         """One frame through the pipeline, tracking, trigger and (maybe) capture.

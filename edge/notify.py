@@ -1,8 +1,10 @@
 """systemd notifications over $NOTIFY_SOCKET, without a dependency.
 
 READY=1 once the camera delivers frames, WATCHDOG=1 from the frame loop (at most every
-half WatchdogSec, so a stalled camera or a hung inference stops the pings and systemd
-restarts the service), STOPPING=1 on shutdown. Outside systemd every call is a no-op.
+half WatchdogSec, so a stalled camera read or a hung inference stops the pings and systemd
+restarts the service), STOPPING=1 on shutdown. While the loop waits for a missing camera
+it pings from the wait (waiting() with a STATUS line): a restart would find no camera
+either, and would only defeat the loop's own backoff. Outside systemd every call is a no-op.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Notifier:
         self._last_ping = -float("inf")
         self._socket: socket.socket | None = None
         self._failed = False
+        self._status_changed = False
         if address:
             self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
 
@@ -77,10 +80,34 @@ class Notifier:
         """A one-line status shown by `systemctl status`."""
         self.send("STATUS=" + text.replace("\n", " "))
 
+    @property
+    def keepalive_s(self) -> float:
+        """How often waiting() must be called: the watchdog's rate, or every 5 s without one."""
+        return self.interval if self.interval is not None else 5.0
+
+    def waiting(self, text: str) -> None:
+        """Alive but without frames (a camera being waited for): STATUS and WATCHDOG=1 now.
+
+        Before READY=1 it also extends systemd's start timeout (EXTEND_TIMEOUT_USEC), so a
+        camera plugged in late is waited for instead of the start being timed out.
+        """
+        message = "STATUS=" + text.replace("\n", " ")
+        if self.interval is not None:
+            message += "\nWATCHDOG=1"
+            self._last_ping = self.clock()
+        if not self.ready_sent:
+            message += f"\nEXTEND_TIMEOUT_USEC={int(self.keepalive_s * 3e6)}"
+        self.send(message)
+        self._status_changed = True
+
     def tick(self) -> None:
         """Once per frame: READY=1 the first time, then WATCHDOG=1 at the watchdog's rate."""
         if not self.ready_sent:
             self.ready()
+            self._status_changed = False
+        elif self._status_changed:  # frames again after a wait
+            self.status("running")
+            self._status_changed = False
         if self.interval is not None and self.clock() - self._last_ping >= self.interval:
             self.watchdog()
 

@@ -16,9 +16,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge import exit_codes
 from edge.annotate import annotate
 from edge.config import ConfigError, add_config_argument, config_from_argument
 from edge.pipeline import Pipeline
+from edge.progress import Progress
 from edge.serialize import frame_to_dict
 
 log = logging.getLogger(__name__)
@@ -66,9 +68,13 @@ def score_paths(pipeline: Pipeline, args: argparse.Namespace) -> int:
     failures = 0
     if args.annotate:
         args.annotate.mkdir(parents=True, exist_ok=True)
-    for path in iter_images(args.paths):
+    images = list(iter_images(args.paths))
+    progress = Progress(len(images), "scoring")  # a terminal only: nothing in a pipe
+    for path in images:
+        progress.step(path.name)
         image, problem = read_image(path)
         if image is None:
+            progress.clear()
             print(f"smilebooth score: {path}: skipped: {problem}", file=sys.stderr)
             failures += 1
             continue
@@ -79,9 +85,10 @@ def score_paths(pipeline: Pipeline, args: argparse.Namespace) -> int:
         if args.annotate:
             target = args.annotate / (path.stem + ".jpg")
             cv2.imwrite(str(target), annotate(image, result))
+    progress.close()
     if failures:
         print(f"smilebooth score: {failures} file(s) could not be scored", file=sys.stderr)
-    return 1 if failures else 0
+    return exit_codes.SOME_FAILED if failures else exit_codes.OK
 
 
 def score_command(args: argparse.Namespace) -> int:
@@ -91,7 +98,10 @@ def score_command(args: argparse.Namespace) -> int:
     try:
         config = config_from_argument(args.config)
         pipeline = build_pipeline(config, with_detector=not args.crops)
-    except (ConfigError, ModelCardError, FileNotFoundError) as exc:
-        print(f"smilebooth score: {exc}", file=sys.stderr)
-        return 2
+    except ConfigError as exc:
+        print(f"smilebooth score: invalid configuration:\n{exc}", file=sys.stderr)
+        return exit_codes.CONFIG
+    except (ModelCardError, FileNotFoundError) as exc:
+        print(f"smilebooth score: cannot load the models: {exc}", file=sys.stderr)
+        return exit_codes.MODELS
     return score_paths(pipeline, args)

@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root (sudo $0)"; exit 1; }
 [ "$(pwd)" = /opt/smilebooth ] || { echo "the checkout must be /opt/smilebooth (is $(pwd))"; exit 1; }
 [ -x .venv/bin/smilebooth ] || { echo "set up .venv first (README: install)"; exit 1; }
-id smilebooth >/dev/null 2>&1 || useradd --system --home /var/lib/smilebooth --shell /usr/sbin/nologin smilebooth
+id smilebooth >/dev/null 2>&1 || useradd --system --user-group --home /var/lib/smilebooth --shell /usr/sbin/nologin smilebooth
+# Photos are 0640 in a 0750 folder, group smilebooth: `usermod -aG smilebooth <you>` to read
+# them (scp/rsync), as the README shows. Existing ones from an older UMask=0077 are opened up.
+[ -d /var/lib/smilebooth/captures ] && chmod -R g+rX /var/lib/smilebooth/captures
 install -d -m 0755 /etc/smilebooth
 [ -f /etc/smilebooth/config.yaml ] || install -m 0644 config.yaml /etc/smilebooth/config.yaml
 [ -f /etc/smilebooth/smilebooth.env ] || install -m 0644 systemd/smilebooth.env.example /etc/smilebooth/smilebooth.env

@@ -169,17 +169,17 @@ def test_validate_config_exit_codes(tmp_path) -> None:
     ok = subprocess.run([*run, str(good)], capture_output=True, text=True, cwd=ROOT, timeout=60)
     fail = subprocess.run([*run, str(bad)], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert ok.returncode == 0, ok.stderr
-    assert fail.returncode == 1
+    assert fail.returncode == 2
     assert f"{bad}:2: trigger.threshold" in fail.stderr
     missing = subprocess.run(
         [*run, str(tmp_path / "nope.yaml")], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
-    assert missing.returncode == 1 and "cannot read config" in missing.stderr
+    assert missing.returncode == 2 and "cannot read config" in missing.stderr
     environ = {**os.environ, "SMILEBOOTH_MQTT_PORT": "x"}  # what the unit's ExecStartPre sees
     env = subprocess.run(
         [*run, str(good)], capture_output=True, text=True, cwd=ROOT, timeout=60, env=environ
     )
-    assert env.returncode == 1 and "$SMILEBOOTH_MQTT_PORT: mqtt.port" in env.stderr
+    assert env.returncode == 2 and "$SMILEBOOTH_MQTT_PORT: mqtt.port" in env.stderr
     described = subprocess.run(
         [*run, "--describe"], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
@@ -206,7 +206,7 @@ def test_validate_config_checks_the_password_can_be_read_without_showing_it(tmp_
     config.write_text(f"mqtt: {{enabled: true, username: booth, password_file: {secret}}}\n")
     run = [sys.executable, "-m", "edge.cli", "validate-config", str(config)]
     missing = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert missing.returncode == 1
+    assert missing.returncode == 2
     assert f"mqtt.password_file: cannot read {secret}" in missing.stderr
     secret.write_text("hunter2\n")
     ok = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, timeout=60)

@@ -172,40 +172,156 @@ def test_broker_restarted_three_times_availability_is_reannounced(broker) -> Non
         publisher.stop()
 
 
-REQUIRED = {
+REQUIRED = {  # what HA's MQTT discovery schema of each component needs for what we use
     "sensor": {"name", "unique_id", "state_topic", "availability_topic", "device"},
+    "binary_sensor": {"name", "unique_id", "state_topic", "payload_on", "payload_off", "device"},
+    "number": {"name", "unique_id", "state_topic", "command_topic", "min", "max", "step", "device"},
+    "device_automation": {"automation_type", "topic", "type", "subtype", "device"},
     "switch": {"name", "unique_id", "state_topic", "command_topic", "availability_topic", "device"},
     "button": {"name", "unique_id", "command_topic", "availability_topic", "device"},
 }
 
 
+def retained_configs(port: int, last: str) -> dict[str, bytes]:
+    """Every retained homeassistant/ message, as a client subscribing now receives them."""
+    first = Listener(port)  # once it has seen the last config, all are stored
+    first.wait_for(last)
+    first.close()
+    listener = Listener(port)  # subscribes after: only retained messages reach it
+    listener.wait_for(last)
+    time.sleep(0.3)
+    configs = {}
+    for topic, payload, retained in listener.messages:
+        if topic.startswith("homeassistant/"):
+            assert retained, topic
+            configs[topic] = payload
+    listener.close()
+    return configs
+
+
 def test_discovery_configs_are_retained_valid_json_with_the_fields_ha_needs(broker) -> None:
+    from importlib.metadata import version
+
     publisher, _, _ = make_publisher(broker.port)
     try:
         assert publisher.connected.wait(5)
-        first = Listener(broker.port)  # once it has seen the last config, all are stored
-        first.wait_for("homeassistant/button/booth1/trigger/config")
-        first.close()
-        listener = Listener(broker.port)  # subscribes after: only retained messages reach it
-        listener.wait_for("homeassistant/button/booth1/trigger/config")
-        time.sleep(0.3)
-        configs = {}
-        for topic, payload, retained in listener.messages:
-            if topic.startswith("homeassistant/"):
-                assert retained
-                configs[topic] = json.loads(payload)
-        listener.close()
+        raw = retained_configs(
+            broker.port, "homeassistant/device_automation/booth1/photo_taken/config"
+        )
     finally:
         publisher.stop()
-    components = sorted(topic.split("/")[1] for topic in configs)
-    assert components == ["button", "sensor", "sensor", "sensor", "switch"]
+    assert "homeassistant/image/booth1/last_photo/config" not in raw  # off by default
+    configs = {topic: json.loads(payload) for topic, payload in raw.items()}
+    names = sorted("/".join(topic.split("/")[1:4:2]) for topic in configs)
+    assert names == [
+        "binary_sensor/faces_present",
+        "binary_sensor/smiling",
+        "button/trigger",
+        "device_automation/photo_taken",
+        "number/threshold",
+        "sensor/faces",
+        "sensor/last_capture",
+        "sensor/phase",
+        "sensor/score",
+        "switch/armed",
+    ]
     for topic, config in configs.items():
-        assert REQUIRED[topic.split("/")[1]] <= set(config), topic
-        assert config["availability_topic"] == "smilebooth/booth1/availability"
+        component = topic.split("/")[1]
+        assert REQUIRED[component] <= set(config), topic
         assert config["device"]["identifiers"] == ["smilebooth_booth1"]
+        assert config["device"]["sw_version"] == version("smilebooth")
         assert "object_id" not in config  # deprecated by HA 2025.10, ignored from 2026.4
-    unique_ids = [config["unique_id"] for config in configs.values()]
-    assert len(set(unique_ids)) == len(unique_ids)
+        if component != "device_automation":  # its schema has no availability
+            assert config["availability_topic"] == "smilebooth/booth1/availability"
+    unique_ids = [c["unique_id"] for c in configs.values() if "unique_id" in c]
+    assert len(set(unique_ids)) == len(unique_ids) == 9
+    number = configs["homeassistant/number/booth1/threshold/config"]
+    assert number["command_topic"] == "smilebooth/booth1/set/threshold"
+    assert (number["min"], number["max"]) == (0.0, 1.0)
+    phase = configs["homeassistant/sensor/booth1/phase/config"]
+    assert phase["device_class"] == "enum"
+    assert phase["options"] == ["ready", "holding", "burst", "cooldown", "rearm"]
+    faces = configs["homeassistant/sensor/booth1/faces/config"]
+    assert faces["json_attributes_topic"] == "smilebooth/booth1/score"
+    trigger = configs["homeassistant/device_automation/booth1/photo_taken/config"]
+    assert trigger["automation_type"] == "trigger"
+    assert trigger["topic"] == "smilebooth/booth1/photo_taken"
+
+
+def test_an_entity_turned_off_gets_an_empty_retained_config_and_disappears(broker) -> None:
+    """include_image on, then off: HA (subscribed) receives the empty config and removes
+    the entity; the broker drops the retained config, so nothing brings it back later."""
+    topic = "homeassistant/image/booth1/last_photo/config"
+    publisher, _, _ = make_publisher(broker.port, include_image=True)
+    assert publisher.connected.wait(5)
+    ha = Listener(broker.port)
+    assert json.loads(ha.wait_for(topic))["image_topic"] == "smilebooth/booth1/image"
+    publisher.stop()
+    publisher, _, _ = make_publisher(broker.port)  # restarted with include_image: false
+    try:
+        assert publisher.connected.wait(5)
+        assert ha.wait_for(topic, b"") == b""
+        later = Listener(broker.port)
+        later.wait_for("homeassistant/device_automation/booth1/photo_taken/config")
+        time.sleep(0.3)
+        assert not [m for m in later.messages if m[0] == topic]
+        later.close()
+    finally:
+        ha.close()
+        publisher.stop()
+
+
+def test_the_templates_give_the_states_ha_would_show() -> None:
+    """The value templates rendered with Jinja (HA's engine) on the payloads we publish."""
+    jinja2 = pytest.importorskip("jinja2")
+    from edge.mqtt.discovery import discovery_messages
+    from edge.mqtt.topics import Topics
+
+    configs = {
+        t.split("/")[3]: json.loads(p)
+        for t, p in discovery_messages(Topics("smilebooth", "b"), "homeassistant", "1").items()
+        if p
+    }
+    env = jinja2.Environment()
+    env.filters["tojson"] = json.dumps
+
+    def render(name: str, payload: dict, key: str = "value_template") -> str:
+        return env.from_string(configs[name][key]).render(value_json=payload)
+
+    score = {
+        "score": 0.8,
+        "faces": 2,
+        "per_face": [{"track_id": 1, "smiling": False}, {"track_id": 2, "smiling": True}],
+    }
+    assert render("smiling", score) == "ON"
+    assert render("smiling", {**score, "per_face": [{"smiling": False}]}) == "OFF"
+    assert render("faces_present", {"faces": 0, "phase": "ready"}) == "OFF"
+    assert render("phase", {"phase": "cooldown"}) == "cooldown"
+    attributes = json.loads(render("faces", score, "json_attributes_template"))
+    assert attributes == {"per_face": score["per_face"]}
+
+
+def test_last_capture_is_retained_and_a_photo_fires_the_trigger_topic(broker) -> None:
+    publisher, bus, _ = make_publisher(broker.port)
+    try:
+        assert publisher.connected.wait(5)
+        bus.publish(events.CAPTURE, {"file": "a.jpg", "time": "t", "score": 0.9})
+        watcher = Listener(broker.port)
+        watcher.wait_for("smilebooth/booth1/capture")
+        watcher.close()
+        later = Listener(broker.port)  # like HA after a restart: only retained messages
+        assert json.loads(later.wait_for("smilebooth/booth1/capture"))["file"] == "a.jpg"
+        time.sleep(0.3)
+        assert not [m for m in later.messages if m[0] == "smilebooth/booth1/photo_taken"]
+        later.close()
+        live = Listener(broker.port)
+        live.wait_for("smilebooth/booth1/availability")
+        bus.publish(events.CAPTURE, {"file": "b.jpg", "time": "t", "score": 0.9})
+        taken = live.wait_for("smilebooth/booth1/photo_taken")
+        live.close()
+    finally:
+        publisher.stop()
+    assert json.loads(taken)["file"] == "b.jpg"
 
 
 def test_with_include_image_the_photo_itself_is_published(broker, tmp_path) -> None:
@@ -236,7 +352,7 @@ def test_with_include_image_the_photo_itself_is_published(broker, tmp_path) -> N
         listener.close()
         publisher.stop()
     without = discovery_messages(Topics("smilebooth", "pics"), "homeassistant", "0")
-    assert not any("/image/" in topic for topic in without)  # off by default
+    assert without["homeassistant/image/pics/last_photo/config"] == ""  # off: removed
 
 
 def test_remote_commands_change_state_and_bad_ones_are_rejected(broker) -> None:
@@ -370,7 +486,8 @@ def run_loop(config_text: str, tmp_path) -> subprocess.CompletedProcess[str]:
 
     video = require(MEDIA / "video" / "stage_360p.mp4")
     config = tmp_path / "config.yaml"
-    config.write_text(config_text)
+    # --threshold 0.3 passes the file's check only with the re-arm threshold below it.
+    config.write_text("trigger: {rearm_threshold: 0.25}\n" + config_text)
     return subprocess.run(
         [
             sys.executable,

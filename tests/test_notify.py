@@ -21,6 +21,31 @@ def systemd_socket(tmp_path):
     server.close()
 
 
+class Collector:
+    """Reads the socket on a thread, as systemd does (a full datagram queue blocks senders)."""
+
+    def __init__(self, server: socket.socket) -> None:
+        import threading
+
+        self.server, self.messages = server, []
+        server.settimeout(0.1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.messages.append(self.server.recv(4096).decode())
+            except TimeoutError:
+                continue
+
+    def done(self) -> list[str]:
+        self._stop.set()
+        self._thread.join()
+        return self.messages + received(self.server)
+
+
 def received(server: socket.socket) -> list[str]:
     messages = []
     server.settimeout(0.2)
@@ -139,3 +164,106 @@ def test_the_running_service_notifies_systemd(systemd_socket, tmp_path) -> None:
     # 60 frames at 20 fps: about 3 s of frame loop (start-up takes the rest), a ping every
     # 0.5 s while frames flow: at least 5, never more than the whole run allows.
     assert 5 <= pings <= elapsed / 0.5 + 1
+
+
+def test_a_camera_lost_for_longer_than_the_watchdog_keeps_the_pings(systemd_socket, tmp_path):
+    """The loop, a fake Pi camera that dies, a real notify socket: pings and a STATUS line go
+    on while the camera is away (WatchdogSec=0.4 s here, the camera away for ~1.5 s)."""
+    import shutil
+    import threading
+
+    from edge.notify import Notifier
+    from edge.sources.config import SourceConfig
+    from edge.sources.fake_picamera2 import FakePicamera2
+    from edge.sources.picamera2_source import Picamera2Source
+    from tests._loop_helpers import STAGE, ScriptedProcessor, smiling_between, video
+    from tests.test_loop import build
+
+    server, path = systemd_socket
+    camera_file = tmp_path / "camera.mp4"
+    shutil.copy(video(STAGE), camera_file)
+    unplugged = tmp_path / "unplugged.mp4"
+    cameras: list[FakePicamera2] = []
+
+    def factory() -> FakePicamera2:
+        if not cameras:  # unplugged after 10 frames, plugged back 1.5 s later
+            camera_file.rename(unplugged)
+            threading.Timer(1.5, unplugged.rename, [camera_file]).start()
+            cameras.append(FakePicamera2(unplugged, fail_after=10))
+        else:
+            cameras.append(FakePicamera2(camera_file))
+        return cameras[-1]
+
+    collector = Collector(server)
+    notifier = Notifier({"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000"})
+    config = SourceConfig(type="picamera2", main_size=(320, 180), lores_size=(160, 90))
+    processor = ScriptedProcessor(smiling_between(0, 0))
+
+    def on_frame() -> None:
+        notifier.tick()
+        if processor.calls >= 20:
+            loop.stop.set()
+
+    loop, _ = build(
+        Picamera2Source(config, camera_factory=factory),
+        processor,
+        tmp_path / "photos",
+        reopen=(0.6, 0.6),
+        on_frame=on_frame,
+        keepalive=notifier.waiting,
+        keepalive_s=notifier.keepalive_s,
+    )
+    assert loop.run() == 0
+    notifier.stopping()
+    notifier.close()
+    messages = collector.done()
+    assert messages[0] == "READY=1\nSTATUS=running"
+    assert messages[-1] == "STOPPING=1"
+    waiting = [m for m in messages if m.startswith("STATUS=camera lost, retry in ")]
+    assert len(waiting) >= 4, messages  # ~1.5 s away, a ping every 0.2 s at most
+    assert all(m.endswith("\nWATCHDOG=1") for m in waiting)  # no EXTEND: READY was sent
+    assert "STATUS=running" in messages[messages.index(waiting[-1]) :]
+    assert loop.counters.reopens == 1 and sum(m.startswith("READY") for m in messages) == 1
+
+
+def test_a_camera_missing_at_start_is_waited_for_with_pings_and_no_ready(systemd_socket, tmp_path):
+    """`smilebooth run` with no camera: it retries (not exit 2), pings the watchdog from the
+    wait, extends the start timeout, never says READY, and stops cleanly on SIGTERM."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.paths import ROOT
+
+    server, path = systemd_socket
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "source: {type: opencv, device: /dev/smilebooth-no-such-camera, "
+        "reopen_initial_s: 0.5, reopen_max_s: 1.0}\n"
+        f"capture: {{folder: {tmp_path / 'photos'}}}\n"
+    )
+    env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "edge.cli", "run", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        server.settimeout(60)
+        first = server.recv(4096).decode()  # models loaded, camera not found
+        collector = Collector(server)
+        time.sleep(3.0)
+        child.send_signal(signal.SIGTERM)
+        _, stderr = child.communicate(timeout=30)
+    finally:
+        child.kill()
+    assert child.returncode == 0, stderr[-2000:]
+    messages = [first, *collector.done()]
+    assert not any(m.startswith("READY") for m in messages)
+    waits = [m for m in messages if m.startswith("STATUS=camera not found, retry in ")]
+    assert len(waits) >= 5, messages  # 3 s of waiting, a ping every 0.5 s
+    assert all("WATCHDOG=1" in m and "EXTEND_TIMEOUT_USEC=1500000" in m for m in waits)
+    assert messages[-1] == "STOPPING=1"
+    assert "not found: /dev/smilebooth-no-such-camera" in stderr

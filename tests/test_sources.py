@@ -186,3 +186,130 @@ def test_the_source_option_picks_the_source(tmp_path: Path) -> None:
     for value in ("0", "clip.mp4", "rtsp://cam/1", "v4l2src ! appsink"):
         chosen = source_override(base, value)
         assert (chosen.type, chosen.device, chosen.width) == ("opencv", value, 480)
+
+
+def test_a_camera_is_asked_fourcc_size_fps_and_read_back(caplog) -> None:
+    """A video file opened as a camera (no V4L2 here): OpenCV's real set/get path. A file
+    ignores every request, so the read-back is the file's own values and each is warned."""
+    path = video(STAGE)
+    probe = cv2.VideoCapture(str(path))
+    own_fourcc = "".join(
+        chr((int(probe.get(cv2.CAP_PROP_FOURCC)) >> 8 * i) & 0xFF) for i in range(4)
+    )
+    own_fps = probe.get(cv2.CAP_PROP_FPS)
+    probe.release()
+    config = SourceConfig(device=str(path), capture_size=(1920, 1080), capture_fps=60)
+    with caplog.at_level("WARNING"):
+        source = OpenCVSource(config, live=True)
+        source.open()
+        frame = source.read()
+        source.close()
+    assert source.settings == {"fourcc": own_fourcc, "size": (640, 360), "fps": round(own_fps, 2)}
+    assert frame is not None and frame.capture_image.shape[:2] == (360, 640)
+    [warning] = [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()]
+    assert f"fourcc MJPG (got {own_fourcc})" in warning
+    assert "capture_size 1920x1080 (got 640x360)" in warning
+    assert f"capture_fps 60 (got {own_fps:g})" in warning
+
+
+def test_a_camera_that_gives_what_was_asked_is_not_warned_about(caplog) -> None:
+    path = video(STAGE)
+    probe = cv2.VideoCapture(str(path))
+    own_fourcc = "".join(
+        chr((int(probe.get(cv2.CAP_PROP_FOURCC)) >> 8 * i) & 0xFF) for i in range(4)
+    )
+    own_fps = probe.get(cv2.CAP_PROP_FPS)
+    probe.release()
+    config = SourceConfig(
+        device=str(path), capture_size=(640, 360), capture_fps=own_fps, fourcc=own_fourcc
+    )
+    with caplog.at_level("WARNING"):
+        source = OpenCVSource(config, live=True)
+        source.open()
+        source.close()
+    assert source.settings["size"] == (640, 360)
+    assert not [r for r in caplog.records if "ignored" in r.getMessage()]
+
+
+def test_a_video_file_is_not_asked_for_camera_settings() -> None:
+    source = OpenCVSource(SourceConfig(device=str(video(STAGE))))
+    source.open()
+    source.close()
+    assert source.settings == {}
+
+
+def test_camera_settings_are_validated() -> None:
+    with pytest.raises(ValueError, match="fourcc must be 4 characters"):
+        SourceConfig(fourcc="MJPEG").validate()
+    with pytest.raises(ValueError, match="capture_size"):
+        SourceConfig(capture_size=(1920, 0)).validate()
+    SourceConfig(fourcc="", capture_size=(0, 0), capture_fps=0).validate()
+
+
+def test_picamera2_photo_controls_replace_the_video_defaults_and_transform_flips() -> None:
+    from edge.sources.fake_picamera2 import VIDEO_CONTROLS, FakeTransform
+
+    cameras: list[FakePicamera2] = []
+
+    def factory() -> FakePicamera2:
+        cameras.append(FakePicamera2(video(CROWD)))
+        return cameras[-1]
+
+    config = SourceConfig(
+        type="picamera2",
+        main_size=(640, 360),
+        lores_size=(318, 179),  # odd and unaligned: libcamera rounds and pads it
+        transform="rotate180",
+        controls={"Sharpness": 1.5},
+    )
+    source = Picamera2Source(config, camera_factory=factory, transform_factory=FakeTransform)
+    source.open()
+    try:
+        frame = source.read()
+    finally:
+        source.close()
+    camera = cameras[0]
+    assert VIDEO_CONTROLS["FrameDurationLimits"] == (33333, 33333)  # what would apply
+    assert camera.controls_set == {
+        "FrameDurationLimits": (33333, 66666),
+        "NoiseReductionMode": 2,  # high quality
+        "AfMode": 2,  # continuous
+        "Sharpness": 1.5,
+    }
+    assert source.lores_size == (318, 178) and source._lores_stride == 320
+    assert frame is not None and frame.image.shape == (178, 318, 3)  # padding cropped
+    upright = cv2.VideoCapture(str(video(CROWD)))
+    ok, first = upright.read()
+    upright.release()
+    assert ok
+    expected = cv2.resize(cv2.flip(first, -1), (318, 178), interpolation=cv2.INTER_AREA)
+    turned = np.abs(expected.astype(int) - frame.image.astype(int)).mean()
+    unturned = cv2.resize(first, (318, 178), interpolation=cv2.INTER_AREA)
+    assert turned < 6 < np.abs(unturned.astype(int) - frame.image.astype(int)).mean()
+
+
+def test_picamera2_controls_the_camera_lacks_are_left_out_with_a_warning(caplog) -> None:
+    fixed_focus = {"FrameDurationLimits": (1, 2, 3), "NoiseReductionMode": (0, 4, 0)}
+    camera = FakePicamera2(video(STAGE), camera_controls=fixed_focus)
+    config = SourceConfig(type="picamera2", main_size=(640, 360), lores_size=(320, 180))
+    with caplog.at_level("WARNING"):
+        source = Picamera2Source(config, camera_factory=lambda: camera)
+        source.open()
+        source.close()
+    assert set(camera.controls_set) == {"FrameDurationLimits", "NoiseReductionMode"}
+    assert not caplog.records  # no AfMode on a fixed-focus camera: expected, not warned
+    camera = FakePicamera2(video(STAGE), camera_controls=fixed_focus)
+    with caplog.at_level("WARNING"):
+        source = Picamera2Source(
+            SourceConfig(
+                type="picamera2",
+                main_size=(640, 360),
+                lores_size=(320, 180),
+                controls={"LensPosition": 2.0},
+            ),
+            camera_factory=lambda: camera,
+        )
+        source.open()
+        source.close()
+    assert "has no AfMode, LensPosition" in caplog.text
+    assert "LensPosition" not in camera.controls_set

@@ -33,11 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="FER+ folder")
     parser.add_argument("--fer2013-csv", type=Path, help="read pixels from this fer2013.csv")
     parser.add_argument("--out", type=Path, default=Path("build/smile"), help="output folder")
-    parser.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="small")
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--learning-rate", type=float, default=3e-3)
-    parser.add_argument("--seed", type=int, default=20261124)
+    parser.add_argument(
+        "--architecture", choices=sorted(ARCHITECTURES), default="small", help="network size"
+    )
+    parser.add_argument("--epochs", type=int, default=100, help="epochs of the first cycle")
+    parser.add_argument("--batch-size", type=int, default=128, help="images per step")
+    parser.add_argument("--learning-rate", type=float, default=3e-3, help="peak learning rate")
+    parser.add_argument("--seed", type=int, default=20261124, help="seed of every random draw")
     parser.add_argument("--smoke", action="store_true", help="tiny slice, 1 epoch (tests)")
     parser.add_argument(
         "--emotion-balance",

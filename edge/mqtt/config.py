@@ -62,7 +62,12 @@ class MqttConfig:
     )
     keepalive_s: int = field(default=30, metadata={"doc": "MQTT keepalive", "min": 5})
     score_interval_s: float = field(
-        default=1.0, metadata={"doc": "at most one score message per this many seconds", "min": 0.0}
+        default=5.0,
+        metadata={
+            "doc": "at most one score message per this many seconds (HA's recorder stores "
+            "every one: 5 s is ~17k rows a day per score entity, 1 s would be 86k)",
+            "min": 0.0,
+        },
     )
     queue_size: int = field(
         default=100, metadata={"doc": "capture events kept while the broker is away", "min": 1}

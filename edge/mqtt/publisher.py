@@ -26,11 +26,11 @@ from edge import events
 from edge.control import Controls
 from edge.mqtt.commands import CommandError, apply, parse_message
 from edge.mqtt.config import MqttConfig
-from edge.mqtt.discovery import discovery_messages
+from edge.mqtt.discovery import discovery_messages, package_version
 from edge.mqtt.topics import Topics
 
 log = logging.getLogger(__name__)
-VERSION = "0.1.0"
+VERSION = package_version()
 CAPTURE_KEYS = ("file", "time", "reason", "score", "smoothed", "faces", "average_smile")
 
 
@@ -136,8 +136,10 @@ class MqttPublisher:
                 client.publish(topic, payload, qos=1, retain=True)
         client.subscribe([(topic, 1) for topic in self.topics.command_filters])
         with self._lock:  # queued captures first, in order, then live ones
-            while self.pending:
-                client.publish(self.topics.capture, self.pending.popleft(), qos=1)
+            while self.pending:  # retained: HA shows the last photo after it restarts
+                message = self.pending.popleft()
+                client.publish(self.topics.capture, message, qos=1, retain=True)
+                client.publish(self.topics.photo_taken, message, qos=1)
             self.connected.set()
         self._publish_state()
 
@@ -211,7 +213,8 @@ class MqttPublisher:
         with self._lock:
             sent = self.connected.is_set()
             if sent:
-                self.client.publish(self.topics.capture, message, qos=1)
+                self.client.publish(self.topics.capture, message, qos=1, retain=True)
+                self.client.publish(self.topics.photo_taken, message, qos=1)
             else:
                 if len(self.pending) == self.pending.maxlen:
                     self.dropped_captures += 1

@@ -29,6 +29,10 @@ class Topics:
         return f"{self.base}/capture"
 
     @property
+    def photo_taken(self) -> str:
+        return f"{self.base}/photo_taken"  # the capture again, not retained: the HA trigger
+
+    @property
     def image(self) -> str:
         return f"{self.base}/image"  # JPEG bytes of the last photo, only with include_image
 

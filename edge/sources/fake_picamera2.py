@@ -1,10 +1,16 @@
 """A stand-in for picamera2's Picamera2, fed from a video file, for machines with no Pi camera.
 
 It mimics only what Picamera2Source uses, with the real library's names and shapes:
-create_video_configuration(main=..., lores=...), configure, start, stop, close and
+create_video_configuration(main=..., lores=..., transform=..., controls=...) (whose
+"controls" carry the video defaults FrameDurationLimits (33333, 33333) and fast
+NoiseReductionMode, as the real one), camera_controls (name -> (min, max, default), what
+the sensor advertises; AfMode only with autofocus), configure, stream_configuration(name)
+(size and stride as configured: like libcamera, the YUV420 lores width is rounded down to
+even and its stride padded to 64 bytes), set_controls, start, stop, close and
 captured_request() (a context manager whose request has make_array(name) and release()).
 "main" arrays are BGR (picamera2's "RGB888"), "lores" arrays are YUV420 planes of
-height x 3/2 rows, like the real lores stream.
+height x 3/2 rows by stride bytes, like the real lores stream. A libcamera-like Transform
+(hflip, vflip) flips the frames.
 """
 
 from __future__ import annotations
@@ -16,6 +22,22 @@ from typing import Any
 
 import cv2
 import numpy as np
+
+VIDEO_CONTROLS = {"NoiseReductionMode": 1, "FrameDurationLimits": (33333, 33333)}
+CAMERA_CONTROLS: dict[str, tuple[Any, Any, Any]] = {  # a Camera Module 3 (imx708)
+    "AfMode": (0, 2, 0),
+    "FrameDurationLimits": (33333, 120000000, None),
+    "NoiseReductionMode": (0, 4, 0),
+    "Sharpness": (0.0, 16.0, 1.0),
+    "ExposureValue": (-8.0, 8.0, 0.0),
+}
+
+
+class FakeTransform:
+    """libcamera.Transform's constructor and attributes (hflip, vflip)."""
+
+    def __init__(self, hflip: int = 0, vflip: int = 0) -> None:
+        self.hflip, self.vflip = bool(hflip), bool(vflip)
 
 
 class FakeRequest:
@@ -35,8 +57,15 @@ class FakeRequest:
 class FakePicamera2:
     """Picamera2 look-alike; `fail_after` frames it raises like an unplugged camera."""
 
-    def __init__(self, video: str | Path, fail_after: int | None = None) -> None:
+    def __init__(
+        self,
+        video: str | Path,
+        fail_after: int | None = None,
+        camera_controls: dict[str, tuple[Any, Any, Any]] | None = None,
+    ) -> None:
         self.video = str(video)
+        self.camera_controls = dict(CAMERA_CONTROLS if camera_controls is None else camera_controls)
+        self.controls_set: dict[str, Any] = {}
         self.fail_after = fail_after
         self.started = False
         self.closed = False
@@ -46,16 +75,52 @@ class FakePicamera2:
         self._served = 0
 
     def create_video_configuration(
-        self, main: dict[str, Any], lores: dict[str, Any] | None = None, **_: Any
+        self,
+        main: dict[str, Any],
+        lores: dict[str, Any] | None = None,
+        transform: FakeTransform | None = None,
+        controls: dict[str, Any] | None = None,
+        **_: Any,
     ) -> dict[str, Any]:
-        return {"main": dict(main), "lores": dict(lores or {})}
+        return {
+            "main": dict(main),
+            "lores": dict(lores or {}),
+            "transform": transform or FakeTransform(),
+            "controls": {**VIDEO_CONTROLS, **(controls or {})},
+        }
 
     def configure(self, config: dict[str, Any]) -> None:
         if config["lores"]:
             (lw, lh), (mw, mh) = config["lores"]["size"], config["main"]["size"]
             if lw > mw or lh > mh:
                 raise RuntimeError("lores stream must not be larger than main")
-        self._config = config
+        unknown = set(config["controls"]) - set(self.camera_controls)
+        if unknown:
+            raise RuntimeError(f"Control {sorted(unknown)[0]} is not advertised by libcamera")
+        streams = {}
+        for name, stream in (("main", config["main"]), ("lores", config["lores"])):
+            if not stream:
+                continue
+            width, height = stream["size"]
+            if name == "lores":  # YUV420: even sizes, rows padded to 64 bytes
+                width, height = width & ~1, height & ~1
+                stride = (width + 63) // 64 * 64
+            else:
+                stride = (width * 3 + 63) // 64 * 64
+            streams[name] = {**stream, "size": (width, height), "stride": stride}
+        self._config = {**config, **streams}
+        self.controls_set = dict(config["controls"])
+
+    def stream_configuration(self, name: str) -> dict[str, Any]:
+        if self._config is None:
+            raise RuntimeError("Camera is not configured")
+        return dict(self._config[name])
+
+    def set_controls(self, controls: dict[str, Any]) -> None:
+        unknown = set(controls) - set(self.camera_controls)
+        if unknown:
+            raise RuntimeError(f"Control {sorted(unknown)[0]} is not advertised by libcamera")
+        self.controls_set.update(controls)
 
     def start(self) -> None:
         if self._config is None:
@@ -95,8 +160,14 @@ class FakePicamera2:
             ok, frame = self._capture.read()
         self._served += 1
         assert self._config is not None
+        transform = self._config["transform"]
+        if transform.hflip and transform.vflip:
+            frame = cv2.flip(frame, -1)
+        elif transform.hflip or transform.vflip:
+            frame = cv2.flip(frame, 1 if transform.hflip else 0)
         main = cv2.resize(frame, tuple(self._config["main"]["size"]))
-        lores_bgr = cv2.resize(
-            frame, tuple(self._config["lores"]["size"]), interpolation=cv2.INTER_AREA
-        )
-        return {"main": main, "lores": cv2.cvtColor(lores_bgr, cv2.COLOR_BGR2YUV_I420)}
+        lores = self._config["lores"]
+        (width, height), stride = lores["size"], lores["stride"]
+        small = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+        padded = cv2.copyMakeBorder(small, 0, 0, 0, stride - width, cv2.BORDER_CONSTANT)
+        return {"main": main, "lores": cv2.cvtColor(padded, cv2.COLOR_BGR2YUV_I420)}

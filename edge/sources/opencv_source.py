@@ -2,6 +2,12 @@
 
 Cameras and streams are live: read on a thread that keeps the newest frame. Video files
 are read in order, every frame, and end at their end.
+
+A camera (device index or /dev node) is asked for `fourcc`, `capture_size` and
+`capture_fps` before the first read, in that order: V4L2 picks the sizes a format offers,
+so asking for 1920x1080 while still in YUYV lands on a smaller size. The values are read
+back, and a camera that ignored one is named in a warning (with what it gave instead).
+Streams and pipelines are left alone: their format is set by the far end or the pipeline.
 """
 
 from __future__ import annotations
@@ -25,6 +31,49 @@ from edge.sources.latest import LatestFrame
 
 log = logging.getLogger(__name__)
 LIVE_TIMEOUT_S = 5.0
+
+
+def fourcc_text(code: float) -> str:
+    """CAP_PROP_FOURCC's number as its 4 characters ('' for none)."""
+    value = int(code)
+    text = "".join(chr((value >> (8 * i)) & 0xFF) for i in range(4))
+    return text if value and text.isprintable() else ""
+
+
+def apply_camera_settings(capture: cv2.VideoCapture, config: SourceConfig) -> dict[str, object]:
+    """Request FOURCC, then size, then fps; read each back; warn for each one ignored.
+
+    Returns what the camera reports, {"fourcc", "size", "fps"}, for the log and the tests.
+    """
+    if config.fourcc:
+        capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*config.fourcc))
+    width, height = config.capture_size
+    if width and height:
+        capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+    if config.capture_fps:
+        capture.set(cv2.CAP_PROP_FPS, config.capture_fps)
+    fourcc = fourcc_text(capture.get(cv2.CAP_PROP_FOURCC))
+    size = (
+        round(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+        round(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+    )
+    fps = round(capture.get(cv2.CAP_PROP_FPS), 2)
+    ignored = []
+    if config.fourcc and fourcc.upper() != config.fourcc.upper():
+        ignored.append(f"fourcc {config.fourcc} (got {fourcc or 'unknown'})")
+    if width and height and size != (width, height):
+        ignored.append(f"capture_size {width}x{height} (got {size[0]}x{size[1]})")
+    if config.capture_fps and abs(fps - config.capture_fps) > 0.5:
+        ignored.append(f"capture_fps {config.capture_fps:g} (got {fps:g})")
+    if ignored:
+        log.warning(
+            "camera %r ignored %s; photos are saved at what it delivers "
+            "(v4l2-ctl --list-formats-ext lists what it offers)",
+            config.device,
+            ", ".join(ignored),
+        )
+    return {"fourcc": fourcc, "size": size, "fps": fps}
 
 
 def describe(device: str) -> tuple[object, int, bool]:
@@ -66,10 +115,18 @@ class OpenCVSource:
             hint = " (is OpenCV built with GStreamer?)" if self.api == cv2.CAP_GSTREAMER else ""
             raise SourceError(f"cannot open {self.config.device!r}{hint}")
         self._capture = capture
+        self.settings: dict[str, object] = {}
+        if self.live and self.api not in (cv2.CAP_GSTREAMER, cv2.CAP_FFMPEG):
+            self.settings = apply_camera_settings(capture, self.config)
         if self.live:
             self._latest = LatestFrame(self._grab, str(self.config.device))
             self._latest.start()
-        log.info("opened %s (%s)", self.config.device, "live" if self.live else "file")
+        log.info(
+            "opened %s (%s)%s",
+            self.config.device,
+            "live" if self.live else "file",
+            f": {self.settings}" if self.settings else "",
+        )
 
     def _grab(self) -> Frame | None:
         """One frame from the device; None for a bad one (counted), SourceLostError on loss."""

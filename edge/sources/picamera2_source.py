@@ -3,6 +3,14 @@
 The lores stream (YUV420, small) is what the models see; the main stream of the very same
 request is the full-resolution photo, so a capture is always the frame that was scored.
 `captured_request()` releases the buffers however the block exits.
+
+The video configuration's own controls suit video, not photos: FrameDurationLimits
+(33333, 33333) caps exposure at 1/30 s (dark, noisy indoors) and denoise is "fast"; and a
+Camera Module 3's autofocus starts in manual. `source.frame_duration_limits_us`,
+`noise_reduction`, `af_mode` and the `controls` passthrough replace them, each only when
+the camera advertises the control (others are named in a warning). Sizes are read back
+from the configured streams: libcamera may round them, and the lores rows carry stride
+padding.
 """
 
 from __future__ import annotations
@@ -18,6 +26,30 @@ from edge.sources.config import SourceConfig
 from edge.sources.latest import LatestFrame
 
 log = logging.getLogger(__name__)
+AF_MODES = {"manual": 0, "auto": 1, "continuous": 2}  # libcamera controls.AfModeEnum
+NOISE_REDUCTION = {"off": 0, "fast": 1, "high_quality": 2}  # NoiseReductionModeEnum
+FLIPS = {"none": (0, 0), "hflip": (1, 0), "vflip": (0, 1), "rotate180": (1, 1)}
+
+
+def _libcamera_transform(hflip: int, vflip: int) -> Any:
+    from libcamera import Transform  # installed with picamera2 (python3-libcamera)
+
+    return Transform(hflip=hflip, vflip=vflip)
+
+
+def wanted_controls(config: SourceConfig, advertised: Any) -> dict[str, Any]:
+    """The controls to set: ours and the passthrough, less those the camera lacks (warned
+    about, except AfMode on a fixed-focus camera, which is expected)."""
+    wanted: dict[str, Any] = {
+        "FrameDurationLimits": tuple(config.frame_duration_limits_us),
+        "NoiseReductionMode": NOISE_REDUCTION[config.noise_reduction],
+        "AfMode": AF_MODES[config.af_mode],
+        **config.controls,
+    }
+    missing = sorted(name for name in wanted if name not in advertised)
+    if [name for name in missing if name != "AfMode" or "AfMode" in config.controls]:
+        log.warning("picamera2: this camera has no %s; left out", ", ".join(missing))
+    return {name: value for name, value in wanted.items() if name in advertised}
 
 
 def _default_camera() -> Any:
@@ -34,8 +66,17 @@ def _default_camera() -> Any:
 class Picamera2Source:
     live = True
 
-    def __init__(self, config: SourceConfig, camera_factory: Any = _default_camera) -> None:
+    def __init__(
+        self,
+        config: SourceConfig,
+        camera_factory: Any = _default_camera,
+        transform_factory: Any = _libcamera_transform,
+    ) -> None:
         self.config = config
+        self._transform = transform_factory
+        self.lores_size: tuple[int, int] = config.lores_size
+        self.main_size: tuple[int, int] = config.main_size
+        self.controls: dict[str, Any] = {}
         self.bad_frames = 0
         self._factory = camera_factory
         self._camera: Any = None
@@ -53,12 +94,22 @@ class Picamera2Source:
         camera = None
         try:
             camera = self._factory()
+            controls = wanted_controls(self.config, camera.camera_controls)
             configuration = camera.create_video_configuration(
                 # "RGB888" is stored B, G, R: the array is BGR, as OpenCV expects.
                 main={"size": (main_w, main_h), "format": "RGB888"},
                 lores={"size": (lores_w, lores_h), "format": "YUV420"},
+                # None: picamera2's default (no flip), without importing libcamera.
+                transform=(
+                    None
+                    if self.config.transform == "none"
+                    else self._transform(*FLIPS[self.config.transform])
+                ),
+                controls=controls,
             )
             camera.configure(configuration)
+            # What libcamera made of the request (sizes may be rounded, rows padded).
+            lores, main = camera.stream_configuration("lores"), camera.stream_configuration("main")
             camera.start()
         except SourceError:
             raise
@@ -67,9 +118,19 @@ class Picamera2Source:
                 camera.close()
             raise SourceError(f"picamera2: cannot start the camera: {exc}") from exc
         self._camera = camera
+        self.controls = controls
+        self.lores_size, self.main_size = tuple(lores["size"]), tuple(main["size"])
+        self._lores_stride = int(lores.get("stride", self.lores_size[0]))
         self._latest = LatestFrame(self._grab, "picamera2")
         self._latest.start()
-        log.info("picamera2 started: main %sx%s, lores %sx%s", main_w, main_h, lores_w, lores_h)
+        log.info(
+            "picamera2 started: main %sx%s, lores %sx%s (stride %d), transform %s, controls %s",
+            *self.main_size,
+            *self.lores_size,
+            self._lores_stride,
+            self.config.transform,
+            controls,
+        )
 
     def _grab(self) -> Frame | None:
         try:
@@ -78,14 +139,14 @@ class Picamera2Source:
                 main = request.make_array("main")
         except Exception as exc:  # libcamera errors have no common base class
             raise SourceLostError(f"picamera2: {exc}") from exc
-        lores_h = self.config.lores_size[1]
-        if lores.ndim != 2 or lores.shape[0] < lores_h or main.ndim != 3:
+        lores_w, lores_h = self.lores_size
+        if lores.ndim != 2 or lores.shape[0] < lores_h * 3 // 2 or main.ndim != 3:
             self.bad_frames += 1
             return None
         # YUV420 (I420: Y, then U, then V) arrives as height*3/2 rows; crop stride padding.
         # Not COLOR_YUV420p2BGR: that is an alias of YV12 (V before U) and swaps colours.
         image = cv2.cvtColor(lores[: lores_h * 3 // 2], cv2.COLOR_YUV2BGR_I420)
-        image = image[:, : self.config.lores_size[0]]
+        image = image[:, :lores_w]  # the stride padding off
         self._index += 1
         return Frame(image, self._index - 1, time.monotonic(), main)
 
