@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from edge.crop import CROP_SIZE, crop_face, to_gray
+from edge.eyes import EyeReader, EyeStateModel, count_open
 from edge.pipeline_config import DetectorConfig, EyesConfig, ScoringConfig, SmileConfig
 from edge.scoring import score_face, score_group
 from edge.smile_model import SmileModel
@@ -27,8 +28,8 @@ class FaceFinder(Protocol):
     def detect(self, frame_bgr: np.ndarray) -> tuple[Face, ...]: ...
 
 
-class EyeCounter(Protocol):
-    def count_open_eyes(self, gray: np.ndarray, face: Face) -> int: ...
+class EyeStateReader(Protocol):
+    def read(self, gray: np.ndarray, face: Face) -> tuple[float, float] | None: ...
 
 
 def resolve_model_path(path: str | Path) -> Path:
@@ -43,10 +44,11 @@ def resolve_model_path(path: str | Path) -> Path:
 class PipelineParts:
     detector: FaceFinder | None
     smile: SmileModel
-    eyes: EyeCounter | None
+    eyes: EyeStateReader | None
     scoring: ScoringConfig
     smiling_threshold: float = 0.5
     min_face_px: float = 0.0
+    open_threshold: float = 0.5  # P(open) above which an eye counts as open
 
 
 class Pipeline:
@@ -58,6 +60,9 @@ class Pipeline:
     @property
     def model_hashes(self) -> dict[str, str]:
         hashes = {"smile": self.parts.smile.card.get("sha256", "")}
+        eyes_card = getattr(getattr(self.parts.eyes, "model", None), "card", None)
+        if isinstance(eyes_card, dict):
+            hashes["eyes"] = eyes_card.get("sha256", "")
         detector_card = getattr(self.parts.detector, "card", None)
         if isinstance(detector_card, dict):
             hashes["face_detector"] = detector_card.get("sha256", "")
@@ -99,11 +104,18 @@ class Pipeline:
             crop = _whole_crop(gray) if whole else crop_face(gray, face.box)
             smile = self.parts.smile.predict(crop)
             smiled = time.perf_counter()
-            eyes_open = self._eyes(gray, face)
+            eyes_open, probabilities = self._eyes(gray, face)
             eyes_ms += (time.perf_counter() - smiled) * 1000
             smile_ms += (smiled - started) * 1000
             scores.append(
-                score_face(face, smile, eyes_open, self.parts.scoring, self.parts.smiling_threshold)
+                score_face(
+                    face,
+                    smile,
+                    eyes_open,
+                    self.parts.scoring,
+                    self.parts.smiling_threshold,
+                    probabilities,
+                )
             )
         started = time.perf_counter()
         group = score_group(scores, self.parts.scoring)
@@ -111,12 +123,12 @@ class Pipeline:
         height, width = frame.shape[:2]
         return FrameResult(tuple(scores), group, width, height, timings)
 
-    def _eyes(self, gray: np.ndarray, face: Face) -> int:
+    def _eyes(self, gray: np.ndarray, face: Face) -> tuple[int, tuple[float, float] | None]:
+        """(open eyes, P(open) of each eye or None when not read)."""
         if self.parts.eyes is None:
-            return 2  # eye counting switched off: treat eyes as open, so it never blocks
-        if face.keypoints is None:
-            return 0
-        return self.parts.eyes.count_open_eyes(gray, face)
+            return 2, None  # eye reading switched off: eyes count as open, so it never blocks
+        probabilities = self.parts.eyes.read(gray, face)
+        return count_open(probabilities, self.parts.open_threshold), probabilities
 
 
 def _whole_crop(gray: np.ndarray) -> np.ndarray:
@@ -132,7 +144,6 @@ def build_pipeline_from_sections(
     with_detector: bool = True,
 ) -> Pipeline:
     """Build every model once, from config sections (each stage gets only its part)."""
-    from edge.eyes import EyeDetector
     from edge.face_detector import FaceDetector
 
     face_finder: Any = None
@@ -148,10 +159,15 @@ def build_pipeline_from_sections(
         PipelineParts(
             detector=face_finder,
             smile=SmileModel(resolve_model_path(smile.model), threads=smile.threads),
-            eyes=EyeDetector() if eyes.enabled else None,
+            eyes=(
+                EyeReader(EyeStateModel(resolve_model_path(eyes.model), threads=eyes.threads))
+                if eyes.enabled
+                else None
+            ),
             scoring=scoring,
             smiling_threshold=smile.smiling_threshold,
             min_face_px=detector.min_face_px,
+            open_threshold=eyes.open_threshold,
         )
     )
 
