@@ -141,7 +141,7 @@ def _plot(metrics: dict[str, Any], path: Path) -> None:
     plot_confusion(
         np.array(metrics["confusion"]),
         CLASSES,
-        "eyes Test, int8 file, eye widths 10-40 px",
+        "int8, Test, 10-40 px",
         path.parent / f"{path.stem}_confusion.png",
     )
 

@@ -37,7 +37,7 @@ def plot_curves(history_csv: Path, path: Path) -> None:
     for axes in (loss_axes, acc_axes):
         axes.set_xlabel("epoch")
         axes.legend()
-    acc_axes.set_title("accuracy (train: augmented crops; valid: eye widths 5-40 px)")
+    acc_axes.set_title("accuracy (train augmented; valid 5-40 px)")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -61,7 +61,7 @@ def write_eyes_report(model_path: Path, args: argparse.Namespace) -> dict[str, A
     metrics["test_images"] = len(test)
     (out / "metrics_float.json").write_text(json.dumps(metrics, indent=2))
     plot_confusion(
-        np.array(metrics["confusion"]), CLASSES, "eyes Test, float, 10-40 px", out / "confusion.png"
+        np.array(metrics["confusion"]), CLASSES, "float, Test, 10-40 px", out / "confusion.png"
     )
     if (out / "history.csv").is_file():
         plot_curves(out / "history.csv", out / "curves.png")
