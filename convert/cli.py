@@ -1,7 +1,8 @@
 """`smilebooth convert`: build the shipped int8 models and their cards.
 
 `convert smile` converts the trained Keras smile model; `convert face-detector` rebuilds
-MediaPipe's full-range face detector and quantizes it; `convert all` does both.
+MediaPipe's full-range face detector and quantizes it; `convert eyes` converts the trained
+eye-state model; `convert all` does all three.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ import logging
 from pathlib import Path
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "ferplus"
+EYES_DATA = DEFAULT_DATA.parent / "eyes"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "what", choices=("smile", "face-detector", "all"), help="which model(s) to convert"
+        "what",
+        choices=("smile", "face-detector", "eyes", "all"),
+        help="which model(s) to convert",
     )
     parser.add_argument(
         "--keras",
@@ -33,6 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="smile model: average the outputs on the crop and its mirror",
     )
+    parser.add_argument(
+        "--eyes-keras",
+        type=Path,
+        default=Path("build/eyes/best.keras"),
+        help="trained eye-state model (from smilebooth train eyes)",
+    )
+    parser.add_argument(
+        "--eyes-data", type=Path, default=EYES_DATA, help="eye crops folder (open/, closed/)"
+    )
     parser.add_argument("--wheel", type=Path, help="mediapipe 0.10.14 wheel (face detector)")
 
 
@@ -43,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
         convert_smile(
             args.keras, args.data, args.out_dir, smoke=args.smoke, flip_average=args.flip_average
         )
+    if args.what in ("eyes", "all"):
+        from convert.eyes import convert_eyes
+
+        convert_eyes(args.eyes_keras, args.eyes_data, args.out_dir, smoke=args.smoke)
     if args.what in ("face-detector", "all"):
         from convert import face_detector
 

@@ -72,6 +72,7 @@ def bench_config(args: argparse.Namespace) -> Any:
             config,
             detector=dataclasses.replace(config.detector, threads=args.threads),
             smile=dataclasses.replace(config.smile, threads=args.threads),
+            eyes=dataclasses.replace(config.eyes, threads=args.threads),
         )
     return config
 

@@ -33,13 +33,24 @@ SUBCOMMANDS: dict[str, tuple[str, str, str, str]] = {
         "bench_command",
         "measure per-stage latency, fps and memory on a source",
     ),
+    "crops": (
+        "edge.crops_cli",
+        "add_arguments",
+        "crops_command",
+        "cut eye and face crops from photos or video with the device's detector",
+    ),
     "validate-config": (
         "edge.config",
         "add_validate_arguments",
         "validate_command",
         "check a config file; exit 0 when valid, 2 otherwise (as run)",
     ),
-    "train": ("training.cli", "add_arguments", "run", "train the smile model (needs [train])"),
+    "train": (
+        "training.cli",
+        "add_arguments",
+        "run",
+        "train the smile (default) or eye-state model (needs [train])",
+    ),
     "convert": (
         "convert.cli",
         "add_arguments",
@@ -48,6 +59,23 @@ SUBCOMMANDS: dict[str, tuple[str, str, str, str]] = {
     ),
 }
 NEEDS_TENSORFLOW = {"train", "convert"}
+# Subcommands that take a model name first, and the one assumed without it: `smilebooth
+# train --out X` still trains the smile model, as before the eye-state model existed.
+MODEL_NAMES = {"train": ("smile", "eyes")}
+
+
+def with_default_model(argv: list[str]) -> list[str]:
+    """Insert the default model name after `train` when none is given."""
+    for index, arg in enumerate(argv):
+        if arg not in SUBCOMMANDS:
+            continue
+        names = MODEL_NAMES.get(arg)
+        following = argv[index + 1] if index + 1 < len(argv) else None
+        if names and following not in (*names, "-h", "--help"):
+            return [*argv[: index + 1], names[0], *argv[index + 1 :]]
+        return argv
+    return argv
+
 
 DESCRIPTION = """\
 smilebooth: a photo booth that takes the picture when everyone smiles.
@@ -140,7 +168,7 @@ def configure_logging(verbose: bool, quiet: bool = False) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = with_default_model(list(sys.argv[1:] if argv is None else argv))
     args = build_parser(argv).parse_args(argv)
     configure_logging(args.verbose, args.quiet)
     if args.command in NEEDS_TENSORFLOW and importlib.util.find_spec("tensorflow") is None:

@@ -40,12 +40,14 @@ class Burst:
 
     until: float
     reason: str
-    best: tuple[float, Frame, TrackedFrame] | None = None
+    best: tuple[tuple[bool, float], Frame, TrackedFrame] | None = None
+    avoid_closed_eyes: bool = True  # rank any frame without closed eyes above those with
 
     def offer(self, frame: Frame, tracked: TrackedFrame) -> None:
         score = tracked.result.group.score if tracked.result.group.score is not None else -1.0
-        if self.best is None or score > self.best[0]:
-            self.best = (score, frame, tracked)
+        rank = (not (self.avoid_closed_eyes and eyes_closed(tracked.result)), score)
+        if self.best is None or rank > self.best[0]:
+            self.best = (rank, frame, tracked)
 
 
 @dataclass
@@ -190,12 +192,17 @@ class FrameLoop:
             tracked.group.face_count,
             controls,
             self.parts.trigger,
+            eyes_closed(result),
         )
         self.state = decision.state
         self._publish(tracked, controls, wall)
         if decision.fire:
             log.info("shutter: %s (score %s)", decision.reason, _fmt(tracked.group.score))
-            self.burst = Burst(now + self.parts.trigger.burst_s, decision.reason)
+            self.burst = Burst(
+                now + self.parts.trigger.burst_s,
+                decision.reason,
+                avoid_closed_eyes=self.parts.trigger.block_on_closed_eyes,
+            )
         if self.burst is not None:
             self.burst.offer(frame, tracked)
             self._finish_burst(force=False, now=now)
@@ -279,6 +286,11 @@ class FrameLoop:
     def _report_error(self, message: str, where: str) -> None:
         log.warning("%s", message)
         self.parts.bus.publish(events.ERROR, {"message": message, "source": where})
+
+
+def eyes_closed(result: FrameResult) -> bool:
+    """Some face of the frame had its eyes read, and both read closed."""
+    return any(f.eye_open_probability is not None and f.eyes_open == 0 for f in result.faces)
 
 
 def capture_sidecar(

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from edge.crop import CROP_SIZE, crop_face, to_gray
+from edge.eyes import EyeReader, EyeStateModel, count_open
 from edge.pipeline_config import DetectorConfig, EyesConfig, ScoringConfig, SmileConfig
 from edge.scoring import score_face, score_group
 from edge.smile_model import SmileModel
@@ -28,8 +29,8 @@ class FaceFinder(Protocol):
     def detect(self, frame_bgr: np.ndarray) -> tuple[Face, ...]: ...
 
 
-class EyeCounter(Protocol):
-    def count_open_eyes(self, gray: np.ndarray, face: Face) -> int: ...
+class EyeStateReader(Protocol):
+    def read(self, gray: np.ndarray, face: Face) -> tuple[float, float] | None: ...
 
 
 def resolve_model_path(path: str | Path) -> Path:
@@ -44,10 +45,11 @@ def resolve_model_path(path: str | Path) -> Path:
 class PipelineParts:
     detector: FaceFinder | None
     smile: SmileModel
-    eyes: EyeCounter | None
+    eyes: EyeStateReader | None
     scoring: ScoringConfig
     smiling_threshold: float = 0.5
     min_face_px: float = 0.0
+    open_threshold: float = 0.5  # P(open) above which an eye counts as open
 
 
 class Pipeline:
@@ -59,6 +61,9 @@ class Pipeline:
     @property
     def model_hashes(self) -> dict[str, str]:
         hashes = {"smile": self.parts.smile.card.get("sha256", "")}
+        eyes_card = getattr(getattr(self.parts.eyes, "model", None), "card", None)
+        if isinstance(eyes_card, dict):
+            hashes["eyes"] = eyes_card.get("sha256", "")
         detector = getattr(self.parts.detector, "detector", self.parts.detector)
         for name, card in getattr(detector, "cards", {}).items():
             hashes[name] = card.get("sha256", "")
@@ -100,11 +105,18 @@ class Pipeline:
             crop = _whole_crop(gray) if whole else crop_face(gray, face.box)
             smile = self.parts.smile.predict(crop)
             smiled = time.perf_counter()
-            eyes_open = self._eyes(gray, face)
+            eyes_open, probabilities = self._eyes(gray, face)
             eyes_ms += (time.perf_counter() - smiled) * 1000
             smile_ms += (smiled - started) * 1000
             scores.append(
-                score_face(face, smile, eyes_open, self.parts.scoring, self.parts.smiling_threshold)
+                score_face(
+                    face,
+                    smile,
+                    eyes_open,
+                    self.parts.scoring,
+                    self.parts.smiling_threshold,
+                    probabilities,
+                )
             )
         started = time.perf_counter()
         group = score_group(scores, self.parts.scoring)
@@ -112,17 +124,31 @@ class Pipeline:
         height, width = frame.shape[:2]
         return FrameResult(tuple(scores), group, width, height, timings)
 
-    def _eyes(self, gray: np.ndarray, face: Face) -> int:
+    def _eyes(self, gray: np.ndarray, face: Face) -> tuple[int, tuple[float, float] | None]:
+        """(open eyes, P(open) of each eye or None when not read)."""
         if self.parts.eyes is None:
-            return 2  # eye counting switched off: treat eyes as open, so it never blocks
-        if face.keypoints is None:
-            return 0
-        return self.parts.eyes.count_open_eyes(gray, face)
+            return 2, None  # eye reading switched off: eyes count as open, so it never blocks
+        probabilities = self.parts.eyes.read(gray, face)
+        return count_open(probabilities, self.parts.open_threshold), probabilities
 
 
 def _whole_crop(gray: np.ndarray) -> np.ndarray:
     """A whole image that is already one face crop, at the model's size."""
     return cv2.resize(gray, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
+
+
+def build_face_detector(config: DetectorConfig) -> Any:
+    """The detection stage, model paths resolved as every model's are."""
+    from edge.face_detector import FaceDetector
+
+    short = config.short_range_model
+    return FaceDetector(
+        dataclasses.replace(
+            config,
+            model=str(resolve_model_path(config.model)),
+            short_range_model=str(resolve_model_path(short)) if short else "",
+        )
+    )
 
 
 def build_pipeline_from_sections(
@@ -138,31 +164,25 @@ def build_pipeline_from_sections(
     `live`: the camera loop's detector, thorough every `detector.thorough_every` frames and
     cheap in between; else (photos) every image gets the thorough pass."""
     from edge.detection_schedule import ScheduledDetector
-    from edge.eyes import EyeDetector
-    from edge.face_detector import FaceDetector
 
     face_finder: Any = None
     if with_detector:
-        models = dataclasses.replace(
-            detector,
-            model=str(resolve_model_path(detector.model)),
-            short_range_model=(
-                str(resolve_model_path(detector.short_range_model))
-                if detector.short_range_model
-                else ""
-            ),
-        )
-        face_finder = FaceDetector(models)
+        face_finder = build_face_detector(detector)
         if live:
             face_finder = ScheduledDetector(face_finder, detector.thorough_every)
     return Pipeline(
         PipelineParts(
             detector=face_finder,
             smile=SmileModel(resolve_model_path(smile.model), threads=smile.threads),
-            eyes=EyeDetector() if eyes.enabled else None,
+            eyes=(
+                EyeReader(EyeStateModel(resolve_model_path(eyes.model), threads=eyes.threads))
+                if eyes.enabled
+                else None
+            ),
             scoring=scoring,
             smiling_threshold=smile.smiling_threshold,
             min_face_px=detector.min_face_px,
+            open_threshold=eyes.open_threshold,
         )
     )
 

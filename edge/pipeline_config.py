@@ -85,9 +85,20 @@ class SmileConfig:
 
 @dataclass(frozen=True)
 class EyesConfig:
-    """Open-eye detection with OpenCV Haar cascades around the detector's eye keypoints."""
+    """Eye state: the int8 eye-state model on crops cut at the detector's eye keypoints."""
 
-    enabled: bool = field(default=True, metadata={"doc": "count open eyes per face"})
+    enabled: bool = field(
+        default=True, metadata={"doc": "read eye state per face (off: eyes count as open)"}
+    )
+    model: str = field(
+        default="models/eyes_int8.tflite",
+        metadata={"doc": "eye-state .tflite (its .card.json must sit beside it)"},
+    )
+    threads: int = field(default=1, metadata={"doc": "interpreter threads", "min": 1, "max": 8})
+    open_threshold: float = field(
+        default=0.5,
+        metadata={"doc": "P(open) above which an eye counts as open", "min": 0.0, "max": 1.0},
+    )
 
 
 @dataclass(frozen=True)

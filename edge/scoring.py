@@ -27,6 +27,7 @@ def score_face(
     eyes_open: int,
     config: ScoringConfig,
     smiling_threshold: float = 0.5,
+    eye_open_probability: tuple[float, float] | None = None,
 ) -> FaceScore:
     if not 0 <= eyes_open <= 2:
         raise ValueError(f"eyes_open must be 0, 1 or 2, got {eyes_open}")
@@ -36,6 +37,7 @@ def score_face(
         eyes_open=eyes_open,
         smile_weight=smile_weight(smile.intensity, config.intensity_weights),
         smiling=smile.smile_probability >= smiling_threshold,
+        eye_open_probability=eye_open_probability,
     )
 
 

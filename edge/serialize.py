@@ -32,6 +32,11 @@ def face_to_dict(face: FaceScore) -> dict[str, Any]:
         "valence": _round(face.smile.valence),
         "emotions": {k: _round(v) for k, v in face.smile.emotions.items()},
         "eyes_open": face.eyes_open,
+        "eye_open_probability": (
+            None
+            if face.eye_open_probability is None
+            else dict(zip(("right", "left"), map(_round, face.eye_open_probability), strict=True))
+        ),
     }
 
 

@@ -1,9 +1,10 @@
 """Follow faces across frames and smooth their scores, so one odd frame changes little.
 
 Greedy IoU matching gives each face a stable id; each track keeps an exponential moving
-average of its smile weight and open eyes. The group score of a frame is then the rating
-formula on the smoothed values: a blink (eyes 0 for 2-3 frames) or a one-frame
-misdetection moves it a little, not across the threshold.
+average of its smile weight and of each eye's P(open) (of its open-eye count when eyes are
+not read). The group score of a frame is then the rating formula on the smoothed values,
+a track's open eyes being the sum of its smoothed P(open): a blink (eyes closed for 2-3
+frames) or a one-frame misdetection moves it a little, not across the threshold.
 """
 
 from __future__ import annotations
@@ -46,6 +47,20 @@ class Track:
     age: int = 1
     missed: int = 0
     last: FaceScore | None = None
+    eye_open: list[float] | None = None  # smoothed P(open), person's right and left eye
+
+    def update_eyes(self, face: FaceScore, alpha: float) -> None:
+        """Smooth each eye's P(open) and count open eyes as their sum; without a
+        reading (eyes off, no keypoints) smooth the open-eye count itself."""
+        reading = face.eye_open_probability
+        if reading is None or self.eye_open is None:
+            self.eye_open = None if reading is None else list(reading)
+            self.eyes_open += alpha * (face.eyes_open - self.eyes_open)
+            return
+        self.eye_open = [
+            old + alpha * (new - old) for old, new in zip(self.eye_open, reading, strict=True)
+        ]
+        self.eyes_open = sum(self.eye_open)
 
 
 @dataclass(frozen=True)
@@ -76,13 +91,20 @@ class Tracker:
                     face.smile_weight,
                     float(face.eyes_open),
                     face.smile.smile_probability,
+                    eye_open=(
+                        None
+                        if face.eye_open_probability is None
+                        else list(face.eye_open_probability)
+                    ),
                 )
+                if track.eye_open is not None:
+                    track.eyes_open = sum(track.eye_open)
                 self._next_id += 1
                 self.tracks.append(track)
             else:
                 track.box = face.face.box
                 track.smile_weight += alpha * (face.smile_weight - track.smile_weight)
-                track.eyes_open += alpha * (face.eyes_open - track.eyes_open)
+                track.update_eyes(face, alpha)
                 track.smile_probability += alpha * (
                     face.smile.smile_probability - track.smile_probability
                 )

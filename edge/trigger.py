@@ -4,7 +4,10 @@ ready --(score >= threshold with >= min_faces)--> holding --(for hold_s)--> FIRE
 FIRE starts a burst (the loop keeps the best frame of burst_s), then cooldown_s; after
 that the policy re-arms only once the score has dropped below rearm_threshold
 (hysteresis), so one long smile gives one photo, not one every cooldown. Disarmed, it
-never fires by itself; a manual trigger fires at once unless a burst is running.
+never fires by itself; a manual trigger fires at once unless a burst is running. With
+block_on_closed_eyes, a frame in which a face's eyes read closed (both below
+eyes.open_threshold) never fires by score: the smoothed score forgives a blink, the
+shutter must not catch one.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ class TriggerConfig:
     cooldown_s: float = field(
         default=5.0, metadata={"doc": "seconds after a photo before the next", "min": 0}
     )
+    block_on_closed_eyes: bool = field(
+        default=True,
+        metadata={"doc": "never fire (nor keep a burst frame) while a face's eyes read closed"},
+    )
 
     def validate(self) -> None:
         if self.rearm_threshold > self.threshold:
@@ -71,8 +78,12 @@ def step(
     faces: int,
     controls: ControlState,
     config: TriggerConfig,
+    eyes_closed: bool = False,
 ) -> Decision:
-    """One frame of the policy; threshold and armed come from the operator's controls."""
+    """One frame of the policy; threshold and armed come from the operator's controls.
+
+    eyes_closed: some face of this frame has both eyes read closed (the caller decides).
+    """
     threshold = controls.threshold
     rearm = min(config.rearm_threshold, threshold)
     phase = state.phase
@@ -94,7 +105,8 @@ def step(
         return Decision(False, "", TriggerState("ready", now) if phase == "holding" else state)
     if phase == "ready":
         state = TriggerState("holding", now)
-    if _elapsed(state, now, config.hold_s):
+    blocked = eyes_closed and config.block_on_closed_eyes
+    if _elapsed(state, now, config.hold_s) and not blocked:  # held: fires on the next open frame
         return Decision(True, "score", TriggerState("burst", now))
     return Decision(False, "", replace(state))
 

@@ -112,6 +112,8 @@ class FaceScore:
     eyes_open: int  # 0, 1 or 2
     smile_weight: float  # expected intensity weight under the model's probabilities
     smiling: bool
+    # P(open) of the person's (right, left) eye; None when eyes were not read.
+    eye_open_probability: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,65 +1,133 @@
-"""Open-eye counting on the real blink video, around the shipped detector's eye keypoints."""
+"""The shipped eye-state model on real footage, through the shipped detector and crop rule."""
 
 from __future__ import annotations
+
+import json
 
 import cv2
 import numpy as np
 import pytest
 
-from convert.detection_eval import video_frames
-from edge.eyes import EyeDetector
-from edge.face_detector import FaceDetector
-from edge.pipeline_config import DetectorConfig
+from convert.eyes_real import (
+    BLINK_LABELS,
+    blink_figures,
+    group_photo_figures,
+    read_blink_labels,
+    runs,
+)
+from edge.eye_crop import EYE_CROP_SIZE, crop_eye, crop_eyes, eye_geometry
+from edge.eyes import EyeReader, EyeStateModel, count_open
+from edge.model_card import ModelCardError, card_path, sha256_of
 from edge.types import Box, Face, Keypoints
-from tests.paths import FACE_MODEL, MEDIA, ROOT, require
+from tests.paths import FACE_MODEL, MEDIA, MODELS, ROOT, require
 
-# Frames of blink_portrait.mp4 found by watching the per-frame counts: eyes open at
-# 0-9 and 20-35, closed in the blinks at 10-12, 40-42 and 82-84.
-OPEN_FRAMES = (3, 25, 60)
-CLOSED_FRAMES = (11, 41, 83)
+EYES_MODEL = MODELS / "eyes_int8.tflite"
+
+
+def test_the_shipped_model_matches_its_card() -> None:
+    card = json.loads(card_path(EYES_MODEL).read_text())
+    assert card["sha256"] == sha256_of(EYES_MODEL)
+    assert card["input"]["shape"] == [1, EYE_CROP_SIZE, EYE_CROP_SIZE, 1]
+    assert card["input"]["dtype"] == "int8"
+    model = EyeStateModel(EYES_MODEL)  # verifies hash and input contract
+    assert model._output["dtype"] == np.int8
+    # the card's headline figures are the issue's bar, measured on this file
+    assert card["metrics"]["int8"]["balanced_accuracy"] >= 0.97
+    assert card["latency_ms_per_face"]["p50"] <= 0.15
+
+
+def test_a_corrupted_model_is_refused(tmp_path) -> None:
+    copy = tmp_path / EYES_MODEL.name
+    copy.write_bytes(EYES_MODEL.read_bytes()[:-1] + b"\0")
+    card_path(copy).write_text(card_path(EYES_MODEL).read_text())
+    with pytest.raises(ModelCardError, match="does not match its card"):
+        EyeStateModel(copy)
+
+
+def test_the_committed_labels_describe_the_video() -> None:
+    labels = read_blink_labels(BLINK_LABELS)
+    assert len(labels.closed) == 334
+    assert len(runs(labels.closed)) == 8  # six blinks and two long closed stretches
+    assert int(labels.closed.sum()) == 140
+
+
+def test_blink_video_frames_match_the_labels() -> None:
+    require(MEDIA / "video" / "blink_portrait.mp4")
+    figures = blink_figures(EYES_MODEL)
+    assert figures["frame_accuracy"] >= 0.95, figures["wrong_frames"]
+    assert figures["blinks_caught"] == figures["blinks"] == 8
 
 
 @pytest.fixture(scope="module")
-def frames_and_faces():
-    frames = video_frames(require(MEDIA / "video" / "blink_portrait.mp4"))[:120]
-    detector = FaceDetector(DetectorConfig(model=str(require(FACE_MODEL))), root=ROOT)
-    return frames, [detector.detect(frame)[0] for frame in frames]
+def group_photo() -> dict:
+    require(MEDIA / "faces-dlib" / "2008_002470.jpg")
+    return group_photo_figures(EYES_MODEL)
 
 
-def count(frames_and_faces, index: int) -> int:
-    frames, faces = frames_and_faces
-    gray = cv2.cvtColor(frames[index], cv2.COLOR_BGR2GRAY)
-    return EyeDetector().count_open_eyes(gray, faces[index])
+def test_the_six_person_photo_reads_two_thirds_of_the_eyes_open(group_photo) -> None:
+    # The Haar cascades read [0, 0, 2, 0, 0, 1] here (3 of 12 eyes).
+    assert len(group_photo["eyes_open"]) == 6
+    assert sum(group_photo["eyes_open"]) >= 8, group_photo["eye_open_probability"]
 
 
-@pytest.mark.parametrize("index", OPEN_FRAMES)
-def test_open_eyes_are_counted(frames_and_faces, index: int) -> None:
-    assert count(frames_and_faces, index) == 2
+@pytest.mark.xfail(
+    strict=True,
+    reason="not reached: eyes 4-8 px wide with keypoint errors up to half a crop side; "
+    "the shipped model reads [2, 1, 1, 1, 2, 1]",
+)
+def test_six_smiling_people_all_read_two_open_eyes(group_photo) -> None:
+    assert group_photo["eyes_open"] == [2] * 6, group_photo["eye_open_probability"]
 
 
-@pytest.mark.parametrize("index", CLOSED_FRAMES)
-def test_closed_eyes_are_not(frames_and_faces, index: int) -> None:
-    assert count(frames_and_faces, index) == 0
+def test_crops_turn_the_eye_line_horizontal() -> None:
+    # A dark bar along a line tilted 20 degrees: cut with that angle it lies flat.
+    image = np.full((200, 200), 200, np.uint8)
+    angle = 20.0
+    direction = np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))])
+    centre = np.array([100.0, 100.0])
+    ends = [tuple(int(v) for v in centre + s * 60 * direction) for s in (-1, 1)]
+    cv2.line(image, ends[0], ends[1], 0, 3)
+    crop = crop_eye(image, (100.0, 100.0), 40.0, angle)
+    dark_rows = np.flatnonzero((crop < 100).mean(axis=1) > 0.8)
+    assert dark_rows.size and dark_rows.min() >= EYE_CROP_SIZE // 2 - 3
+    assert dark_rows.max() <= EYE_CROP_SIZE // 2 + 3
 
 
-def test_blinks_show_as_short_dips(frames_and_faces) -> None:
-    frames, faces = frames_and_faces
-    eyes = EyeDetector()
-    counts = np.array(
-        [
-            eyes.count_open_eyes(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), face)
-            for f, face in zip(frames, faces, strict=True)
-        ]
-    )
-    assert (counts == 2).mean() > 0.8
-    closed = counts == 0
-    starts = np.flatnonzero(closed[1:] & ~closed[:-1])
-    assert len(starts) >= 3  # three separate blinks in the first 120 frames
+def test_geometry_follows_the_keypoints() -> None:
+    keypoints = Keypoints((100, 100), (150, 100), (125, 120), (125, 140), (80, 105), (170, 105))
+    side, angle = eye_geometry(Face(Box(70, 60, 180, 170), 0.9, keypoints)) or (0, 0)
+    assert side == pytest.approx(0.6 * 50)
+    assert angle == pytest.approx(0.0)
+    assert eye_geometry(Face(Box(0, 0, 50, 50), 0.9)) is None
 
 
 def test_faces_without_keypoints_or_outside_the_frame() -> None:
     gray = np.zeros((100, 100), np.uint8)
-    eyes = EyeDetector()
-    assert eyes.count_open_eyes(gray, Face(Box(0, 0, 50, 50), 0.9)) == 0
+    reader = EyeReader(EyeStateModel(EYES_MODEL))
+    assert reader.read(gray, Face(Box(0, 0, 50, 50), 0.9)) is None
+    assert count_open(None, 0.5) == 0
     far = Keypoints((500, 500), (520, 500), (510, 510), (510, 520), (490, 505), (530, 505))
-    assert eyes.count_open_eyes(gray, Face(Box(480, 480, 540, 540), 0.9, far)) == 0
+    crops = crop_eyes(gray, Face(Box(480, 480, 540, 540), 0.9, far))
+    assert crops is not None and crops.shape == (2, EYE_CROP_SIZE, EYE_CROP_SIZE)
+    reading = reader.read(gray, Face(Box(480, 480, 540, 540), 0.9, far))
+    assert reading is not None and all(0.0 <= p <= 1.0 for p in reading)
+
+
+def test_count_open_uses_the_threshold() -> None:
+    assert count_open((0.9, 0.2), 0.5) == 1
+    assert count_open((0.9, 0.6), 0.5) == 2
+    assert count_open((0.9, 0.6), 0.7) == 1
+
+
+def test_real_blink_frames_read_closed_and_open_ones_open() -> None:
+    from convert.eyes_real import read_video
+    from edge.face_detector import FaceDetector
+    from edge.pipeline_config import DetectorConfig
+
+    frames = read_video(require(MEDIA / "video" / "blink_portrait.mp4"))
+    detector = FaceDetector(DetectorConfig(model=str(require(FACE_MODEL))), root=ROOT)
+    reader = EyeReader(EyeStateModel(EYES_MODEL))
+    for index, expected in ((3, 2), (25, 2), (60, 2), (11, 0), (41, 0), (160, 0), (300, 0)):
+        gray = cv2.cvtColor(frames[index], cv2.COLOR_BGR2GRAY)
+        reading = reader.read(gray, detector.detect(frames[index])[0])
+        assert count_open(reading, 0.5) == expected, (index, reading)

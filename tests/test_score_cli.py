@@ -48,6 +48,9 @@ def test_json_lines_carry_the_documented_fields(tmp_path) -> None:
         assert list(face["emotions"]) == list(EMOTIONS)
         assert sum(face["emotions"].values()) == pytest.approx(1.0, abs=1e-3)
         assert face["eyes_open"] in (0, 1, 2)
+        probabilities = face["eye_open_probability"]
+        assert list(probabilities) == ["right", "left"]
+        assert face["eyes_open"] == sum(p > 0.5 for p in probabilities.values())
     assert dogs["faces"] == []
     assert dogs["group"]["score"] is None
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
 from edge.control import ControlState
 from edge.pipeline_config import ScoringConfig
 from edge.tracking import Tracker, TrackingConfig
@@ -101,3 +103,65 @@ def test_a_real_smile_still_fires_through_smoothing() -> None:
     assert len(fired) == 1
     crossing = next(n for n, s in enumerate(scores) if s >= TRIGGER.threshold)
     assert fired[0] == crossing + 5  # hold_s 0.5 s at 10 fps after the smoothed crossing
+
+
+def with_eyes(spec: FaceSpec, right: float, left: float, threshold: float = 0.5):
+    """A face score with the eye model's per-eye P(open) filled in."""
+    import dataclasses
+
+    from edge.eyes import count_open
+    from tests._loop_helpers import face_score
+
+    score = face_score(*spec)
+    return dataclasses.replace(
+        score, eyes_open=count_open((right, left), threshold), eye_open_probability=(right, left)
+    )
+
+
+def test_each_eye_is_smoothed_and_one_blink_frame_moves_the_score_a_little() -> None:
+    from edge.scoring import score_group
+    from edge.types import FrameResult
+
+    tracker = Tracker(TrackingConfig(smoothing=0.35), ScoringConfig())
+
+    def frame(right: float, left: float):
+        face = with_eyes((BOX_A, 0.9, 2), right, left)
+        result = FrameResult((face,), score_group([face], ScoringConfig()), 640, 360)
+        return tracker.update(result)
+
+    for _ in range(5):
+        steady = frame(0.99, 0.98)
+    blink = frame(0.01, 0.02)
+    track = blink.tracks[0]
+    assert track.eye_open == pytest.approx(
+        [0.99 + 0.35 * (0.01 - 0.99), 0.98 + 0.35 * (0.02 - 0.98)]
+    )
+    assert track.eyes_open == pytest.approx(sum(track.eye_open))
+    assert blink.result.group.open_eye_ratio == 0.0  # the raw frame: both eyes closed
+    assert steady.group.score is not None and blink.group.score is not None
+    assert steady.group.score - blink.group.score == pytest.approx(0.2 * 0.5 * 0.35 * 1.94)
+
+
+def test_a_burst_keeps_an_open_eyed_frame_over_a_higher_scored_blink() -> None:
+    import numpy as np
+
+    from edge.loop import Burst
+    from edge.scoring import score_group
+    from edge.sources.base import Frame
+    from edge.types import FrameResult
+
+    tracker = Tracker(TrackingConfig(), ScoringConfig())
+
+    def tracked(smile: float, right: float, left: float):
+        face = with_eyes((BOX_A, smile, 2), right, left)
+        return tracker.update(FrameResult((face,), score_group([face], ScoringConfig()), 640, 360))
+
+    image = np.zeros((4, 4, 3), np.uint8)
+    burst = Burst(until=1.0, reason="score")
+    burst.offer(Frame(image, 0, 0.0), tracked(0.7, 0.9, 0.9))
+    burst.offer(Frame(image, 1, 0.1), tracked(1.0, 0.1, 0.2))  # best smile, eyes closed
+    assert burst.best is not None and burst.best[1].index == 0
+    unguarded = Burst(until=1.0, reason="score", avoid_closed_eyes=False)
+    unguarded.offer(Frame(image, 0, 0.0), tracked(0.7, 0.9, 0.9))
+    unguarded.offer(Frame(image, 1, 0.1), tracked(1.0, 0.1, 0.2))
+    assert unguarded.best is not None and unguarded.best[1].index == 1

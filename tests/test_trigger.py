@@ -123,3 +123,27 @@ def test_zero_hold_fires_on_the_first_good_frame() -> None:
     policy = Policy(TriggerConfig(hold_s=0.0, min_faces=1, rearm_threshold=0.5))
     policy.run([0.2, 0.9])
     assert policy.fired == [(0.1, "score")]
+
+
+def test_a_frame_with_closed_eyes_never_fires_by_score() -> None:
+    policy = Policy()
+    for n in range(15):  # held from 0.0; frames 10-12 (1.0-1.2 s) have a face's eyes closed
+        decision = step(policy.state, policy.now, 0.9, 2, ARMED, CONFIG, eyes_closed=10 <= n <= 12)
+        policy.state = decision.state
+        if decision.fire:
+            policy.fired.append((round(policy.now, 2), decision.reason))
+        policy.frames += 1
+    assert policy.fired == [(1.3, "score")]  # the first open-eyed frame once held
+
+
+def test_closed_eyes_do_not_block_when_switched_off() -> None:
+    config = TriggerConfig(
+        threshold=0.7, rearm_threshold=0.5, hold_s=1.0, min_faces=2, block_on_closed_eyes=False
+    )
+    state = TriggerState()
+    fired = []
+    for n in range(12):
+        decision = step(state, n / FPS, 0.9, 2, ARMED, config, eyes_closed=True)
+        state = decision.state
+        fired += [n] if decision.fire else []
+    assert fired == [10]

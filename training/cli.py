@@ -1,22 +1,39 @@
-"""`smilebooth train` wiring: train, then write the float report beside the model."""
+"""`smilebooth train [smile|eyes]` wiring: train, then write the float report beside the model.
+
+`smilebooth train ARGS` without a model name trains the smile model, as it always has.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from training.train import add_arguments as _add_train_arguments
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    _add_train_arguments(parser)
-    parser.add_argument(
-        "--report-only",
-        action="store_true",
-        help="skip training; rewrite the report of OUT/best.keras",
-    )
+    from training.train import add_arguments as add_smile_arguments
+    from training.train_eyes import add_arguments as add_eye_arguments
+
+    models = parser.add_subparsers(dest="model", metavar="MODEL")
+    for name, add, help_text in (
+        ("smile", add_smile_arguments, "the smile model, on FER+ (the default)"),
+        ("eyes", add_eye_arguments, "the eye-state model, on a folder with open/ and closed/"),
+    ):
+        sub = models.add_parser(name, help=help_text, description=help_text)
+        add(sub)
+        sub.add_argument(
+            "--report-only",
+            action="store_true",
+            help="skip training; rewrite the report of OUT/best.keras",
+        )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.model == "eyes":
+        from training.eyes_report import write_eyes_report
+        from training.train_eyes import train_eyes
+
+        best = args.out / "best.keras" if args.report_only else train_eyes(args)
+        write_eyes_report(best, args)
+        return 0
     from training.report import write_report
     from training.train import train
 

@@ -1,0 +1,195 @@
+"""`smilebooth convert eyes`: Keras eye-state model -> full-int8 .tflite + its measured card.
+
+int8 input and output, calibrated on augmented Train crops. Every figure in the card is
+measured on the saved file through the edge app's own EyeStateModel: the eyes dataset's
+Test split at eye widths 5-40 px, blink_portrait.mp4 against its committed labels and the
+six-person faces-dlib photo (both through the shipped face detector and edge's crop rule).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from convert.eyes_real import BLINK_VIDEO, GROUP_PHOTO, blink_figures, group_photo_figures
+from edge.eye_crop import EYE_CROP_RULE_TEXT, EYE_CROP_SIZE
+from edge.eyes import EyeStateModel
+from edge.model_card import card_path, sha256_of
+from edge.runtime import runtime_name
+from training.eyes_data import augmented_set, eval_set
+from training.eyes_eval import CLASSES, eye_metrics
+from training.train_eyes import as_input, splits
+
+log = logging.getLogger(__name__)
+CALIBRATION_CROPS = 600
+
+
+def to_int8_tflite(model: Any, calibration: np.ndarray) -> bytes:
+    """Through a SavedModel (full int8 with Keras 3); the batch dimension stays free."""
+    import tensorflow as tf
+
+    def representative() -> Any:
+        for crop in calibration:
+            yield [as_input(crop[None])]
+
+    with tempfile.TemporaryDirectory() as saved:
+        model.export(saved, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+        return converter.convert()
+
+
+def predict_tflite(model: EyeStateModel, crops: np.ndarray) -> np.ndarray:
+    """P(open) of every crop, two per invoke as on the device (an odd last one padded)."""
+    padded = np.concatenate([crops, crops[:1]]) if len(crops) % 2 else crops
+    pairs = padded.reshape(-1, 2, EYE_CROP_SIZE, EYE_CROP_SIZE)
+    return np.concatenate([model.open_probabilities(pair) for pair in pairs])[: len(crops)]
+
+
+def pair_latency_ms(model: EyeStateModel, runs: int = 500) -> dict[str, float]:
+    """One invoke on both eyes of a face (the crop cut is measured by `smilebooth bench`)."""
+    pair = np.full((2, EYE_CROP_SIZE, EYE_CROP_SIZE), 128, np.uint8)
+    for _ in range(50):
+        model.open_probabilities(pair)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        model.open_probabilities(pair)
+        times.append((time.perf_counter() - started) * 1000)
+    return {"p50": float(np.percentile(times, 50)), "p95": float(np.percentile(times, 95))}
+
+
+def convert_eyes(keras_path: Path, data: Path, out_dir: Path, smoke: bool = False) -> Path:
+    import keras
+
+    model = keras.models.load_model(keras_path, compile=False)
+    parts = splits(data)
+    train, test = parts["train"], parts["test"]
+    if smoke:
+        train, test = train.subset(range(32)), test.subset(range(32))
+    calibration, _ = augmented_set(train.images, train.labels, 2 if smoke else 1, seed=7)
+    calibration = calibration[np.random.default_rng(7).permutation(len(calibration))]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tflite_path = out_dir / ("eyes_smoke_int8.tflite" if smoke else "eyes_int8.tflite")
+    tflite_path.write_bytes(to_int8_tflite(model, calibration[:CALIBRATION_CROPS]))
+    crops, truth, widths = eval_set(test.images, test.labels)
+    edge_model = EyeStateModel(tflite_path, verify=False)
+    float_p = model.predict(as_input(crops), batch_size=512, verbose=0).reshape(-1)
+    int8_p = predict_tflite(edge_model, crops)
+    metrics: dict[str, Any] = {
+        "dataset": f"{data.name} Test split ({len(test)} images, each at every eye width)",
+        "float": eye_metrics(truth, float_p, widths),
+        "int8": eye_metrics(truth, int8_p, widths),
+        "float_int8_agreement": float(((float_p > 0.5) == (int8_p > 0.5)).mean()),
+    }
+    if not smoke and BLINK_VIDEO.is_file() and GROUP_PHOTO.is_file():
+        metrics["blink_portrait"] = blink_figures(tflite_path)
+        metrics["group_photo"] = group_photo_figures(tflite_path)
+    card = _card(tflite_path, edge_model, metrics, model.count_params(), keras_path)
+    card_path(tflite_path).write_text(json.dumps(card, indent=2) + "\n")
+    _plot(metrics["int8"], tflite_path)
+    _write_markdown(card, tflite_path.with_suffix(".md"))
+    log.info(
+        "int8 %s: Test balanced accuracy %.4f",
+        tflite_path.name,
+        metrics["int8"]["balanced_accuracy"],
+    )
+    return tflite_path
+
+
+def _card(
+    path: Path, model: EyeStateModel, metrics: dict[str, Any], parameters: int, keras_path: Path
+) -> dict[str, Any]:
+    detail = model._interpreter.get_input_details()[0]
+    output = model._output
+    return {
+        "name": "smilebooth eye-state model",
+        "file": path.name,
+        "sha256": sha256_of(path),
+        "size_bytes": path.stat().st_size,
+        "input": {
+            "shape": [1, EYE_CROP_SIZE, EYE_CROP_SIZE, 1],
+            "batch": "free: the edge app runs both eyes of a face as one batch of 2",
+            "dtype": detail["dtype"].__name__,
+            "quantization": list(detail["quantization"]),
+            "crop_rule": EYE_CROP_RULE_TEXT,
+        },
+        "outputs": {"open": {"shape": [1, 1], "quantization": list(output["quantization"])}},
+        "labels": {"open": "P(eye open)", "classes": list(CLASSES)},
+        "metrics": metrics,
+        "latency_ms_per_face": pair_latency_ms(model),
+        "latency_runtime": runtime_name(),
+        "training": {"parameters": parameters, "keras_file": keras_path.name},
+        "reproduce": "smilebooth train eyes --out build/eyes && "
+        "smilebooth convert eyes --eyes-keras build/eyes/best.keras",
+    }
+
+
+def _plot(metrics: dict[str, Any], path: Path) -> None:
+    from training.report import plot_confusion
+
+    plot_confusion(
+        np.array(metrics["confusion"]),
+        CLASSES,
+        "int8, Test, 10-40 px",
+        path.parent / f"{path.stem}_confusion.png",
+    )
+
+
+def _write_markdown(card: dict[str, Any], path: Path) -> None:
+    metrics = card["metrics"]
+    rows = [
+        ("10-40 px (all)", metrics["float"], metrics["int8"]),
+        *(
+            (f"{name} px", metrics["float"]["slices"][name], metrics["int8"]["slices"][name])
+            for name in metrics["int8"]["slices"]
+        ),
+    ]
+    table = "\n".join(
+        f"| {name} | {100 * f['balanced_accuracy']:.2f} % | {100 * q['balanced_accuracy']:.2f} % "
+        f"| {q['confusion']} |"
+        for name, f, q in rows
+    )
+    real = ""
+    if "blink_portrait" in metrics:
+        blink, group = metrics["blink_portrait"], metrics["group_photo"]
+        real = (
+            f"\n- blink_portrait.mp4 (int8, against `tests/data/blink_portrait_labels.csv`): "
+            f"frame accuracy {100 * blink['frame_accuracy']:.2f} % ({blink['frames']} frames; "
+            f"{100 * blink['frame_accuracy_without_transition_frames']:.2f} % without the "
+            f"transition frames), blinks caught {blink['blinks_caught']}/{blink['blinks']}; "
+            f"rule: {blink['rule']}.\n- faces-dlib/{group['photo']}: eyes_open "
+            f"{group['eyes_open']} (left to right).\n"
+        )
+    path.write_text(
+        f"# Eye-state model card\n\n`{card['file']}` — sha256 `{card['sha256']}`, "
+        f"{card['size_bytes']} bytes, full int8 (int8 input and output).\n\n"
+        f"- Input: {card['input']['shape']} {card['input']['dtype']} (batch free; the app "
+        f"runs both eyes as one batch of 2), quantization {card['input']['quantization']}. "
+        f"Crop rule: {card['input']['crop_rule']}.\n"
+        f"- Output: P(open) (sigmoid), quantization {card['outputs']['open']['quantization']}."
+        f" An eye counts as open when P(open) > eyes.open_threshold (0.5).\n"
+        f"- Architecture: 5 conv 3x3 + BatchNorm + ReLU (8-8-16-16-32), global average pool, "
+        f"one sigmoid; {card['training']['parameters']} parameters.\n"
+        f"- Latency: one invoke on both eyes p50 {card['latency_ms_per_face']['p50']:.3f} ms, "
+        f"p95 {card['latency_ms_per_face']['p95']:.3f} ms ({card['latency_runtime']}, 1 "
+        f"thread, this machine).\n"
+        f"- Data: {metrics['dataset']}; split by a hash of the file name (train 65 %, valid "
+        f"15 %, test 20 %); epoch chosen on Valid. Each Test crop is shrunk so the eye is "
+        f"5-40 px wide and cut by the run-time rule.\n{real}\n"
+        f"| eye width | balanced accuracy float (Keras) | int8 (this file) | int8 confusion "
+        f"[[closed→closed, closed→open], [open→closed, open→open]] |\n|---|---|---|---|\n"
+        f"{table}\n\nfloat/int8 agreement: {100 * metrics['float_int8_agreement']:.2f} % of "
+        f"crops.\n\nReproduce: `{card['reproduce']}`\n\nConfusion plot: "
+        f"`{path.stem}_confusion.png`.\n"
+    )

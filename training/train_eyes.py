@@ -1,0 +1,135 @@
+"""`smilebooth train eyes`: the eye-state model from a folder of labelled eye crops.
+
+DATA/open/ and DATA/closed/ (any image files; label = folder name, so users can add their
+own eyes, e.g. cut by `smilebooth crops --eyes`). Split by a hash of the file name: Train
+is augmented into booth-like crops, the epoch is chosen on Valid (eye widths 5-40 px),
+Test is only read by the report and by convert. Resumable (BackupAndRestore keeps the last
+finished epoch); --init-from starts from an earlier model's weights (a fine-tune).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from training.eyes_data import EyeAugment, augmented_set, eval_set
+from training.eyes_eval import CLASSES
+from training.folders import LabelledImages, load_folder
+
+log = logging.getLogger(__name__)
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eyes"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="folder with open/, closed/"
+    )
+    parser.add_argument("--out", type=Path, default=Path("build/eyes"), help="output folder")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--learning-rate", type=float, default=3e-3)
+    parser.add_argument("--copies", type=int, default=16, help="augmented crops per image")
+    parser.add_argument(
+        "--centre-shift",
+        type=float,
+        default=EyeAugment.centre_shift,
+        help="sd of the crop-centre shift (keypoint error), in crop sides",
+    )
+    parser.add_argument(
+        "--min-eye-width",
+        type=float,
+        default=EyeAugment.eye_width[0],
+        help="smallest eye width (px) training shrinks to",
+    )
+    parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--init-from", type=Path, help="start from this .keras model's weights")
+    parser.add_argument("--smoke", action="store_true", help="tiny slice, 1 epoch (tests)")
+
+
+def splits(data: Path) -> dict[str, LabelledImages]:
+    everything = load_folder(data, CLASSES)
+    return {name: everything.split(name) for name in ("train", "valid", "test")}
+
+
+def as_input(crops: np.ndarray) -> np.ndarray:
+    """uint8 (N, S, S) -> float (N, S, S, 1) in 0..1: the int8 model's float contract."""
+    return crops[..., None].astype(np.float32) / 255.0
+
+
+def _schedule(epochs: int, base: float, warmup: int = 1) -> Any:
+    def rate(epoch: int, _current: float = 0.0) -> float:
+        if epoch < warmup:
+            return base * (epoch + 1) / (warmup + 1)
+        progress = (epoch - warmup) / max(1, epochs - warmup)
+        return 0.02 * base + 0.98 * base * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return rate
+
+
+def _model(args: argparse.Namespace) -> Any:
+    import keras
+
+    from training.eyes_model import build_eye_model
+
+    if args.init_from is None:
+        return build_eye_model()
+    log.info("starting from %s", args.init_from)
+    return keras.models.load_model(args.init_from, compile=False)
+
+
+def train_eyes(args: argparse.Namespace) -> Path:
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(args.seed)
+    tf.config.experimental.enable_op_determinism()
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    data = splits(args.data)
+    train, valid = data["train"], data["valid"]
+    epochs, copies = args.epochs, args.copies
+    if args.smoke:
+        train, valid, epochs, copies = train.subset(range(64)), valid.subset(range(32)), 1, 2
+    augment = EyeAugment(
+        eye_width=(args.min_eye_width, EyeAugment.eye_width[1]), centre_shift=args.centre_shift
+    )
+    x_train, y_train = augmented_set(train.images, train.labels, copies, args.seed, augment)
+    x_valid, y_valid, _ = eval_set(valid.images, valid.labels)
+    log.info("train %d crops of %d images, valid %d crops", len(x_train), len(train), len(x_valid))
+    model = _model(args)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(args.learning_rate, weight_decay=1e-4),
+        loss="binary_crossentropy",
+        metrics=["binary_accuracy"],
+    )
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(out / "checkpoints"), delete_checkpoint=False),
+        keras.callbacks.LearningRateScheduler(_schedule(epochs, args.learning_rate)),
+        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
+        keras.callbacks.ModelCheckpoint(
+            str(out / "best.keras"), monitor="val_loss", mode="min", save_best_only=True
+        ),
+    ]
+    started = time.monotonic()
+    model.fit(
+        as_input(x_train),
+        y_train.astype(np.float32),
+        batch_size=args.batch_size,
+        epochs=epochs,
+        shuffle=True,
+        verbose=2,
+        validation_data=(as_input(x_valid), y_valid.astype(np.float32)),
+        callbacks=callbacks,
+    )
+    log.info("training took %.0f s", time.monotonic() - started)
+    (out / "train_args.json").write_text(
+        json.dumps({k: str(v) for k, v in vars(args).items() if k != "func"}, indent=2)
+    )
+    return out / "best.keras"
