@@ -19,6 +19,7 @@ from typing import Any
 from edge.capture import CaptureConfig
 from edge.config_doc import default_yaml
 from edge.config_schema import ConfigError, build, override
+from edge.image_io import ImageConfig
 from edge.mqtt.config import MqttConfig, read_password
 from edge.pipeline_config import DetectorConfig, EyesConfig, ScoringConfig, SmileConfig
 from edge.sources.config import SourceConfig
@@ -58,6 +59,7 @@ class AppConfig:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     trigger: TriggerConfig = field(default_factory=TriggerConfig)
     capture: CaptureConfig = field(default_factory=CaptureConfig)
+    images: ImageConfig = field(default_factory=ImageConfig)
     status: StatusConfig = field(default_factory=StatusConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
 

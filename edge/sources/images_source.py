@@ -11,8 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
-
+from edge.image_io import read_image
 from edge.sources.base import Frame, SourceError, resize_to_width, to_bgr, valid_image
 from edge.sources.config import SourceConfig
 
@@ -48,7 +47,7 @@ class ImageFolderSource:
             path = self._files[self._position % len(self._files)]
             index = self._position
             self._position += 1
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            image = read_image(path).image
             if image is None or not valid_image(image):
                 self.bad_frames += 1
                 log.warning("skipped unreadable image %s", path)
