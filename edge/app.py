@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from edge.capture import PhotoStore
+from edge.capture import PhotoStore, folder_problem
 from edge.config import (
     AppConfig,
     ConfigError,
@@ -118,6 +118,14 @@ def run_command(args: argparse.Namespace) -> int:
         config = resolve_config(args)
     except ConfigError as exc:
         print(f"smilebooth run: invalid configuration:\n{exc}", file=sys.stderr)
+        return 2
+    problem = folder_problem(config.capture.folder)
+    if problem:  # a file where the folder should be: no restart will fix it
+        print(
+            f"smilebooth run: invalid configuration: capture.folder "
+            f"{config.capture.folder!r}: {problem}",
+            file=sys.stderr,
+        )
         return 2
     stop = threading.Event()
     try:

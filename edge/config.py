@@ -120,6 +120,30 @@ def config_from_argument(path: Path | None) -> AppConfig:
     return load_config(path)
 
 
+def _check_files(config: AppConfig) -> None:
+    """What validate-config can see on this device beyond the YAML: the photo folder is not
+    a file, the model files exist. (A read-only or missing folder is not an error: it may
+    be a mount that comes later, and the loop scores on without captures meanwhile.)"""
+    from edge.capture import folder_problem
+    from edge.pipeline import resolve_model_path
+
+    problems = []
+    problem = folder_problem(config.capture.folder)
+    if problem:
+        problems.append(f"capture.folder: {config.capture.folder!r}: {problem}")
+    for key, model in (
+        ("detector.model", config.detector.model),
+        ("smile.model", config.smile.model),
+    ):
+        path = resolve_model_path(model)
+        if not path.is_file():
+            problems.append(f"{key}: model file not found: {path}")
+        elif not path.with_suffix(".card.json").is_file():
+            problems.append(f"{key}: no model card beside it ({path.with_suffix('.card.json')})")
+    if problems:
+        raise ConfigError(problems)
+
+
 def _check_secrets(config: AppConfig) -> None:
     """The MQTT password can be read (as the service will, credentials included); its
     value is never shown. Kept out of load_config: config objects do no I/O."""
@@ -154,6 +178,7 @@ def validate_command(args: argparse.Namespace) -> int:
         return 0
     try:
         config = load_config(args.path)
+        _check_files(config)
         _check_secrets(config)
     except ConfigError as exc:
         print(f"{args.path}: invalid configuration:\n{exc}", file=sys.stderr)

@@ -97,7 +97,10 @@ class FrameLoop:
             log.error("%s", exc)
             self.parts.bus.publish(events.ERROR, {"message": str(exc), "source": "camera"})
             return 2
-        self.parts.store.open()
+        try:
+            self.parts.store.open()
+        except CaptureError as exc:  # a disk state that may pass: score on, retry per photo
+            self._report_error(str(exc), "capture")
         try:
             while not self.stop.is_set():
                 frame = self._next_frame()
@@ -107,7 +110,11 @@ class FrameLoop:
         finally:
             self.finish()
             self.parts.source.close()
-            final = {"frames": self.counters.frames, "failed": self.counters.capture_failures}
+            final = {
+                "frames": self.counters.frames,
+                "captures": self.counters.captures,  # the burst finish() saved included
+                "failed": self.counters.capture_failures,
+            }
             self.parts.status.report(self.clock(), {**self._figures_now, **final})
         log.info("loop ended: %s", self.counters)
         return 0
@@ -246,7 +253,7 @@ class FrameLoop:
             "phase": self.state.phase,
             "dropped": source.dropped_frames,
             "bad": source.bad_frames + self.counters.bad_frames,
-            "captures": self.counters.captures,
+            "captures": self.counters.captures if self.parts.store.ready else "off",
             "reopens": self.counters.reopens,
         }
 
