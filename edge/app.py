@@ -136,10 +136,14 @@ def run_command(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a section's cross-field check (e.g. lores larger than main)
         print(f"smilebooth run: invalid configuration: {exc}", file=sys.stderr)
         return 2
+    try:
+        publisher = start_publisher(config, loop)
+    except OSError as exc:
+        print(f"smilebooth run: mqtt.password_file: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     install_signal_handlers(stop)
     notifier = Notifier()
     loop.parts.on_frame = notifier.tick
-    publisher = start_publisher(config, loop)
     try:
         return loop.run()  # closes the source on the way out, after flushing a pending burst
     finally:

@@ -75,8 +75,16 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> AppC
         text = path.read_text()
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read config: {exc.strerror or exc}"]) from exc
+    except UnicodeDecodeError as exc:
+        line = text_line(exc.object, exc.start)
+        raise ConfigError([f"{path}:{line}: not UTF-8 text (byte {exc.start})"]) from exc
     config = build(AppConfig, text, str(path))
     return _with_environment(config, os.environ if environ is None else environ)
+
+
+def text_line(data: bytes, offset: int) -> int:
+    """The 1-based line of a byte offset, to point at a bad byte."""
+    return data.count(b"\n", 0, offset) + 1
 
 
 def _with_environment(config: AppConfig, environ: Any) -> AppConfig:
@@ -153,7 +161,7 @@ def _check_secrets(config: AppConfig) -> None:
         read_password(config.mqtt)
     except OSError as exc:
         raise ConfigError(
-            [f"mqtt.password_file: cannot read {config.mqtt.password_file}: {exc.strerror}"]
+            [f"mqtt.password_file: cannot read {config.mqtt.password_file}: {exc.strerror or exc}"]
         ) from exc
 
 
