@@ -99,7 +99,7 @@ def score_command(args: argparse.Namespace) -> int:
     try:
         config = config_from_argument(args.config)
         pipeline = build_pipeline(config, with_detector=not args.crops)
-    except (ConfigError, ModelCardError, FileNotFoundError) as exc:
+    except (ConfigError, ModelCardError, FileNotFoundError, RuntimeError) as exc:
         print(f"smilebooth score: {exc}", file=sys.stderr)
         return 2
     return score_paths(pipeline, args, config.images)
