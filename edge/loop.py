@@ -88,6 +88,7 @@ class FrameLoop:
         self._last_faces = -1
         self._last_state_at = float("-inf")
         self._figures_now: dict[str, object] = {}
+        self._reopen_delay: float | None = None  # None: the first wait of parts.reopen
 
     def run(self) -> int:
         """Until stopped or the input ends; 0 normally, 2 if the source never opened."""
@@ -123,7 +124,11 @@ class FrameLoop:
         """The next frame; a lost camera is reopened (with backoff) until it works or we stop."""
         while not self.stop.is_set():
             try:
-                return self.parts.source.read()
+                frame = self.parts.source.read()
+                # Backoff resets on a delivered frame, not on a successful open: a stream
+                # that opens but sends nothing must not be reopened twice a second.
+                self._reopen_delay = None
+                return frame
             except SourceLostError as exc:
                 self._report_error(f"camera lost: {exc}", "camera")
             if not self._reopen():
@@ -131,8 +136,10 @@ class FrameLoop:
         return None
 
     def _reopen(self) -> bool:
-        """Close, wait, open; the wait doubles up to the longest. False when stopping."""
-        delay, longest = self.parts.reopen
+        """Close, wait, open; the wait doubles up to the longest, and keeps growing across
+        reopens until a frame arrives. False when stopping."""
+        first, longest = self.parts.reopen
+        delay = first if self._reopen_delay is None else self._reopen_delay
         wait = self.parts.wait or self.stop.wait
         while True:
             self.parts.source.close()
@@ -144,6 +151,7 @@ class FrameLoop:
                 delay = min(delay * 2, longest)
                 self._report_error(f"reopen failed: {exc}; next try in {delay:.1f} s", "camera")
                 continue
+            self._reopen_delay = min(delay * 2, longest)  # if it fails again before a frame
             self.counters.reopens += 1
             log.info("camera reopened")
             return True
