@@ -86,6 +86,7 @@ class FrameLoop:
         self.burst: Burst | None = None
         self._last_controls: ControlState | None = None
         self._last_faces = -1
+        self._last_state_key: tuple[object, ...] | None = None
         self._last_state_at = float("-inf")
         self._figures_now: dict[str, object] = {}
         self._reopen_delay: float | None = None  # None: the first wait of parts.reopen
@@ -233,16 +234,23 @@ class FrameLoop:
                 ],
             },
         )
-        key = (controls.armed, controls.threshold)
+        # The retained state topic: armed, threshold or phase changes go out at once; a face
+        # count that flickers every frame at most once per state_min_interval_s.
+        key = (controls.armed, controls.threshold, self.state.phase)
+        since = wall - self._last_state_at
+        config = self.parts.status.config
         if (
-            self._last_controls is None
-            or key != (self._last_controls.armed, self._last_controls.threshold)
-            or tracked.group.face_count != self._last_faces
-            or wall - self._last_state_at >= self.parts.status.config.state_interval_s
+            key != self._last_state_key
+            or (
+                tracked.group.face_count != self._last_faces
+                and since >= config.state_min_interval_s
+            )
+            or since >= config.state_interval_s
         ):
             bus.publish(events.STATE, self.state_payload(controls, tracked.group.face_count))
             self._last_state_at = wall
-        self._last_controls, self._last_faces = controls, tracked.group.face_count
+            self._last_state_key, self._last_faces = key, tracked.group.face_count
+        self._last_controls = controls
 
     def state_payload(self, controls: ControlState, faces: int) -> dict[str, Any]:
         return {
