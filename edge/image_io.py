@@ -59,7 +59,7 @@ def image_size(data: bytes) -> tuple[str, int, int] | None:
         width, height = struct.unpack("<ii", data[18:26])
         return "bmp", abs(width), abs(height)
     if data[:2] == b"\xff\xd8":
-        return _jpeg_size(data)
+        return _jpeg_size(data) or ("jpeg", -1, -1)  # a JPEG whose size cannot be read
     return None
 
 
@@ -92,8 +92,8 @@ def decode_image(data: bytes, config: ImageConfig = ImageConfig()) -> ReadResult
     flag, factor = cv2.IMREAD_COLOR, 1
     if header is not None:
         kind, width, height = header
-        if width <= 0 or height <= 0:
-            return ReadResult(None, f"{kind} header says {width}x{height}")
+        if width <= 0 or height <= 0:  # never decode blind: the size is what we check
+            return ReadResult(None, f"corrupt {kind} header (no readable width and height)")
         pixels = width * height
         if pixels > config.max_pixels:
             fitting = [(f, m) for f, m in _REDUCED if pixels / (f * f) <= config.max_pixels]
