@@ -100,7 +100,7 @@ def decode_image(data: bytes, config: ImageConfig = ImageConfig()) -> ReadResult
             if kind != "jpeg" or not fitting:
                 return ReadResult(
                     None,
-                    f"{width}x{height} is over the image.max_pixels limit "
+                    f"{width}x{height} is over the images.max_pixels limit "
                     f"({config.max_pixels:,} pixels)",
                 )
             factor, flag = fitting[0]

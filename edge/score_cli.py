@@ -77,7 +77,7 @@ def score_paths(
         if read.reduced > 1:
             print(
                 f"smilebooth score: {path}: decoded at 1/{read.reduced} size "
-                "(over image.max_pixels)",
+                "(over images.max_pixels)",
                 file=sys.stderr,
             )
         result = pipeline.process_crop(image) if args.crops else pipeline.process(image)
