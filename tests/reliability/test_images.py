@@ -77,3 +77,41 @@ def test_truncated_jpeg_is_named_as_a_warning(tmp_path) -> None:
     result = smilebooth("score", str(cut))
     assert_no_traceback(result)
     assert b"cut.jpg: warning: truncated JPEG" in result.stderr, result.stderr
+
+
+def test_run_replays_a_folder_with_a_non_utf8_name(tmp_path) -> None:
+    require(SMILE_MODEL), require(FACE_MODEL)
+    frames = os.fsencode(tmp_path) + b"/frames"
+    os.mkdir(frames)
+    with open(frames + b"/\xff\xfe.jpg", "wb") as handle:
+        handle.write(SAMPLE.read_bytes())
+    with open(frames + b"/cut.jpg", "wb") as handle:
+        handle.write(b"\xff\xd8\xff\xe0 not much of a photo")
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"source: {{type: images, folder: {tmp_path / 'frames'}, repeat: 2}}\n"
+        f"capture: {{folder: {tmp_path / 'photos'}}}\n"
+    )
+    result = smilebooth("run", "--config", str(config))
+    assert_no_traceback(result)  # the old code: rc -11
+    assert result.returncode == 0, result.stderr
+    assert b"frames=2" in result.stderr and b"cut.jpg" in result.stderr
+
+
+def test_final_status_line_counts_the_capture_saved_at_the_end(tmp_path) -> None:
+    require(SMILE_MODEL), require(FACE_MODEL)
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    (frames / "a.jpg").write_bytes(SAMPLE.read_bytes())
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"source: {{type: images, folder: {frames}, repeat: 6}}\n"
+        f"capture: {{folder: {tmp_path / 'photos'}}}\n"
+        "trigger: {threshold: 0.1, rearm_threshold: 0.1, hold_s: 0.0, burst_s: 60.0}\n"
+    )
+    result = smilebooth("run", "--config", str(config))
+    assert_no_traceback(result)
+    stderr = result.stderr.decode()
+    assert "captures=1, " in stderr, stderr  # the counters: the burst saved by finish()
+    final = [line for line in stderr.splitlines() if " status " in line][-1]
+    assert "captures=1 " in final, final  # the old line said captures=0
