@@ -93,6 +93,8 @@ class FrameLoop:
 
     def run(self) -> int:
         """Until stopped or the input ends; 0 normally, 2 if the source never opened."""
+        if hasattr(self.parts.source, "should_stop"):  # a replay checks it between files
+            self.parts.source.should_stop = self.stop.is_set
         try:
             self.parts.source.open()
         except SourceError as exc:

@@ -33,6 +33,9 @@ class ImageFolderSource:
         self._files: list[Path] = []
         self._position = 0
         self._next_time = 0.0
+        # Set by the loop to its stop event's is_set: a long run of unreadable files is read
+        # inside one read() call, and SIGTERM must not wait for it.
+        self.should_stop: Callable[[], bool] = lambda: False
 
     def open(self) -> None:
         folder = Path(self.config.folder)
@@ -47,7 +50,7 @@ class ImageFolderSource:
     def read(self) -> Frame | None:
         total = len(self._files) * self.config.repeat
         failed_in_a_row = 0
-        while self._position < total:
+        while self._position < total and not self.should_stop():
             path = self._files[self._position % len(self._files)]
             index = self._position
             self._position += 1

@@ -70,3 +70,30 @@ def test_sigterm_stops_a_replay_promptly(tmp_path: Path) -> None:
         process.wait()
     assert process.returncode == 0
     assert "SIGTERM: stopping" in log.read_text()
+
+
+def test_a_pass_of_unreadable_files_stops_when_asked(tmp_path: Path, monkeypatch) -> None:
+    import threading
+
+    from edge.sources.config import SourceConfig
+    from edge.sources.images_source import ImageFolderSource
+
+    for n in range(2000):
+        (tmp_path / f"{n:05d}.jpg").write_bytes(b"")
+    source = ImageFolderSource(SourceConfig(type="images", folder=str(tmp_path), repeat=10))
+    stop = threading.Event()
+    source.should_stop = stop.is_set
+    source.open()
+    calls = {"n": 0}
+    real_is_dir = Path.is_dir
+
+    def stop_midway(self: Path) -> bool:  # a SIGTERM arriving after 100 bad files
+        calls["n"] += 1
+        if calls["n"] == 100:
+            stop.set()
+        return real_is_dir(self)
+
+    monkeypatch.setattr(Path, "is_dir", stop_midway)  # the folder check runs per bad file
+    assert source.read() is None
+    monkeypatch.undo()
+    assert source.bad_frames == 100  # not the whole pass of 2,000
