@@ -93,7 +93,7 @@ def decode_image(data: bytes, config: ImageConfig = ImageConfig()) -> ReadResult
     if header is not None:
         kind, width, height = header
         if width <= 0 or height <= 0:  # never decode blind: the size is what we check
-            return ReadResult(None, f"corrupt {kind} header (no readable width and height)")
+            return ReadResult(None, f"not a readable image (corrupt {kind} header: no size)")
         pixels = width * height
         if pixels > config.max_pixels:
             fitting = [(f, m) for f, m in _REDUCED if pixels / (f * f) <= config.max_pixels]
