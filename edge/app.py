@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from edge import exit_codes
-from edge.capture import PhotoStore
+from edge.capture import PhotoStore, folder_problem
 from edge.config import (
     AppConfig,
     ConfigError,
@@ -123,6 +123,14 @@ def run_command(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"smilebooth run: invalid configuration:\n{exc}", file=sys.stderr)
         return exit_codes.CONFIG
+    problem = folder_problem(config.capture.folder)
+    if problem:  # a file where the folder should be: no restart will fix it
+        print(
+            f"smilebooth run: invalid configuration: capture.folder "
+            f"{config.capture.folder!r}: {problem}",
+            file=sys.stderr,
+        )
+        return exit_codes.CONFIG
     stop = threading.Event()
     try:
         loop = build_loop(config, stop)
@@ -132,12 +140,16 @@ def run_command(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a section's cross-field check (e.g. lores larger than main)
         print(f"smilebooth run: invalid configuration: {exc}", file=sys.stderr)
         return exit_codes.CONFIG
+    try:
+        publisher = start_publisher(config, loop)
+    except OSError as exc:
+        print(f"smilebooth run: mqtt.password_file: {exc.strerror or exc}", file=sys.stderr)
+        return exit_codes.CONFIG
     install_signal_handlers(stop)
     notifier = Notifier()
     loop.parts.on_frame = notifier.tick
     loop.parts.keepalive = notifier.waiting
     loop.parts.keepalive_s = notifier.keepalive_s
-    publisher = start_publisher(config, loop)
     try:
         return loop.run()  # closes the source on the way out, after flushing a pending burst
     finally:

@@ -2,8 +2,13 @@
 
 Each file is written to a hidden temporary name in the same folder, fsynced, then renamed
 over its final name (and the folder fsynced), so a crash or power cut leaves either the
-whole photo or nothing. The oldest photos (with their sidecars) go first when the folder
-exceeds its budget. A full disk is reported to the caller, never raised into the loop.
+whole photo or nothing. The photo is written before its sidecar: a kill between the two
+leaves a photo without metadata (still worth keeping), never metadata without a photo;
+a sidecar left by older versions without its photo is removed at start. The oldest photos
+(with their sidecars) go first when the folder exceeds its budget or the disk's free space
+falls under its floor; on a full disk they are freed the same way and the save retried
+once. A folder that cannot be used (read-only, missing on a read-only mount) disables
+captures, reported, and is retried on the next photo: scoring never stops for it.
 """
 
 from __future__ import annotations
@@ -34,10 +39,50 @@ class CaptureConfig:
         metadata={"doc": "disk budget; oldest photos are deleted beyond it", "min": 1},
     )
     jpeg_quality: int = field(default=92, metadata={"doc": "JPEG quality", "min": 10, "max": 100})
+    min_free_mb: float = field(
+        default=64.0,
+        metadata={
+            "doc": "free-space floor on the photos' disk; oldest photos are deleted to keep it "
+            "(and to make room when the disk is full)",
+            "min": 0,
+        },
+    )
+    keep_newest: int = field(
+        default=3,
+        metadata={"doc": "photos never deleted by the budget or the free-space floor", "min": 1},
+    )
+
+    def validate(self) -> None:
+        problem = folder_name_problem(self.folder)
+        if problem:
+            raise ValueError(f"folder {self.folder!r}: {problem}")
 
 
 class CaptureError(RuntimeError):
     """A photo could not be saved (disk full, permissions); nothing partial was left."""
+
+
+def folder_name_problem(folder: str) -> str | None:
+    """What makes a folder name unusable on any disk (config-time check, no I/O)."""
+    if not folder:
+        return "empty"
+    if "\0" in folder:
+        return "contains a NUL byte"
+    return None
+
+
+def folder_problem(folder: str | Path) -> str | None:
+    """What makes an existing path unusable as the photo folder now (start-up check)."""
+    path = Path(folder)
+    problem = folder_name_problem(str(folder))
+    if problem:
+        return problem
+    try:
+        if path.exists() and not path.is_dir():
+            return "exists and is not a folder"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 @dataclass(frozen=True)
@@ -81,14 +126,37 @@ class PhotoStore:
         self.folder = Path(config.folder)
         self.saved = 0
         self.failed = 0
+        self.ready = False  # open() succeeded; else save() tries again first
 
     def open(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for leftover in self.folder.glob(".*.tmp"):  # from a crash before a rename
-            leftover.unlink(missing_ok=True)
+        """Create the folder, clear what a kill left; CaptureError (named) when unusable."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.folder, os.W_OK | os.X_OK):
+                raise OSError(errno.EACCES, "not writable", str(self.folder))
+            for leftover in self.folder.glob(".*.tmp"):  # from a crash before a rename
+                leftover.unlink(missing_ok=True)
+            for sidecar in self.folder.glob("*.json"):  # a photo whose sidecar outlived it
+                if not sidecar.with_suffix(".jpg").exists():
+                    sidecar.unlink(missing_ok=True)
+                    log.info("removed orphan sidecar %s", sidecar.name)
+        except (OSError, ValueError) as exc:
+            self.ready = False
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise CaptureError(
+                f"photo folder {self.folder} unusable ({reason}): captures are off "
+                "until it works; scoring goes on"
+            ) from exc
+        self.ready = True
 
     def save(self, image: np.ndarray, sidecar: dict[str, Any], when: float | None = None) -> Saved:
         """Write photo + sidecar; CaptureError (with nothing left behind) if it cannot."""
+        if not self.ready:
+            try:
+                self.open()
+            except CaptureError:
+                self.failed += 1
+                raise
         when = time.time() if when is None else when
         photo, meta = self._names(when)
         ok, encoded = cv2.imencode(
@@ -98,23 +166,45 @@ class PhotoStore:
             raise CaptureError("JPEG encoding failed")
         data = encoded.tobytes()
         text = json.dumps({**sidecar, "photo": photo.name}, indent=2).encode()
-        try:  # sidecar first: a photo on disk always has its sidecar
-            write_atomically(meta, text)
-            write_atomically(photo, data)
-        except BaseException as exc:
+        try:
+            self._write_pair(photo, data, meta, text)
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC or not self.make_room(len(data) + len(text)):
+                self.failed += 1
+                reason = "disk full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
+                raise CaptureError(f"cannot save {photo}: {reason}") from exc
+            try:  # room was made: once more
+                self._write_pair(photo, data, meta, text)
+            except OSError as again:
+                self.failed += 1
+                why = "disk full" if again.errno == errno.ENOSPC else again.strerror or str(again)
+                raise CaptureError(f"cannot save {photo}: {why}") from again
+        except BaseException:
             self.failed += 1
-            with contextlib.suppress(OSError):
-                meta.unlink(missing_ok=True)
-            if not isinstance(exc, OSError):
-                raise
-            reason = "disk full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
-            raise CaptureError(f"cannot save {photo}: {reason}") from exc
+            raise
         self.saved += 1
         try:
             self.enforce_budget()
         except OSError as exc:  # the photo is safe; retention retries on the next one
             log.warning("disk budget not enforced: %s", exc)
         return Saved(photo, meta, len(data) + len(text))
+
+    def _write_pair(self, photo: Path, data: bytes, meta: Path, text: bytes) -> None:
+        """Photo first, then its sidecar; on failure neither is left."""
+        try:
+            write_atomically(photo, data)
+            write_atomically(meta, text)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                photo.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                meta.unlink(missing_ok=True)
+            raise
+
+    def make_room(self, needed: int) -> bool:
+        """After ENOSPC: delete oldest photos (never the newest keep_newest) until `needed`
+        bytes plus the free-space floor are free; True when anything was deleted."""
+        return bool(self._retain(extra_free=needed))
 
     def _names(self, when: float) -> tuple[Path, Path]:
         """Sortable, unique names: oldest-first retention is a sort by name."""
@@ -126,22 +216,47 @@ class PhotoStore:
         return self.folder / f"{candidate}.jpg", self.folder / f"{candidate}.json"
 
     def enforce_budget(self) -> list[Path]:
-        """Delete the oldest photos (and sidecars) until the folder fits its budget."""
-        photos = sorted(self.folder.glob("*.jpg"), key=lambda p: (p.stat().st_mtime_ns, p.name))
-        sizes = {p: p.stat().st_size + _size(p.with_suffix(".json")) for p in photos}
+        """Delete the oldest photos (and sidecars) until the folder fits its budget and the
+        disk keeps its free-space floor."""
+        return self._retain(extra_free=0)
+
+    def _retain(self, extra_free: int) -> list[Path]:
+        photos = sorted(self.folder.glob("*.jpg"), key=_age)
+        sizes = {p: _size(p) + _size(p.with_suffix(".json")) for p in photos}
         total, limit, removed = sum(sizes.values()), self.config.max_mb * 1024 * 1024, []
-        for photo in photos[:-1]:  # never delete the photo just taken
-            if total <= limit:
+        floor = self.config.min_free_mb * 1024 * 1024 + extra_free
+        free = _free_bytes(self.folder)
+        for photo in photos[: max(0, len(photos) - self.config.keep_newest)]:
+            if total <= limit and free >= floor:
                 break
             total -= sizes[photo]
             photo.unlink(missing_ok=True)
             photo.with_suffix(".json").unlink(missing_ok=True)
             removed.append(photo)
+            free = _free_bytes(self.folder)
         if removed:
             log.info(
-                "disk budget %.0f MB: removed %d oldest photo(s)", self.config.max_mb, len(removed)
+                "disk budget %.0f MB / free floor %.0f MB: removed %d oldest photo(s)",
+                self.config.max_mb,
+                self.config.min_free_mb,
+                len(removed),
             )
         return removed
+
+
+def _age(path: Path) -> tuple[int, str]:
+    try:
+        return path.stat().st_mtime_ns, path.name
+    except FileNotFoundError:
+        return 0, path.name
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return 1 << 62  # unknown: the budget alone decides
+    return stats.f_bavail * stats.f_frsize
 
 
 def _size(path: Path) -> int:

@@ -20,6 +20,7 @@ from edge import exit_codes
 from edge.capture import CaptureConfig
 from edge.config_doc import default_yaml
 from edge.config_schema import ConfigError, build, override
+from edge.image_io import ImageConfig
 from edge.mqtt.config import MqttConfig, read_password
 from edge.pipeline_config import DetectorConfig, EyesConfig, ScoringConfig, SmileConfig
 from edge.sources.config import SourceConfig
@@ -59,6 +60,7 @@ class AppConfig:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     trigger: TriggerConfig = field(default_factory=TriggerConfig)
     capture: CaptureConfig = field(default_factory=CaptureConfig)
+    images: ImageConfig = field(default_factory=ImageConfig)
     status: StatusConfig = field(default_factory=StatusConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
 
@@ -74,8 +76,16 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> AppC
         text = path.read_text()
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read config: {exc.strerror or exc}"]) from exc
+    except UnicodeDecodeError as exc:
+        line = text_line(exc.object, exc.start)
+        raise ConfigError([f"{path}:{line}: not UTF-8 text (byte {exc.start})"]) from exc
     config = build(AppConfig, text, str(path))
     return _with_environment(config, os.environ if environ is None else environ)
+
+
+def text_line(data: bytes, offset: int) -> int:
+    """The 1-based line of a byte offset, to point at a bad byte."""
+    return data.count(b"\n", 0, offset) + 1
 
 
 def _with_environment(config: AppConfig, environ: Any) -> AppConfig:
@@ -119,6 +129,30 @@ def config_from_argument(path: Path | None) -> AppConfig:
     return load_config(path)
 
 
+def _check_files(config: AppConfig) -> None:
+    """What validate-config can see on this device beyond the YAML: the photo folder is not
+    a file, the model files exist. (A read-only or missing folder is not an error: it may
+    be a mount that comes later, and the loop scores on without captures meanwhile.)"""
+    from edge.capture import folder_problem
+    from edge.pipeline import resolve_model_path
+
+    problems = []
+    problem = folder_problem(config.capture.folder)
+    if problem:
+        problems.append(f"capture.folder: {config.capture.folder!r}: {problem}")
+    for key, model in (
+        ("detector.model", config.detector.model),
+        ("smile.model", config.smile.model),
+    ):
+        path = resolve_model_path(model)
+        if not path.is_file():
+            problems.append(f"{key}: model file not found: {path}")
+        elif not path.with_suffix(".card.json").is_file():
+            problems.append(f"{key}: no model card beside it ({path.with_suffix('.card.json')})")
+    if problems:
+        raise ConfigError(problems)
+
+
 def _check_secrets(config: AppConfig) -> None:
     """The MQTT password can be read (as the service will, credentials included); its
     value is never shown. Kept out of load_config: config objects do no I/O."""
@@ -128,7 +162,7 @@ def _check_secrets(config: AppConfig) -> None:
         read_password(config.mqtt)
     except OSError as exc:
         raise ConfigError(
-            [f"mqtt.password_file: cannot read {config.mqtt.password_file}: {exc.strerror}"]
+            [f"mqtt.password_file: cannot read {config.mqtt.password_file}: {exc.strerror or exc}"]
         ) from exc
 
 
@@ -154,6 +188,7 @@ def validate_command(args: argparse.Namespace) -> int:
         return 0
     try:
         config = load_config(args.path)
+        _check_files(config)
         _check_secrets(config)
     except ConfigError as exc:
         print(f"{args.path}: invalid configuration:\n{exc}", file=sys.stderr)

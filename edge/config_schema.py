@@ -8,7 +8,6 @@ anything (a camera, a model) is opened.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import types
@@ -26,13 +25,53 @@ class ConfigError(ValueError):
         self.problems = problems
 
 
+# A config is a few hundred short lines; these bounds only stop hostile or broken input
+# (a 500-level nesting blows Python's stack, a 5,000-digit integer its int parser).
+MAX_TEXT = 1_000_000
+MAX_DEPTH = 32
+MAX_SCALAR = 10_000
+
+
 def compose(text: str, source: str) -> yaml.Node | None:
+    """Parse into nodes, accepting only plain YAML: no explicit tags (`!!float`, `!foo`,
+    `!!python/...`), no anchors or aliases, bounded depth and size. Each refusal names the
+    line; nothing here raises anything but ConfigError."""
+    if len(text) > MAX_TEXT:
+        raise ConfigError([f"{source}: {len(text):,} characters: a config is at most {MAX_TEXT:,}"])
     try:
-        return yaml.compose(text)
+        _check_events(text, source)
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except ConfigError:
+        raise
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise ConfigError([f"{source}{line}: not valid YAML: {exc}"]) from exc
+    except (RecursionError, MemoryError, ValueError) as exc:
+        raise ConfigError([f"{source}: not a readable config ({type(exc).__name__})"]) from exc
+
+
+def _check_events(text: str, source: str) -> None:
+    """One pass over the parser's events (iterative: no recursion however deep)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        mark = event.start_mark
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise ConfigError([f"{where}: anchors and aliases (&, *) are not supported here"])
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!"):
+            raise ConfigError(
+                [f"{where}: explicit YAML tags ({tag}) are not accepted: write the plain value"]
+            )
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ConfigError([f"{where}: nested more than {MAX_DEPTH} levels deep"])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+        elif isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_SCALAR:
+            raise ConfigError([f"{where}: a value of {len(event.value):,} characters"])
 
 
 class _Builder:
@@ -67,7 +106,7 @@ class _Builder:
                 known = ", ".join(sorted(fields))
                 self.fail(key_node, where, hint or f"unknown key (known keys: {known})")
                 continue
-            ok, value = self.value(hints[key], value_node, where, fields[key].metadata)
+            ok, value = self.safe_value(hints[key], value_node, where, fields[key].metadata)
             if ok:
                 values[key] = value
         try:
@@ -93,6 +132,16 @@ class _Builder:
             return None
         seen.add(key)
         return key
+
+    def safe_value(self, hint: Any, node: yaml.Node, path: str, meta: Any) -> tuple[bool, Any]:
+        """value(), with anything unforeseen turned into a problem at this key and line."""
+        try:
+            return self.value(hint, node, path, meta)
+        except ConfigError:
+            raise
+        except Exception as exc:
+            self.fail(node, path, f"cannot read this value ({type(exc).__name__}: {exc})"[:300])
+            return False, None
 
     def value(self, hint: Any, node: yaml.Node, path: str, meta: Any) -> tuple[bool, Any]:
         origin = typing.get_origin(hint)
@@ -149,18 +198,27 @@ class _Builder:
         if not isinstance(node, yaml.ScalarNode):
             self.fail(node, path, f"expected {_describe(hint, meta)}, got a {_kind(node)}")
             return False, None
-        value = yaml.safe_load(yaml.serialize(node))
+        try:
+            value = _plain_value(node)
+        except (ValueError, OverflowError, yaml.YAMLError) as exc:
+            self.fail(node, path, f"expected {_describe(hint, meta)}, got {_short(node.value)}")
+            del exc
+            return False, None
         if typing.get_origin(hint) is Literal:
             if value not in typing.get_args(hint):
                 self.fail(node, path, f"expected {_describe(hint, meta)}, got {value!r}")
                 return False, None
             return True, value
         if hint is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:
+                self.fail(node, path, f"expected {_describe(hint, meta)}, got {_short(node.value)}")
+                return False, None
         if hint is str and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)  # e.g. a numeric device id
         if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
-            self.fail(node, path, f"expected {_describe(hint, meta)}, got {value!r}")
+            self.fail(node, path, f"expected {_describe(hint, meta)}, got {_short(repr(value))}")
             return False, None
         low, high = meta.get("min"), meta.get("max")
         if (
@@ -171,6 +229,17 @@ class _Builder:
             self.fail(node, path, f"expected {_describe(hint, meta)}, got {value!r}")
             return False, None
         return True, value
+
+
+def _plain_value(node: yaml.ScalarNode) -> Any:
+    """A scalar node's value by the YAML core rules (the tag the resolver gave it)."""
+    constructor = yaml.SafeLoader.__new__(yaml.SafeLoader)
+    yaml.constructor.SafeConstructor.__init__(constructor)
+    return constructor.construct_object(node, deep=True)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 def _describe(hint: Any, meta: Any) -> str:
@@ -210,10 +279,13 @@ def override(instance: Any, key: str, text: str, source: str, path: str) -> tupl
     # Text stays text for str keys (a device id "on" or "0" is not a bool or a number).
     node: yaml.Node = yaml.ScalarNode("tag:yaml.org,2002:str", text)
     if hint is not str:
-        with contextlib.suppress(yaml.YAMLError):  # then reported as text of the wrong type
-            node = yaml.compose(text) or node
+        try:
+            node = compose(text, source) or node
+        except ConfigError as exc:  # a tag, an alias, deep nesting: said with the variable
+            reason = exc.problems[0].removeprefix(source).lstrip(":0123456789 ")
+            return instance, [f"{source}: {path}: {reason}"]
         node.start_mark = None  # an environment variable has no line
-    ok, value = builder.value(hint, node, path, meta)
+    ok, value = builder.safe_value(hint, node, path, meta)
     if ok:
         try:
             changed = dataclasses.replace(instance, **{key: value})

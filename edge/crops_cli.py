@@ -21,6 +21,7 @@ import numpy as np
 from edge.config import ConfigError, add_config_argument, config_from_argument
 from edge.crop import crop_face, to_gray
 from edge.eye_crop import EYE_CROP_SIZE, EYES, crop_eye, eye_geometry
+from edge.image_io import read_image
 from edge.score_cli import iter_images
 from edge.types import Face
 
@@ -40,10 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def frames_of(path: Path, every: int) -> Iterator[tuple[str, np.ndarray]]:
     """(name, BGR image) of a photo, or of every `every`-th frame of a video."""
     if path.suffix.lower() not in VIDEO_SUFFIXES:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise ValueError(f"{path}: cannot be read as an image")
-        yield path.stem, image
+        read = read_image(path)  # bytes decoded: cv2.imread crashes on some file names
+        if read.image is None:
+            raise ValueError(f"{path}: cannot be read as an image ({read.problem})")
+        yield path.stem, read.image
         return
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():

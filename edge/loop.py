@@ -92,8 +92,10 @@ class FrameLoop:
         self.burst: Burst | None = None
         self._last_controls: ControlState | None = None
         self._last_faces = -1
+        self._last_state_key: tuple[object, ...] | None = None
         self._last_state_at = float("-inf")
         self._figures_now: dict[str, object] = {}
+        self._reopen_delay: float | None = None  # None: the first wait of parts.reopen
 
     def run(self) -> int:
         """Until stopped or the input ends; 0 normally, 4 if a file or folder cannot be opened.
@@ -101,6 +103,8 @@ class FrameLoop:
         A camera missing at start is waited for with the same backoff as one lost later
         (a booth switched on before its USB camera is plugged in is not broken).
         """
+        if hasattr(self.parts.source, "should_stop"):  # a replay checks it between files
+            self.parts.source.should_stop = self.stop.is_set
         try:
             self.parts.source.open()
         except SourceError as exc:
@@ -110,7 +114,10 @@ class FrameLoop:
                 return exit_codes.SOURCE
             if not self._reopen("camera not found"):
                 return 0
-        self.parts.store.open()
+        try:
+            self.parts.store.open()
+        except CaptureError as exc:  # a disk state that may pass: score on, retry per photo
+            self._report_error(str(exc), "capture")
         try:
             while not self.stop.is_set():
                 frame = self._next_frame()
@@ -120,7 +127,11 @@ class FrameLoop:
         finally:
             self.finish()
             self.parts.source.close()
-            final = {"frames": self.counters.frames, "failed": self.counters.capture_failures}
+            final = {
+                "frames": self.counters.frames,
+                "captures": self.counters.captures,  # the burst finish() saved included
+                "failed": self.counters.capture_failures,
+            }
             self.parts.status.report(self.clock(), {**self._figures_now, **final})
         log.info("loop ended: %s", self.counters)
         return 0
@@ -129,7 +140,11 @@ class FrameLoop:
         """The next frame; a lost camera is reopened (with backoff) until it works or we stop."""
         while not self.stop.is_set():
             try:
-                return self.parts.source.read()
+                frame = self.parts.source.read()
+                # Backoff resets on a delivered frame, not on a successful open: a stream
+                # that opens but sends nothing must not be reopened twice a second.
+                self._reopen_delay = None
+                return frame
             except SourceLostError as exc:
                 self._report_error(f"camera lost: {exc}", "camera")
             if not self._reopen("camera lost"):
@@ -137,8 +152,10 @@ class FrameLoop:
         return None
 
     def _reopen(self, why: str) -> bool:
-        """Close, wait, open; the wait doubles up to the longest. False when stopping."""
-        delay, longest = self.parts.reopen
+        """Close, wait, open; the wait doubles up to the longest, and keeps growing across
+        reopens until a frame arrives. False when stopping."""
+        first, longest = self.parts.reopen
+        delay = first if self._reopen_delay is None else self._reopen_delay
         while True:
             self.parts.source.close()
             if self._wait(delay, why):
@@ -149,6 +166,7 @@ class FrameLoop:
                 delay = min(delay * 2, longest)
                 self._report_error(f"reopen failed: {exc}; next try in {delay:.1f} s", "camera")
                 continue
+            self._reopen_delay = min(delay * 2, longest)  # if it fails again before a frame
             self.counters.reopens += 1
             log.info("camera reopened")
             return True
@@ -251,16 +269,23 @@ class FrameLoop:
                 ],
             },
         )
-        key = (controls.armed, controls.threshold)
+        # The retained state topic: armed, threshold or phase changes go out at once; a face
+        # count that flickers every frame at most once per state_min_interval_s.
+        key = (controls.armed, controls.threshold, self.state.phase)
+        since = wall - self._last_state_at
+        config = self.parts.status.config
         if (
-            self._last_controls is None
-            or key != (self._last_controls.armed, self._last_controls.threshold)
-            or tracked.group.face_count != self._last_faces
-            or wall - self._last_state_at >= self.parts.status.config.state_interval_s
+            key != self._last_state_key
+            or (
+                tracked.group.face_count != self._last_faces
+                and since >= config.state_min_interval_s
+            )
+            or since >= config.state_interval_s
         ):
             bus.publish(events.STATE, self.state_payload(controls, tracked.group.face_count))
             self._last_state_at = wall
-        self._last_controls, self._last_faces = controls, tracked.group.face_count
+            self._last_state_key, self._last_faces = key, tracked.group.face_count
+        self._last_controls = controls
 
     def state_payload(self, controls: ControlState, faces: int) -> dict[str, Any]:
         return {
@@ -279,7 +304,7 @@ class FrameLoop:
             "phase": self.state.phase,
             "dropped": source.dropped_frames,
             "bad": source.bad_frames + self.counters.bad_frames,
-            "captures": self.counters.captures,
+            "captures": self.counters.captures if self.parts.store.ready else "off",
             "reopens": self.counters.reopens,
         }
 

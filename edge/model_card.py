@@ -29,18 +29,60 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+class ModelLoadError(ModelCardError):
+    """The model file matches its card but the runtime cannot load it (corrupt, wrong
+    format, unsupported ops); the message names the file and the runtime's reason."""
+
+
 def load_card(model_path: Path) -> dict[str, Any]:
+    """The card, checked like the config: each key's type, so a bad card is a message."""
     path = card_path(model_path)
     try:
-        card = json.loads(path.read_text())
+        card = json.loads(path.read_bytes())
     except FileNotFoundError as exc:
         raise ModelCardError(f"{model_path}: no model card at {path}") from exc
-    except json.JSONDecodeError as exc:
+    except OSError as exc:
+        raise ModelCardError(f"{path}: cannot read the card: {exc.strerror or exc}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ModelCardError(f"{path}: not valid JSON ({exc})") from exc
-    for key in ("sha256", "input"):
-        if key not in card:
-            raise ModelCardError(f"{path}: missing key {key!r}")
+    problems = card_problems(card)
+    if problems:
+        raise ModelCardError(f"{path}: " + "; ".join(problems))
     return card
+
+
+def card_problems(card: Any) -> list[str]:
+    """What is wrong with a parsed card: the keys every loader relies on, with their types."""
+    if not isinstance(card, dict):
+        return [f"expected a JSON object, got {type(card).__name__}"]
+    problems = []
+    digest = card.get("sha256")
+    if "sha256" not in card:
+        problems.append("missing key 'sha256'")
+    elif not (
+        isinstance(digest, str)
+        and len(digest) == 64
+        and all(c in "0123456789abcdef" for c in digest)
+    ):
+        problems.append(f"sha256: expected 64 lower-case hex digits, got {digest!r:.80}")
+    spec = card.get("input")
+    if "input" not in card:
+        problems.append("missing key 'input'")
+    elif not isinstance(spec, dict):
+        problems.append(f"input: expected an object with shape and dtype, got {spec!r:.80}")
+    else:
+        shape = spec.get("shape")
+        if not (
+            isinstance(shape, list)
+            and shape
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in shape)
+        ):
+            problems.append(f"input.shape: expected a list of whole numbers, got {shape!r:.80}")
+        if not isinstance(spec.get("dtype"), str):
+            problems.append(
+                f"input.dtype: expected a name such as 'int8', got {spec.get('dtype')!r:.80}"
+            )
+    return problems
 
 
 def verify_hash(model_path: Path) -> dict[str, Any]:

@@ -46,8 +46,14 @@ def make_interpreter(model_path: str | Path, threads: int = 1) -> Any:
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
     cls, name = _interpreter_class()
-    interpreter = cls(model_path=str(path), num_threads=threads)
-    interpreter.allocate_tensors()
+    try:
+        interpreter = cls(model_path=str(path), num_threads=threads)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError, OSError) as exc:  # the runtime's own words, first line
+        from edge.model_card import ModelLoadError
+
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ModelLoadError(f"{path}: {name} cannot load this model: {reason}") from exc
     log.debug("loaded %s with %s, %d thread(s)", path.name, name, threads)
     return interpreter
 

@@ -13,12 +13,12 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from edge import exit_codes
+from edge import exit_codes, image_io
 from edge.annotate import annotate
 from edge.config import ConfigError, add_config_argument, config_from_argument
+from edge.image_io import ImageConfig
 from edge.pipeline import Pipeline
 from edge.progress import Progress
 from edge.serialize import frame_to_dict
@@ -52,19 +52,17 @@ def iter_images(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-def read_image(path: Path) -> tuple[np.ndarray | None, str | None]:
+def read_image(
+    path: Path, config: ImageConfig | None = None
+) -> tuple[np.ndarray | None, str | None]:
     """(image, None) or (None, reason): never raises for a bad file."""
-    if not path.exists():
-        return None, "no such file"
-    if not path.is_file():
-        return None, "not a regular file"
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None or image.size == 0:
-        return None, "not a readable image (unknown format or corrupt)"
-    return image, None
+    result = image_io.read_image(path, config or ImageConfig())
+    return result.image, result.problem
 
 
-def score_paths(pipeline: Pipeline, args: argparse.Namespace) -> int:
+def score_paths(
+    pipeline: Pipeline, args: argparse.Namespace, config: ImageConfig | None = None
+) -> int:
     failures = 0
     if args.annotate:
         args.annotate.mkdir(parents=True, exist_ok=True)
@@ -72,19 +70,30 @@ def score_paths(pipeline: Pipeline, args: argparse.Namespace) -> int:
     progress = Progress(len(images), "scoring")  # a terminal only: nothing in a pipe
     for path in images:
         progress.step(path.name)
-        image, problem = read_image(path)
+        read = image_io.read_image(path, config or ImageConfig())
+        image = read.image
         if image is None:
             progress.clear()
-            print(f"smilebooth score: {path}: skipped: {problem}", file=sys.stderr)
+            print(f"smilebooth score: {path}: skipped: {read.problem}", file=sys.stderr)
             failures += 1
             continue
+        if read.warning:
+            progress.clear()
+            print(f"smilebooth score: {path}: warning: {read.warning}", file=sys.stderr)
+        if read.reduced > 1:
+            progress.clear()
+            print(
+                f"smilebooth score: {path}: decoded at 1/{read.reduced} size "
+                "(over images.max_pixels)",
+                file=sys.stderr,
+            )
         result = pipeline.process_crop(image) if args.crops else pipeline.process(image)
         line = {"image": str(path), **frame_to_dict(result)}
         sys.stdout.write(json.dumps(line) + "\n")
         sys.stdout.flush()
         if args.annotate:
             target = args.annotate / (path.stem + ".jpg")
-            cv2.imwrite(str(target), annotate(image, result))
+            target.write_bytes(image_io.encode_jpeg(annotate(image, result)))
     progress.close()
     if failures:
         print(f"smilebooth score: {failures} file(s) could not be scored", file=sys.stderr)
@@ -101,7 +110,7 @@ def score_command(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"smilebooth score: invalid configuration:\n{exc}", file=sys.stderr)
         return exit_codes.CONFIG
-    except (ModelCardError, FileNotFoundError) as exc:
+    except (ModelCardError, FileNotFoundError, RuntimeError) as exc:
         print(f"smilebooth score: cannot load the models: {exc}", file=sys.stderr)
         return exit_codes.MODELS
-    return score_paths(pipeline, args)
+    return score_paths(pipeline, args, config.images)

@@ -21,6 +21,14 @@ class StatusConfig:
         default=60.0,
         metadata={"doc": "seconds between STATE events when nothing changed", "min": 1},
     )
+    state_min_interval_s: float = field(
+        default=1.0,
+        metadata={
+            "doc": "shortest gap between STATE events for a face-count change (armed, "
+            "threshold and phase changes are sent at once)",
+            "min": 0,
+        },
+    )
 
 
 class StatusReporter:

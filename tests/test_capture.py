@@ -66,9 +66,9 @@ def test_a_crash_before_the_rename_leaves_no_photo(
     real_replace = os.replace
     calls = []
 
-    def crash_on_the_photo(source, target):  # the sidecar lands; the photo's rename dies
+    def crash_on_the_photo(source, target):  # the photo lands; the sidecar's rename dies
         calls.append(target)
-        if str(target).endswith(".jpg"):
+        if str(target).endswith(".json"):
             raise SystemExit("power cut")
         real_replace(source, target)
 

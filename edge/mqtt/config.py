@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -104,10 +105,18 @@ def read_password(config: MqttConfig, environ: Mapping[str, str] | None = None) 
     (an empty file counts as none). OSError when password_file cannot be read."""
     environ = os.environ if environ is None else environ
     if config.password_file:
-        return Path(config.password_file).read_text().strip() or None
+        return _read_secret(Path(config.password_file))
     if environ.get("SMILEBOOTH_MQTT_PASSWORD"):
         return environ["SMILEBOOTH_MQTT_PASSWORD"]
     credentials = environ.get("CREDENTIALS_DIRECTORY")
     if credentials and (Path(credentials) / "mqtt_password").is_file():
-        return (Path(credentials) / "mqtt_password").read_text().strip() or None
+        return _read_secret(Path(credentials) / "mqtt_password")
     return None
+
+
+def _read_secret(path: Path) -> str | None:
+    """A password file's text; OSError (never UnicodeDecodeError) for binary content."""
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except UnicodeDecodeError as exc:
+        raise OSError(errno.EINVAL, f"not UTF-8 text (byte {exc.start})", str(path)) from exc

@@ -14,6 +14,7 @@ import collections
 import json
 import logging
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -144,8 +145,11 @@ class MqttPublisher:
         self._publish_state()
 
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
+        # paho calls this from inside its `except OSError:`: the exception is still current,
+        # and a TLS failure must say why (certificate, host name), not just "unreachable".
+        reason = connect_failure(sys.exc_info()[1])
         self._warn_once(
-            f"MQTT broker {self.config.host}:{self.config.port} unreachable; "
+            f"MQTT broker {self.config.host}:{self.config.port} {reason}; "
             "the loop runs on and the connection is retried in the background"
         )
 
@@ -245,6 +249,17 @@ class MqttPublisher:
     def _publish(self, topic: str, payload: dict[str, Any], retain: bool = False) -> None:
         if self.connected.is_set():  # state and availability are re-sent on every connect
             self.client.publish(topic, json.dumps(payload), qos=0, retain=retain)
+
+
+def connect_failure(exc: BaseException | None) -> str:
+    """Why a connection attempt failed, in words: the ssl reason for a TLS failure."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS certificate rejected: {exc.verify_message or exc.reason}"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake failed: {exc.reason or exc}"
+    if isinstance(exc, OSError):
+        return f"unreachable ({exc.strerror or exc})"
+    return "unreachable"
 
 
 def close_client(client: mqtt.Client, timeout: float = 3.0) -> None:

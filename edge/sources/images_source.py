@@ -1,7 +1,10 @@
 """A folder of images replayed as frames, at a fixed rate or as fast as possible.
 
 For tests, demos and benchmarks without a camera. Unreadable files are skipped and
-counted like bad camera frames; the source ends after the last image (of the last repeat).
+counted like bad camera frames (each named once, on the first pass); the source ends after
+the last image (of the last repeat), when the folder vanishes, or after a whole pass
+without one readable image: a folder deleted under a long replay must end it, not spin
+through its missing files logging each (and ignoring SIGTERM while it does).
 """
 
 from __future__ import annotations
@@ -11,8 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
-
+from edge.image_io import read_image
 from edge.sources.base import Frame, SourceError, resize_to_width, to_bgr, valid_image
 from edge.sources.config import SourceConfig
 
@@ -31,6 +33,9 @@ class ImageFolderSource:
         self._files: list[Path] = []
         self._position = 0
         self._next_time = 0.0
+        # Set by the loop to its stop event's is_set: a long run of unreadable files is read
+        # inside one read() call, and SIGTERM must not wait for it.
+        self.should_stop: Callable[[], bool] = lambda: False
 
     def open(self) -> None:
         folder = Path(self.config.folder)
@@ -44,14 +49,26 @@ class ImageFolderSource:
 
     def read(self) -> Frame | None:
         total = len(self._files) * self.config.repeat
-        while self._position < total:
+        failed_in_a_row = 0
+        while self._position < total and not self.should_stop():
             path = self._files[self._position % len(self._files)]
             index = self._position
             self._position += 1
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            read = read_image(path)
+            image = read.image
             if image is None or not valid_image(image):
                 self.bad_frames += 1
-                log.warning("skipped unreadable image %s", path)
+                failed_in_a_row += 1
+                if not Path(self.config.folder).is_dir():
+                    log.error("image folder %s vanished: replay ends", self.config.folder)
+                    self._position = total
+                    return None
+                if failed_in_a_row >= len(self._files):
+                    log.error("no readable image in %s in a whole pass: replay ends", path.parent)
+                    self._position = total
+                    return None
+                if index < len(self._files):  # name each bad file once, not on every repeat
+                    log.warning("skipped unreadable image %s: %s", path, read.problem)
                 continue
             self._pace()
             full = to_bgr(image)
