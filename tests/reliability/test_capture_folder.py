@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge import exit_codes
 from edge.capture import CaptureConfig, PhotoStore
 from tests.paths import FACE_MODEL, SMILE_MODEL, require, sample_replay_config
 from tests.reliability.helpers import assert_no_traceback, remount, smilebooth, tmpfs
@@ -62,7 +63,7 @@ def test_nul_in_folder_fails_validate_config_with_key_and_line(tmp_path: Path) -
     config.write_text('status: {interval_s: 5}\ncapture:\n  folder: "a\\0b"\n')
     result = smilebooth("validate-config", str(config))
     assert_no_traceback(result)
-    assert result.returncode == 1  # old: valid, then ValueError: embedded null byte in run
+    assert result.returncode == exit_codes.CONFIG  # old: valid, then ValueError in run
     assert f"{config}:3: capture: folder 'a\\x00b': contains a NUL byte" in result.stderr.decode()
 
 
@@ -70,7 +71,7 @@ def test_validate_config_names_a_missing_model(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(f"smile: {{model: {tmp_path / 'gone.tflite'}}}\n")
     result = smilebooth("validate-config", str(config))
-    assert result.returncode == 1
+    assert result.returncode == exit_codes.CONFIG
     assert f"smile.model: model file not found: {tmp_path / 'gone.tflite'}" in (
         result.stderr.decode()
     )

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from edge import exit_codes
 from edge.config import ENV_OVERRIDES, AppConfig, ConfigError, load_config
 from tests.reliability.helpers import assert_no_traceback, smilebooth
 
@@ -160,7 +161,7 @@ def test_known_crashers_through_validate_config(tmp_path: Path, text: str) -> No
     config.write_text(text + "\n")
     result = smilebooth("validate-config", str(config))
     assert_no_traceback(result)
-    assert result.returncode == 1
+    assert result.returncode == exit_codes.CONFIG
     assert re.search(rf"{re.escape(str(config))}:\d+: ", result.stderr.decode()), result.stderr
 
 
@@ -170,7 +171,7 @@ def test_known_crashers_through_the_port_variable(tmp_path: Path, value: str) ->
     config.write_text("mqtt: {enabled: false}\n")
     result = smilebooth("validate-config", str(config), env={"SMILEBOOTH_MQTT_PORT": value})
     assert_no_traceback(result)
-    assert result.returncode == 1
+    assert result.returncode == exit_codes.CONFIG
     assert "$SMILEBOOTH_MQTT_PORT: mqtt.port" in result.stderr.decode()
 
 
@@ -181,7 +182,7 @@ def test_binary_password_file_is_a_message(tmp_path: Path) -> None:
     config.write_text(f"mqtt: {{enabled: true, password_file: {secret}}}\n")
     result = smilebooth("validate-config", str(config))
     assert_no_traceback(result)  # old: UnicodeDecodeError
-    assert result.returncode == 1
+    assert result.returncode == exit_codes.CONFIG
     assert f"mqtt.password_file: cannot read {secret}: not UTF-8 text" in result.stderr.decode()
 
 

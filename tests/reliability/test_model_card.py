@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from edge import exit_codes
 from tests.paths import FACE_MODEL, ROOT, SMILE_MODEL, require
 from tests.reliability.helpers import assert_no_traceback, smilebooth
 
@@ -39,7 +40,7 @@ def run_both(tmp_path: Path, model: Path) -> list[str]:
     for command in (["score", str(ROOT / "samples" / "astronaut.jpg")], ["run"]):
         result = smilebooth(*command, "--config", str(config))
         assert_no_traceback(result)
-        assert result.returncode == 2, result.stderr
+        assert result.returncode == exit_codes.MODELS, result.stderr
         outputs.append(result.stderr.decode())
     return outputs
 
