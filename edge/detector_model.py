@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 
 from edge.anchors import decode, ssd_anchors, weighted_nms
-from edge.model_card import load_card, verify_hash, verify_model
-from edge.runtime import dequantize, make_interpreter
+from edge.model_card import load_card, open_checked
+from edge.runtime import dequantize
 from edge.types import Box, Face, Keypoints
 
 # Letterbox borders are black, as MediaPipe pads.
@@ -83,11 +83,8 @@ class DetectorModel:
 
     def __init__(self, model_path: str | Path, threads: int = 1, verify: bool = True) -> None:
         self.path = Path(model_path)
-        if verify:  # a corrupted file must be refused before the runtime parses it
-            verify_hash(self.path)
-        self._interpreter = make_interpreter(self.path, threads)
+        self._interpreter, self.card = open_checked(self.path, threads, verify)
         self._input = self._interpreter.get_input_details()[0]
-        self.card: dict[str, Any] = verify_model(self.path, self._input) if verify else {}
         if not verify and self.path.with_suffix(".card.json").exists():
             self.card = load_card(self.path)
         outputs = self._interpreter.get_output_details()

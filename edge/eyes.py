@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from edge.eye_crop import EYE_CROP_SIZE, crop_eyes
-from edge.model_card import ModelCardError, verify_hash, verify_model
-from edge.runtime import dequantize, make_interpreter, quantize
+from edge.model_card import ModelCardError, open_checked
+from edge.runtime import dequantize, quantize
 from edge.types import Face
 
 EyeProbabilities = tuple[float, float]  # P(open) of the person's right, left eye
@@ -25,11 +25,8 @@ class EyeStateModel:
 
     def __init__(self, model_path: str | Path, threads: int = 1, verify: bool = True) -> None:
         self.path = Path(model_path)
-        if verify:  # a corrupted file must be refused before the runtime parses it
-            verify_hash(self.path)
-        self._interpreter = make_interpreter(self.path, threads)
+        self._interpreter, self.card = open_checked(self.path, threads, verify)
         detail = self._interpreter.get_input_details()[0]
-        self.card = verify_model(self.path, detail) if verify else {}
         expected = [1, EYE_CROP_SIZE, EYE_CROP_SIZE, 1]
         if [int(v) for v in detail["shape"]] != expected:
             raise ModelCardError(f"{self.path}: input shape {detail['shape']}, expected {expected}")

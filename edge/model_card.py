@@ -109,3 +109,15 @@ def verify_model(model_path: Path, input_detail: dict[str, Any]) -> dict[str, An
             f"({expected['shape']} {expected['dtype']})"
         )
     return card
+
+
+def open_checked(model_path: Path, threads: int, verify: bool = True) -> tuple[Any, dict[str, Any]]:
+    """A model's interpreter and card: the sha256 checked before the runtime parses the file
+    (a corrupted one is refused, not half-loaded), the input contract after."""
+    from edge.runtime import make_interpreter
+
+    if verify:
+        verify_hash(model_path)
+    interpreter = make_interpreter(model_path, threads)
+    detail = interpreter.get_input_details()[0]
+    return interpreter, (verify_model(model_path, detail) if verify else {})

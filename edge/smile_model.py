@@ -14,8 +14,8 @@ import numpy as np
 
 from edge.crop import CROP_SIZE
 from edge.labels import EMOTION_VALENCE, EMOTIONS, INTENSITY
-from edge.model_card import ModelCardError, verify_hash, verify_model
-from edge.runtime import dequantize, make_interpreter, quantize
+from edge.model_card import ModelCardError, open_checked
+from edge.runtime import dequantize, quantize
 from edge.types import SmileResult
 
 OUTPUT_SIZES = {"emotions": len(EMOTIONS), "intensity": len(INTENSITY), "smiling": 1}
@@ -26,11 +26,8 @@ class SmileModel:
 
     def __init__(self, model_path: str | Path, threads: int = 1, verify: bool = True) -> None:
         self.path = Path(model_path)
-        if verify:  # a corrupted file must be refused before the runtime parses it
-            verify_hash(self.path)
-        self._interpreter = make_interpreter(self.path, threads)
+        self._interpreter, self.card = open_checked(self.path, threads, verify)
         self._input = self._interpreter.get_input_details()[0]
-        self.card = verify_model(self.path, self._input) if verify else {}
         self._outputs = _find_outputs(self._interpreter.get_output_details(), self.path)
         expected = [1, CROP_SIZE, CROP_SIZE, 1]
         if [int(v) for v in self._input["shape"]] != expected:
