@@ -28,9 +28,17 @@ from typing import Any
 import numpy as np
 
 from convert.detection_eval import recall_report, video_frames
-from convert.wider import NEAR_SCALES, group_images, near_cases, read_image
+from convert.wider import (
+    NEAR_SCALES,
+    group_images,
+    near_cases,
+    near_faces,
+    read_ground_truth,
+    read_image,
+)
 from edge.face_detector import BOX_FIT, FaceDetector
 from edge.pipeline_config import DetectorConfig
+from edge.progress import Progress
 from edge.types import Box, Face
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,13 +61,17 @@ def near_recall(detect: Detect, wider: Path, limit: int | None = None) -> dict[s
     hits = {s: 0 for s in NEAR_SCALES}
     raw = {s: 0 for s in NEAR_SCALES}
     totals = {s: 0 for s in NEAR_SCALES}
+    cases = len(near_faces(read_ground_truth(wider))) * len(NEAR_SCALES)
+    progress = Progress(cases if limit is None else limit * len(NEAR_SCALES), "near faces")
     for index, (scale, crop, truth) in enumerate(near_cases(wider)):
         if limit is not None and index >= limit * len(NEAR_SCALES):
             break
+        progress.step()
         boxes = [face.box for face in detect(crop)]
         hits[scale] += any(truth.iou(labelled_box(b)) >= 0.5 for b in boxes)
         raw[scale] += any(truth.iou(b) >= 0.5 for b in boxes)
         totals[scale] += 1
+    progress.close()
     return {
         "faces": totals[NEAR_SCALES[0]],
         "recall": {f"{s:.0%}": round(100 * hits[s] / totals[s], 1) for s in NEAR_SCALES},
@@ -71,7 +83,10 @@ def group_recall(detect: Detect, wider: Path, limit: int | None = None) -> dict[
     found = {size: 0 for size in GROUP_SIZES}
     faces = {size: 0 for size in GROUP_SIZES}
     false, photos, seconds = 0, 0, 0.0
-    for image in group_images(wider)[:limit]:
+    photos_to_do = group_images(wider)[:limit]
+    progress = Progress(len(photos_to_do), "group photos")
+    for image in photos_to_do:
+        progress.step(image.path.name)
         photo = read_image(image.path)
         started = time.perf_counter()
         boxes = [labelled_box(face.box) for face in detect(photo)]
@@ -85,6 +100,7 @@ def group_recall(detect: Detect, wider: Path, limit: int | None = None) -> dict[
                     faces[size] += 1
                     found[size] += i in matched
         false += sum(1 for b in boxes if max((t.iou(b) for t in truth), default=0) < FALSE_IOU)
+    progress.close()
     return {
         "photos": photos,
         "recall": {f">={s}px": round(100 * found[s] / max(1, faces[s]), 1) for s in GROUP_SIZES},

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from edge.progress import Progress
+
 PERCENTILE = 99.9
 
 
@@ -50,13 +52,16 @@ def tighten_ranges(calibrated: bytes, samples: list[np.ndarray], percentile: flo
     interpreter.allocate_tensors()
     low = {i: np.inf for i in tracked}
     high = {i: -np.inf for i in tracked}
+    progress = Progress(len(samples), "activation ranges")  # a terminal only
     for sample in samples:
+        progress.step()
         interpreter.set_tensor(interpreter.get_input_details()[0]["index"], sample)
         interpreter.invoke()
         for i in tracked:
             values = interpreter.get_tensor(i)
             low[i] = min(low[i], float(np.percentile(values, 100 - percentile)))
             high[i] = max(high[i], float(np.percentile(values, percentile)))
+    progress.close()
     for i in tracked:
         stats = graph.tensors[i].quantization
         new_low, new_high = max(stats.min[0], low[i]), min(stats.max[0], high[i])

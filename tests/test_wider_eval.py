@@ -1,0 +1,50 @@
+"""The WIDER FACE protocols behind the detector's figures: ground truth, zoom crops, recall."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convert.detector_eval import group_recall, labelled_box, near_recall
+from convert.wider import NEAR_SCALES, near_faces, read_ground_truth, zoom_crop
+from edge.face_detector import FaceDetector
+from edge.pipeline_config import DetectorConfig
+from edge.types import Box
+from tests.paths import MEDIA, ROOT, require
+
+WIDER = MEDIA / "wider"
+
+
+def test_the_ground_truth_has_the_documented_counts() -> None:
+    images = read_ground_truth(require(WIDER))
+    assert len(images) == 770
+    assert sum(len(i.faces) for i in images) == 6352
+    assert len(near_faces(images)) == 503  # the issue's near-face count
+
+
+@pytest.mark.parametrize("fraction", NEAR_SCALES)
+def test_a_zoom_crop_makes_the_face_that_fraction_of_a_4_3_frame(fraction: float) -> None:
+    photo = np.zeros((400, 600, 3), np.uint8)
+    face = Box(250, 150, 350, 270)  # 120 px tall, near the edge for the larger crops
+    crop, box = zoom_crop(photo, face, fraction)
+    height, width = crop.shape[:2]
+    assert width / height == pytest.approx(4 / 3, abs=0.01)
+    assert box.height / height == pytest.approx(fraction, abs=0.01)
+    assert box.center == pytest.approx((width / 2, height / 2), abs=1)
+
+
+def test_the_labelled_box_convention_is_taller_and_narrower() -> None:
+    mapped = labelled_box(Box(0, 0, 100, 100))
+    assert mapped.height > 100 > mapped.width
+    assert mapped.center[1] < 50  # WIDER's boxes reach higher up the forehead
+
+
+def test_recall_figures_on_a_slice_of_each_protocol() -> None:
+    detector = FaceDetector(DetectorConfig(), root=ROOT)
+    near = near_recall(detector.detect, require(WIDER), limit=20)
+    assert near["faces"] == 20
+    assert min(near["recall"].values()) >= 85.0
+    groups = group_recall(detector.detect, WIDER, limit=10)
+    assert groups["photos"] == 10
+    assert groups["recall"][">=32px"] >= 60.0
+    assert groups["false_detections"] <= 3
