@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from convert.eyes_real import BLINK_VIDEO, GROUP_PHOTO, blink_figures, group_photo_figures
+from convert.tflite_calibration import keras_to_int8
 from edge.eye_crop import EYE_CROP_RULE_TEXT, EYE_CROP_SIZE
 from edge.eyes import EyeStateModel
 from edge.model_card import card_path, sha256_of
@@ -31,22 +31,8 @@ CALIBRATION_CROPS = 600
 
 
 def to_int8_tflite(model: Any, calibration: np.ndarray) -> bytes:
-    """Through a SavedModel (full int8 with Keras 3); the batch dimension stays free."""
-    import tensorflow as tf
-
-    def representative() -> Any:
-        for crop in calibration:
-            yield [as_input(crop[None])]
-
-    with tempfile.TemporaryDirectory() as saved:
-        model.export(saved, verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved)
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = representative
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
-        return converter.convert()
+    """Full int8, calibrated on real eye crops; the batch dimension stays free."""
+    return keras_to_int8(model, [as_input(crop[None]) for crop in calibration])
 
 
 def predict_tflite(model: EyeStateModel, crops: np.ndarray) -> np.ndarray:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from convert.tflite_calibration import keras_to_int8
 from edge.crop import CROP_RULE_TEXT, CROP_SIZE
 from edge.labels import EMOTIONS, INTENSITY, INTENSITY_UPPER_VOTES
 from edge.model_card import card_path, sha256_of
@@ -48,22 +48,9 @@ def with_flip_average(model: Any) -> Any:
 
 
 def to_int8_tflite(model: Any, calibration: np.ndarray) -> bytes:
-    """Export through a SavedModel (the path that gives full int8 with Keras 3)."""
-    import tensorflow as tf
-
-    def representative() -> Any:
-        for crop in calibration:
-            yield [crop.reshape(1, CROP_SIZE, CROP_SIZE, 1).astype(np.float32) / 255.0]
-
-    with tempfile.TemporaryDirectory() as saved:
-        model.export(saved, verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved)
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = representative
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
-        return converter.convert()
+    """Full int8, calibrated on real 48x48 crops (uint8 -> the model's 0..1 float input)."""
+    inputs = [c.reshape(1, CROP_SIZE, CROP_SIZE, 1).astype(np.float32) / 255.0 for c in calibration]
+    return keras_to_int8(model, inputs)
 
 
 def predict_tflite(model: SmileModel, images: np.ndarray) -> dict[str, np.ndarray]:

@@ -167,7 +167,9 @@ def make_dataset(split: FerPlusSplit, batch: int, training: bool, seed: int) -> 
     return data.map(augmented, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
 
 
-def _schedule(epochs: int, base: float, warmup: int = 2) -> Any:
+def cosine_schedule(epochs: int, base: float, warmup: int = 2) -> Any:
+    """Linear warm-up for `warmup` epochs, then a cosine decay to 2 % of `base`."""
+
     def rate(epoch: int, _current: float = 0.0) -> float:
         if epoch < warmup:
             return base * (epoch + 1) / (warmup + 1)
@@ -231,7 +233,7 @@ def train(args: argparse.Namespace) -> Path:
         # Kept when the cycle ends: a run stopped in the warm restart resumes there, not
         # from epoch 1 of this cycle.
         keras.callbacks.BackupAndRestore(str(cycle_files(out, 0)[0]), delete_checkpoint=False),
-        keras.callbacks.LearningRateScheduler(_schedule(epochs, args.learning_rate)),
+        keras.callbacks.LearningRateScheduler(cosine_schedule(epochs, args.learning_rate)),
         keras.callbacks.CSVLogger(str(cycle_files(out, 0)[1]), append=True),
         _keep_best_on_valid(out),
     ]
@@ -300,7 +302,7 @@ def warm_restart(
     backup, history = cycle_files(out, cycle)
     callbacks = [
         keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=False),
-        keras.callbacks.LearningRateScheduler(_schedule(epochs, rate, warmup=0)),
+        keras.callbacks.LearningRateScheduler(cosine_schedule(epochs, rate, warmup=0)),
         keras.callbacks.CSVLogger(str(history), append=True),
         _keep_best_on_valid(out, above=best),
     ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import numpy as np
 from training.eyes_data import EyeAugment, augmented_set, eval_set
 from training.eyes_eval import CLASSES
 from training.folders import LabelledImages, load_folder
+from training.train import cosine_schedule
 
 log = logging.getLogger(__name__)
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eyes"
@@ -63,16 +63,6 @@ def as_input(crops: np.ndarray) -> np.ndarray:
     return crops[..., None].astype(np.float32) / 255.0
 
 
-def _schedule(epochs: int, base: float, warmup: int = 1) -> Any:
-    def rate(epoch: int, _current: float = 0.0) -> float:
-        if epoch < warmup:
-            return base * (epoch + 1) / (warmup + 1)
-        progress = (epoch - warmup) / max(1, epochs - warmup)
-        return 0.02 * base + 0.98 * base * 0.5 * (1 + math.cos(math.pi * progress))
-
-    return rate
-
-
 def _model(args: argparse.Namespace) -> Any:
     import keras
 
@@ -111,7 +101,9 @@ def train_eyes(args: argparse.Namespace) -> Path:
     )
     callbacks = [
         keras.callbacks.BackupAndRestore(str(out / "checkpoints"), delete_checkpoint=False),
-        keras.callbacks.LearningRateScheduler(_schedule(epochs, args.learning_rate)),
+        keras.callbacks.LearningRateScheduler(
+            cosine_schedule(epochs, args.learning_rate, warmup=1)
+        ),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
         keras.callbacks.ModelCheckpoint(
             str(out / "best.keras"), monitor="val_loss", mode="min", save_best_only=True
