@@ -14,29 +14,18 @@ import logging
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from edge import exit_codes
-from edge.capture import PhotoStore, folder_problem
-from edge.config import (
-    AppConfig,
-    ConfigError,
-    add_config_argument,
-    config_digest,
-    config_from_argument,
-)
+from edge.capture import folder_problem
+from edge.compose import build_loop
+from edge.config import AppConfig, ConfigError, add_config_argument, config_from_argument
 from edge.config_schema import override
 from edge.control import Controls
 from edge.events import EventBus
-from edge.loop import FrameLoop, LoopParts
 from edge.model_card import ModelCardError
-from edge.notify import Notifier
-from edge.sources import make_source
 from edge.sources.config import SourceConfig
-from edge.status import StatusReporter
-from edge.tracking import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -81,31 +70,6 @@ def resolve_config(args: argparse.Namespace) -> AppConfig:
     return config
 
 
-def build_loop(
-    config: AppConfig, stop: threading.Event, bus: EventBus | None = None, pipeline: Any = None
-) -> FrameLoop:
-    from edge.pipeline import build_pipeline
-
-    pipeline = pipeline or build_pipeline(config, live=True)
-    bus = bus or EventBus()
-    parts = LoopParts(
-        source=make_source(config.source),
-        pipeline=pipeline,
-        tracker=Tracker(config.tracking, config.scoring),
-        trigger=config.trigger,
-        store=PhotoStore(config.capture),
-        bus=bus,
-        controls=Controls(config.trigger.armed, config.trigger.threshold),
-        status=StatusReporter(config.status, bus, time.monotonic()),
-        sidecar_extra={
-            "config_digest": config_digest(config),
-            "model_sha256": pipeline.model_hashes,
-        },
-        reopen=(config.source.reopen_initial_s, config.source.reopen_max_s),
-    )
-    return FrameLoop(parts, stop)
-
-
 def install_signal_handlers(stop: threading.Event) -> None:
     def handle(signum: int, _frame: Any) -> None:
         log.info("%s: stopping after this frame", signal.Signals(signum).name)
@@ -133,7 +97,7 @@ def run_command(args: argparse.Namespace) -> int:
         return exit_codes.CONFIG
     stop = threading.Event()
     try:
-        loop = build_loop(config, stop)
+        loop = build_loop(config, stop=stop)
     except (ModelCardError, FileNotFoundError, RuntimeError) as exc:
         print(f"smilebooth run: cannot load the models: {exc}", file=sys.stderr)
         return exit_codes.MODELS
@@ -141,15 +105,12 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"smilebooth run: invalid configuration: {exc}", file=sys.stderr)
         return exit_codes.CONFIG
     try:
-        publisher = start_publisher(config, loop)
+        publisher = start_publisher(config, loop.parts.bus, loop.parts.controls)
     except OSError as exc:
         print(f"smilebooth run: mqtt.password_file: {exc.strerror or exc}", file=sys.stderr)
         return exit_codes.CONFIG
     install_signal_handlers(stop)
-    notifier = Notifier()
-    loop.parts.on_frame = notifier.tick
-    loop.parts.keepalive = notifier.waiting
-    loop.parts.keepalive_s = notifier.keepalive_s
+    notifier = loop.parts.notifier
     try:
         return loop.run()  # closes the source on the way out, after flushing a pending burst
     finally:
@@ -159,7 +120,7 @@ def run_command(args: argparse.Namespace) -> int:
         notifier.close()
 
 
-def start_publisher(config: AppConfig, loop: FrameLoop) -> Any:
+def start_publisher(config: AppConfig, bus: EventBus, controls: Controls) -> Any:
     """The MQTT feed, when enabled; a broker that is down only delays it (it retries)."""
     if not config.mqtt.enabled:
         return None
@@ -168,8 +129,8 @@ def start_publisher(config: AppConfig, loop: FrameLoop) -> Any:
 
     publisher = MqttPublisher(
         config.mqtt,
-        loop.parts.bus,
-        loop.parts.controls,
+        bus,
+        controls,
         password=read_password(config.mqtt),
         image_folder=config.capture.folder,
     )

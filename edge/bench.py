@@ -13,7 +13,6 @@ import dataclasses
 import json
 import resource
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -21,13 +20,10 @@ from typing import Any
 import numpy as np
 
 from edge.capture import CaptureConfig, PhotoStore, Saved
+from edge.compose import build_loop
 from edge.config import add_config_argument
-from edge.control import Controls
-from edge.events import EventBus
-from edge.loop import FrameLoop, FrameProcessor, LoopParts
+from edge.loop import FrameProcessor
 from edge.sources.base import FrameSource
-from edge.status import StatusConfig, StatusReporter
-from edge.tracking import Tracker
 
 STAGES = ("read", "detect", "smile_per_face", "eyes_per_face", "score", "capture")
 
@@ -86,20 +82,15 @@ def run_bench(
     capture: Path | None = None,
 ) -> dict[str, Any]:
     """Run `frames` frames through the loop's step and summarise the timings."""
-    bus = EventBus()
     results: list[Any] = []
-    store = TimedStore(dataclasses.replace(loop_config.capture, folder=str(capture or ".")))
-    parts = LoopParts(
-        source=source,
-        pipeline=_Recorder(processor, results),
-        tracker=Tracker(loop_config.tracking, loop_config.scoring),
-        trigger=loop_config.trigger,
-        store=store,
-        bus=bus,
-        controls=Controls(capture is not None, loop_config.trigger.threshold),
-        status=StatusReporter(StatusConfig(interval_s=1e9), bus, time.monotonic()),
+    config = dataclasses.replace(
+        loop_config,
+        # armed only when photos are wanted; no status lines in the figures
+        trigger=dataclasses.replace(loop_config.trigger, armed=capture is not None),
+        status=dataclasses.replace(loop_config.status, interval_s=1e9),
     )
-    loop = FrameLoop(parts, threading.Event())
+    store = TimedStore(dataclasses.replace(config.capture, folder=str(capture or ".")))
+    loop = build_loop(config, source=source, pipeline=_Recorder(processor, results), store=store)
     samples: dict[str, list[float]] = {stage: [] for stage in STAGES}
     faces: list[int] = []
     source.open()
@@ -134,6 +125,10 @@ class _Recorder:
     def __init__(self, processor: FrameProcessor, results: list[Any]) -> None:
         self.processor = processor
         self.results = results
+
+    @property
+    def model_hashes(self) -> dict[str, str]:
+        return dict(getattr(self.processor, "model_hashes", {}))
 
     def process(self, frame_bgr: np.ndarray) -> Any:
         result = self.processor.process(frame_bgr)

@@ -20,6 +20,7 @@ import numpy as np
 from edge import events, exit_codes
 from edge.capture import CaptureError, PhotoStore
 from edge.control import Controls, ControlState
+from edge.notify import Notifier
 from edge.serialize import face_to_dict, group_to_dict
 from edge.sources.base import Frame, FrameSource, SourceError, SourceLostError
 from edge.status import StatusReporter
@@ -60,15 +61,14 @@ class LoopParts:
     bus: events.EventBus
     controls: Controls
     status: StatusReporter
+    # systemd: tick() per frame (READY, watchdog); waiting() at least every keepalive_s
+    # while the camera is away: waiting for a camera is not a hang, a stuck read still is.
+    notifier: Notifier
     sidecar_extra: dict[str, Any] = field(default_factory=dict)  # config digest, model hashes
-    on_frame: Callable[[], None] | None = None  # e.g. the systemd watchdog ping
+    on_frame: Callable[[], None] | None = None  # an extra per-frame hook (tests, tools)
     reopen: tuple[float, float] = (0.5, 30.0)  # first and longest wait before reopening
     # Waits before a reopen; returns True when stopping. None: the stop event's wait.
     wait: Callable[[float], bool] | None = None
-    # Called with a status line at least every `keepalive_s` while the camera is away (the
-    # systemd watchdog ping): waiting for a camera is not a hang, a stuck read still is.
-    keepalive: Callable[[str], None] | None = None
-    keepalive_s: float = 1.0
 
 
 @dataclass
@@ -174,13 +174,11 @@ class FrameLoop:
     def _wait(self, seconds: float, why: str) -> bool:
         """Wait `seconds` (True when stopping), calling keepalive at least every keepalive_s."""
         wait = self.parts.wait or self.stop.wait
-        keepalive = self.parts.keepalive
-        if keepalive is None:
-            return wait(seconds)
+        notifier = self.parts.notifier
         remaining = seconds
         while True:
-            keepalive(f"{why}, retry in {max(remaining, 0.0):.0f} s")
-            chunk = min(remaining, self.parts.keepalive_s)
+            notifier.waiting(f"{why}, retry in {max(remaining, 0.0):.0f} s")
+            chunk = min(remaining, notifier.keepalive_s)
             if wait(chunk):
                 return True
             remaining -= chunk
@@ -226,6 +224,7 @@ class FrameLoop:
             self._finish_burst(force=False, now=now)
         self._figures_now = self._figures(tracked)
         self.parts.status.frame(wall, self._figures_now)
+        self.parts.notifier.tick()
         if self.parts.on_frame is not None:
             self.parts.on_frame()
 

@@ -123,13 +123,10 @@ def sigterm_child(video_path: str, folder: str) -> int:
 
     from edge import capture
     from edge.app import install_signal_handlers
-    from edge.control import Controls
-    from edge.events import EventBus
-    from edge.loop import FrameLoop, LoopParts
+    from edge.compose import build_loop
+    from edge.config import AppConfig
     from edge.sources.config import SourceConfig
-    from edge.sources.opencv_source import OpenCVSource
-    from edge.status import StatusConfig, StatusReporter
-    from edge.tracking import Tracker, TrackingConfig
+    from edge.tracking import TrackingConfig
     from edge.trigger import TriggerConfig
 
     logging.basicConfig(level=logging.INFO)
@@ -142,22 +139,15 @@ def sigterm_child(video_path: str, folder: str) -> int:
         real_write(path, data)
 
     capture.write_atomically = slow_write
-    trigger = TriggerConfig(hold_s=0, burst_s=0, cooldown_s=0, min_faces=1)
-    bus = EventBus()
-    stop = threading.Event()
-    loop = FrameLoop(
-        LoopParts(
-            source=OpenCVSource(SourceConfig(device=video_path, width=480)),
-            pipeline=ScriptedProcessor(lambda n: [(BOX_A, 0.95 if n % 2 else 0.1, 2)]),
-            tracker=Tracker(TrackingConfig(smoothing=1.0), ScoringConfig()),
-            trigger=trigger,
-            store=capture.PhotoStore(capture.CaptureConfig(folder=folder)),
-            bus=bus,
-            controls=Controls(True, trigger.threshold),
-            status=StatusReporter(StatusConfig(), bus, time.monotonic()),
-        ),
-        stop,
+    config = AppConfig(
+        source=SourceConfig(device=video_path, width=480),
+        tracking=TrackingConfig(smoothing=1.0),
+        trigger=TriggerConfig(hold_s=0, burst_s=0, cooldown_s=0, min_faces=1),
+        capture=capture.CaptureConfig(folder=folder),
     )
+    stop = threading.Event()
+    scripted = ScriptedProcessor(lambda n: [(BOX_A, 0.95 if n % 2 else 0.1, 2)])
+    loop = build_loop(config, pipeline=scripted, stop=stop)
     install_signal_handlers(stop)
     code = loop.run()
     print("stopped", loop.counters.frames, flush=True)

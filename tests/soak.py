@@ -28,7 +28,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from edge.app import build_loop
+from edge.compose import build_loop
 from edge.config import AppConfig
 from edge.mqtt.publisher import MqttPublisher, close_client
 from edge.sources.config import SourceConfig
@@ -121,14 +121,14 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     stop = threading.Event()
-    loop = build_loop(config, stop)
     cameras: list[FakePicamera2] = []
 
     def camera() -> FakePicamera2:
         cameras.append(LongRunningCamera(VIDEO))
         return cameras[-1]
 
-    loop.parts.source = Picamera2Source(config.source, camera_factory=camera)
+    source = Picamera2Source(config.source, camera_factory=camera)
+    loop = build_loop(config, source=source, stop=stop)
     publisher = MqttPublisher(
         config.mqtt, loop.parts.bus, loop.parts.controls, reconnect_delay=(1, 2)
     )

@@ -10,8 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import cv2
@@ -19,18 +17,15 @@ import numpy as np
 import pytest
 
 from edge import capture, events
-from edge.capture import CaptureConfig, PhotoStore
-from edge.control import Controls
-from edge.events import EventBus
-from edge.loop import FrameLoop, LoopParts
-from edge.pipeline_config import ScoringConfig
+from edge.capture import CaptureConfig
+from edge.compose import build_loop
+from edge.config import AppConfig, config_digest
 from edge.sources.config import SourceConfig
 from edge.sources.fake_picamera2 import FakePicamera2
 from edge.sources.images_source import ImageFolderSource
 from edge.sources.opencv_source import OpenCVSource
 from edge.sources.picamera2_source import Picamera2Source
-from edge.status import StatusConfig, StatusReporter
-from edge.tracking import Tracker, TrackingConfig
+from edge.status import StatusConfig
 from edge.trigger import TriggerConfig
 from tests._loop_helpers import (
     CROWD,
@@ -48,23 +43,24 @@ TRIGGER = TriggerConfig(
 )
 
 
-def build(source, processor, folder: Path, trigger: TriggerConfig = TRIGGER, **extra):
-    bus = EventBus()
-    received = bus.subscribe(maxsize=10_000)
-    stop = threading.Event()
-    parts = LoopParts(
-        source=source,
-        pipeline=processor,
-        tracker=Tracker(TrackingConfig(), ScoringConfig()),
+def loop_config(folder: Path, trigger: TriggerConfig = TRIGGER, **sections) -> AppConfig:
+    """The app config of these tests: photos in `folder`, a status line every 0.5 s."""
+    return AppConfig(
         trigger=trigger,
-        store=PhotoStore(CaptureConfig(folder=str(folder))),
-        bus=bus,
-        controls=Controls(True, trigger.threshold),
-        status=StatusReporter(StatusConfig(interval_s=0.5), bus, time.monotonic()),
-        sidecar_extra={"config_digest": "d1", "model_sha256": {"smile": "s1"}},
-        **extra,
+        capture=CaptureConfig(folder=str(folder)),
+        status=StatusConfig(interval_s=0.5),
+        **sections,
     )
-    return FrameLoop(parts, stop), received
+
+
+def build(source, processor, folder: Path, trigger: TriggerConfig = TRIGGER, **extra):
+    """The loop as `smilebooth run` wires it, on this source and scripted pipeline."""
+    sections = {k: extra.pop(k) for k in ("source_config", "tracking") if k in extra}
+    if "source_config" in sections:
+        sections["source"] = sections.pop("source_config")
+    config = loop_config(folder, trigger, **sections)
+    loop = build_loop(config, source=source, pipeline=processor, **extra)
+    return loop, loop.parts.bus.subscribe(maxsize=10_000)
 
 
 def drain(subscription) -> list[events.Event]:
@@ -106,7 +102,8 @@ def test_replayed_video_fires_once_and_saves_the_best_scored_frame(tmp_path: Pat
     sidecar = json.loads(photos[0].with_suffix(".json").read_text())
     index = sidecar["frame_index"]
     assert 60 < index < 100 and index % 7 == 3  # the best frame of the burst
-    assert sidecar["reason"] == "score" and sidecar["config_digest"] == "d1"
+    assert sidecar["reason"] == "score"
+    assert sidecar["config_digest"] == config_digest(loop_config(tmp_path / "photos"))
     assert sidecar["faces"][0]["box"] == [200.0, 160.0, 360.0, 320.0]  # BOX_A, lores -> full
     saved = cv2.imread(str(photos[0]))
     assert saved.shape == (360, 640, 3)  # full resolution, not the 320-wide model frame
@@ -181,8 +178,14 @@ def test_a_lost_camera_is_reopened_with_backoff(tmp_path: Path) -> None:
         if processor.calls >= 30:
             loop.stop.set()
 
+    reopen = SourceConfig(reopen_initial_s=0.1, reopen_max_s=0.3)
     loop, received = build(
-        source, processor, tmp_path / "photos", reopen=(0.1, 0.3), wait=wait, on_frame=stop_after_30
+        source,
+        processor,
+        tmp_path / "photos",
+        source_config=reopen,
+        wait=wait,
+        on_frame=stop_after_30,
     )
     assert loop.run() == 0
     assert waits == [0.1, 0.2, 0.3]  # doubling, capped at the longest wait

@@ -200,7 +200,6 @@ def test_a_camera_lost_for_longer_than_the_watchdog_keeps_the_pings(systemd_sock
     processor = ScriptedProcessor(smiling_between(0, 0))
 
     def on_frame() -> None:
-        notifier.tick()
         if processor.calls >= 20:
             loop.stop.set()
 
@@ -208,10 +207,9 @@ def test_a_camera_lost_for_longer_than_the_watchdog_keeps_the_pings(systemd_sock
         Picamera2Source(config, camera_factory=factory),
         processor,
         tmp_path / "photos",
-        reopen=(0.6, 0.6),
+        source_config=SourceConfig(reopen_initial_s=0.6, reopen_max_s=0.6),
+        notifier=notifier,
         on_frame=on_frame,
-        keepalive=notifier.waiting,
-        keepalive_s=notifier.keepalive_s,
     )
     assert loop.run() == 0
     notifier.stopping()
