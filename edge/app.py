@@ -20,12 +20,13 @@ from typing import Any
 from edge import exit_codes
 from edge.capture import folder_problem
 from edge.compose import build_loop
-from edge.config import AppConfig, ConfigError, add_config_argument, config_from_argument
-from edge.config_schema import override
+from edge.config import AppConfig, ConfigError
+from edge.config.command import add_config_argument, config_from_argument
+from edge.config.engine import override
+from edge.config.source import SourceConfig
 from edge.control import Controls
 from edge.events import EventBus
 from edge.model_card import ModelCardError
-from edge.sources.config import SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def start_publisher(config: AppConfig, bus: EventBus, controls: Controls) -> Any
     """The MQTT feed, when enabled; a broker that is down only delays it (it retries)."""
     if not config.mqtt.enabled:
         return None
-    from edge.mqtt.config import read_password
+    from edge.mqtt.credentials import read_password
     from edge.mqtt.publisher import MqttPublisher
 
     publisher = MqttPublisher(

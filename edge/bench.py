@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from edge.capture import CaptureConfig, PhotoStore, Saved
+from edge.capture import PhotoStore, Saved
 from edge.compose import build_loop
-from edge.config import add_config_argument
+from edge.config.command import add_config_argument
+from edge.config.output import CaptureConfig
 from edge.loop import FrameProcessor
 from edge.sources.base import FrameSource
 

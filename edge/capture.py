@@ -19,56 +19,20 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from edge.config.output import CaptureConfig, folder_name_problem
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CaptureConfig:
-    """Where and how photos are kept (they stay on the device)."""
-
-    folder: str = field(default="captures", metadata={"doc": "folder for photos + sidecars"})
-    max_mb: float = field(
-        default=2048.0,
-        metadata={"doc": "disk budget; oldest photos are deleted beyond it", "min": 1},
-    )
-    jpeg_quality: int = field(default=92, metadata={"doc": "JPEG quality", "min": 10, "max": 100})
-    min_free_mb: float = field(
-        default=64.0,
-        metadata={
-            "doc": "free-space floor on the photos' disk; oldest photos are deleted to keep it "
-            "(and to make room when the disk is full)",
-            "min": 0,
-        },
-    )
-    keep_newest: int = field(
-        default=3,
-        metadata={"doc": "photos never deleted by the budget or the free-space floor", "min": 1},
-    )
-
-    def validate(self) -> None:
-        problem = folder_name_problem(self.folder)
-        if problem:
-            raise ValueError(f"folder {self.folder!r}: {problem}")
 
 
 class CaptureError(RuntimeError):
     """A photo could not be saved (disk full, permissions); nothing partial was left."""
-
-
-def folder_name_problem(folder: str) -> str | None:
-    """What makes a folder name unusable on any disk (config-time check, no I/O)."""
-    if not folder:
-        return "empty"
-    if "\0" in folder:
-        return "contains a NUL byte"
-    return None
 
 
 def folder_problem(folder: str | Path) -> str | None:

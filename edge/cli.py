@@ -40,7 +40,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str, str]] = {
         "cut eye and face crops from photos or video with the device's detector",
     ),
     "validate-config": (
-        "edge.config",
+        "edge.config.command",
         "add_validate_arguments",
         "validate_command",
         "check a config file; exit 0 when valid, 2 otherwise (as run)",

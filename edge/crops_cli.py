@@ -18,7 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.config import ConfigError, add_config_argument, config_from_argument
+from edge.config import ConfigError
+from edge.config.command import add_config_argument, config_from_argument
 from edge.crop import crop_face, to_gray
 from edge.eye_crop import EYE_CROP_SIZE, EYES, crop_eye, eye_geometry
 from edge.image_io import read_image

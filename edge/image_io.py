@@ -12,11 +12,13 @@ end-of-image marker is reported as truncated instead of being scored in silence.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from edge.config.output import ImageConfig
 
 # libjpeg scales by 1/2, 1/4, 1/8 while decoding.
 _REDUCED: tuple[tuple[int, int], ...] = (
@@ -26,20 +28,6 @@ _REDUCED: tuple[tuple[int, int], ...] = (
     (8, cv2.IMREAD_REDUCED_COLOR_8),
 )
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-
-
-@dataclass(frozen=True)
-class ImageConfig:
-    """Reading photo files (`smilebooth score`, image folders)."""
-
-    max_pixels: int = field(
-        default=24_000_000,
-        metadata={
-            "doc": "largest image decoded (width x height); bigger JPEGs are decoded at 1/2, "
-            "1/4 or 1/8 size to fit, other formats over it are refused",
-            "min": 10_000,
-        },
-    )
 
 
 @dataclass(frozen=True)

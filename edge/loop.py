@@ -19,13 +19,14 @@ import numpy as np
 
 from edge import events, exit_codes
 from edge.capture import CaptureError, PhotoStore
+from edge.config.decide import TriggerConfig
 from edge.control import Controls, ControlState
 from edge.notify import Notifier
 from edge.serialize import face_to_dict, group_to_dict
 from edge.sources.base import Frame, FrameSource, SourceError, SourceLostError
 from edge.status import StatusReporter
 from edge.tracking import TrackedFrame, Tracker
-from edge.trigger import TriggerConfig, TriggerState, step
+from edge.trigger import TriggerState, step
 from edge.types import FrameResult
 
 log = logging.getLogger(__name__)

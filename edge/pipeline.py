@@ -15,9 +15,10 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
+from edge.config.decide import ScoringConfig
+from edge.config.perception import DetectorConfig, EyesConfig, SmileConfig
 from edge.crop import CROP_SIZE, crop_face, to_gray
 from edge.eyes import EyeReader, EyeStateModel, count_open
-from edge.pipeline_config import DetectorConfig, EyesConfig, ScoringConfig, SmileConfig
 from edge.scoring import score_face, score_group
 from edge.smile_model import SmileModel
 from edge.types import Box, Face, FaceScore, FrameResult

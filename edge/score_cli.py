@@ -17,8 +17,9 @@ import numpy as np
 
 from edge import exit_codes, image_io
 from edge.annotate import annotate
-from edge.config import ConfigError, add_config_argument, config_from_argument
-from edge.image_io import ImageConfig
+from edge.config import ConfigError
+from edge.config.command import add_config_argument, config_from_argument
+from edge.config.output import ImageConfig
 from edge.pipeline import Pipeline
 from edge.progress import Progress
 from edge.serialize import frame_to_dict

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from edge.pipeline_config import ScoringConfig
+from edge.config.decide import ScoringConfig
 from edge.types import Face, FaceScore, GroupScore, SmileResult
 
 

@@ -3,32 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
+from edge.config.output import StatusConfig
 from edge.events import STATUS, EventBus
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class StatusConfig:
-    """The status line in the log (and the status event)."""
-
-    interval_s: float = field(
-        default=10.0, metadata={"doc": "seconds between status lines", "min": 0.1}
-    )
-    state_interval_s: float = field(
-        default=60.0,
-        metadata={"doc": "seconds between STATE events when nothing changed", "min": 1},
-    )
-    state_min_interval_s: float = field(
-        default=1.0,
-        metadata={
-            "doc": "shortest gap between STATE events for a face-count change (armed, "
-            "threshold and phase changes are sent at once)",
-            "min": 0,
-        },
-    )
 
 
 class StatusReporter:

@@ -9,32 +9,11 @@ frames) or a one-frame misdetection moves it a little, not across the threshold.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from edge.pipeline_config import ScoringConfig
+from edge.config.decide import ScoringConfig, TrackingConfig
 from edge.scoring import group_from_values
 from edge.types import Box, FaceScore, FrameResult, GroupScore
-
-
-@dataclass(frozen=True)
-class TrackingConfig:
-    """Face tracking and smoothing."""
-
-    iou_match: float = field(
-        default=0.3,
-        metadata={"doc": "overlap that links a face to a track", "min": 0.01, "max": 0.99},
-    )
-    smoothing: float = field(
-        default=0.35,
-        metadata={
-            "doc": "EMA weight of the newest frame (1 = no smoothing)",
-            "min": 0.01,
-            "max": 1.0,
-        },
-    )
-    max_missed: int = field(
-        default=5, metadata={"doc": "frames a face may be missing before its track ends", "min": 0}
-    )
 
 
 @dataclass

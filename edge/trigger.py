@@ -12,50 +12,13 @@ shutter must not catch one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
+from edge.config.decide import TriggerConfig
 from edge.control import ControlState
 
 Phase = Literal["ready", "holding", "burst", "cooldown", "rearm"]
-
-
-@dataclass(frozen=True)
-class TriggerConfig:
-    """The auto-shutter."""
-
-    armed: bool = field(default=True, metadata={"doc": "fire automatically at start-up"})
-    threshold: float = field(
-        default=0.7, metadata={"doc": "group score that fires the shutter", "min": 0.0, "max": 1.0}
-    )
-    rearm_threshold: float = field(
-        default=0.55,
-        metadata={
-            "doc": "score must fall below this before the next photo",
-            "min": 0.0,
-            "max": 1.0,
-        },
-    )
-    hold_s: float = field(
-        default=0.8, metadata={"doc": "seconds the score must stay above threshold", "min": 0}
-    )
-    min_faces: int = field(default=1, metadata={"doc": "faces needed to fire", "min": 1})
-    burst_s: float = field(
-        default=0.6, metadata={"doc": "after firing, keep the best frame of this window", "min": 0}
-    )
-    cooldown_s: float = field(
-        default=5.0, metadata={"doc": "seconds after a photo before the next", "min": 0}
-    )
-    block_on_closed_eyes: bool = field(
-        default=True,
-        metadata={"doc": "never fire (nor keep a burst frame) while a face's eyes read closed"},
-    )
-
-    def validate(self) -> None:
-        if self.rearm_threshold > self.threshold:
-            raise ValueError(
-                f"rearm_threshold {self.rearm_threshold} must not exceed threshold {self.threshold}"
-            )
 
 
 @dataclass(frozen=True)

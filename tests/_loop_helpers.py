@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.pipeline_config import ScoringConfig
+from edge.config.decide import ScoringConfig
 from edge.scoring import group_from_values
 from edge.types import Box, Face, FaceScore, FrameResult, SmileResult
 from tests.paths import FACE_MODEL, MEDIA, SMILE_MODEL, require
@@ -125,9 +125,8 @@ def sigterm_child(video_path: str, folder: str) -> int:
     from edge.app import install_signal_handlers
     from edge.compose import build_loop
     from edge.config import AppConfig
-    from edge.sources.config import SourceConfig
-    from edge.tracking import TrackingConfig
-    from edge.trigger import TriggerConfig
+    from edge.config.decide import TrackingConfig, TriggerConfig
+    from edge.config.source import SourceConfig
 
     logging.basicConfig(level=logging.INFO)
     real_write = capture.write_atomically

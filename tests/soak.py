@@ -30,8 +30,8 @@ import paho.mqtt.client as mqtt
 
 from edge.compose import build_loop
 from edge.config import AppConfig
+from edge.config.source import SourceConfig
 from edge.mqtt.publisher import MqttPublisher, close_client
-from edge.sources.config import SourceConfig
 from edge.sources.fake_picamera2 import FakePicamera2
 from edge.sources.picamera2_source import Picamera2Source
 from tests.mosquitto import Broker

@@ -13,9 +13,9 @@ import pytest
 
 from edge.bench import STAGES, add_bench_arguments, format_table, run_bench
 from edge.config import AppConfig
-from edge.sources.config import SourceConfig
+from edge.config.decide import TriggerConfig
+from edge.config.source import SourceConfig
 from edge.sources.opencv_source import OpenCVSource
-from edge.trigger import TriggerConfig
 from tests._loop_helpers import (
     STAGE,
     ScriptedProcessor,

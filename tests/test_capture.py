@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from edge import capture
-from edge.capture import CaptureConfig, CaptureError, PhotoStore
+from edge.capture import CaptureError, PhotoStore
+from edge.config.output import CaptureConfig
 from tests._loop_helpers import CROWD, video
 
 

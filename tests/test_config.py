@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from edge.config import AppConfig, ConfigError, config_digest, describe_config, load_config
-from edge.config_doc import default_yaml
+from edge.config import AppConfig, ConfigError, config_digest, load_config
+from edge.config.command import describe_config
+from edge.config.doc import default_yaml
 from tests.paths import ROOT
 
 BAD_CONFIGS = [
@@ -95,7 +96,7 @@ def test_a_duplicate_key_is_reported_once_without_a_cross_field_echo(tmp_path) -
 
 def test_shipped_config_documents_every_default() -> None:
     shipped = (ROOT / "config.yaml").read_text()
-    assert shipped == default_yaml(AppConfig()), "regenerate config.yaml (edge/config_doc.py)"
+    assert shipped == default_yaml(AppConfig()), "regenerate config.yaml (edge/config/doc.py)"
     assert load_config(ROOT / "config.yaml", environ={}) == AppConfig()
 
 

@@ -122,8 +122,8 @@ def test_count_open_uses_the_threshold() -> None:
 
 def test_real_blink_frames_read_closed_and_open_ones_open() -> None:
     from convert.eyes_real import read_video
+    from edge.config.perception import DetectorConfig
     from edge.face_detector import FaceDetector
-    from edge.pipeline_config import DetectorConfig
 
     frames = read_video(require(MEDIA / "video" / "blink_portrait.mp4"))
     detector = FaceDetector(DetectorConfig(model=str(require(FACE_MODEL))), root=ROOT)

@@ -17,16 +17,15 @@ import numpy as np
 import pytest
 
 from edge import capture, events
-from edge.capture import CaptureConfig
 from edge.compose import build_loop
 from edge.config import AppConfig, config_digest
-from edge.sources.config import SourceConfig
+from edge.config.decide import TriggerConfig
+from edge.config.output import CaptureConfig, StatusConfig
+from edge.config.source import SourceConfig
 from edge.sources.fake_picamera2 import FakePicamera2
 from edge.sources.images_source import ImageFolderSource
 from edge.sources.opencv_source import OpenCVSource
 from edge.sources.picamera2_source import Picamera2Source
-from edge.status import StatusConfig
-from edge.trigger import TriggerConfig
 from tests._loop_helpers import (
     CROWD,
     STAGE,

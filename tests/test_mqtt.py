@@ -19,9 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge import events
+from edge.config.mqtt import MqttConfig
 from edge.control import Controls, ControlState
 from edge.mqtt.commands import MAX_PAYLOAD, CommandError, apply, parse_message
-from edge.mqtt.config import MqttConfig, read_password
+from edge.mqtt.credentials import read_password
 from edge.mqtt.publisher import MqttPublisher, close_client
 from tests.mosquitto import Broker
 
@@ -606,7 +607,7 @@ def make_tls_files(folder) -> dict[str, str]:
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 def test_tls_with_a_test_ca_and_password_auth(tmp_path) -> None:
-    from edge.mqtt.config import TlsConfig
+    from edge.config.mqtt import TlsConfig
 
     files = make_tls_files(tmp_path)
     broker = Broker(tmp_path)

@@ -172,8 +172,8 @@ def test_a_camera_lost_for_longer_than_the_watchdog_keeps_the_pings(systemd_sock
     import shutil
     import threading
 
+    from edge.config.source import SourceConfig
     from edge.notify import Notifier
-    from edge.sources.config import SourceConfig
     from edge.sources.fake_picamera2 import FakePicamera2
     from edge.sources.picamera2_source import Picamera2Source
     from tests._loop_helpers import STAGE, ScriptedProcessor, smiling_between, video

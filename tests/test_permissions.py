@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.capture import CaptureConfig, PhotoStore
+from edge.capture import PhotoStore
+from edge.config.output import CaptureConfig
 from tests.paths import ROOT
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from edge.config.perception import DetectorConfig
 from edge.face_detector import FaceDetector
-from edge.pipeline_config import DetectorConfig
 from edge.smile_model import SmileModel
 from edge.types import Box, Face
 from tests.paths import FACE_MODEL, FERPLUS, ROOT, SMILE_MODEL, require

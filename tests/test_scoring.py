@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
+from edge.config.decide import ScoringConfig
 from edge.labels import DEFAULT_INTENSITY_WEIGHTS, EMOTIONS
-from edge.pipeline_config import ScoringConfig
 from edge.scoring import score_face, score_group, smile_weight
 from edge.types import Box, Face, SmileResult
 

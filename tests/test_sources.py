@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
+from edge.config.source import SourceConfig
 from edge.sources import SOURCES, make_source
 from edge.sources.base import Frame, SourceError, SourceLostError
-from edge.sources.config import SourceConfig
 from edge.sources.fake_picamera2 import FakePicamera2
 from edge.sources.images_source import ImageFolderSource
 from edge.sources.opencv_source import OpenCVSource, describe

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import pytest
 
+from edge.config.decide import ScoringConfig, TrackingConfig, TriggerConfig
 from edge.control import ControlState
-from edge.pipeline_config import ScoringConfig
-from edge.tracking import Tracker, TrackingConfig
-from edge.trigger import TriggerConfig, TriggerState, step
+from edge.tracking import Tracker
+from edge.trigger import TriggerState, step
 from edge.types import Box
 from tests._loop_helpers import BOX_A, BOX_B, FaceSpec, frame_result
 

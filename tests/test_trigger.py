@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from edge.config.decide import TriggerConfig
 from edge.control import ControlState
-from edge.trigger import Decision, TriggerConfig, TriggerState, step
+from edge.trigger import Decision, TriggerState, step
 
 CONFIG = TriggerConfig(
     threshold=0.7, rearm_threshold=0.5, hold_s=1.0, min_faces=2, burst_s=0.5, cooldown_s=3.0

@@ -24,9 +24,9 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from edge import events
+from edge.config.mqtt import MqttConfig
 from edge.control import Controls
 from edge.mqtt.commands import CommandError, apply, parse_message
-from edge.mqtt.config import MqttConfig
 from edge.mqtt.discovery import discovery_messages, package_version
 from edge.mqtt.topics import Topics
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from edge.config.source import SourceConfig
 from edge.sources.base import Frame, FrameSource, SourceError, SourceLostError
-from edge.sources.config import SourceConfig
 from edge.sources.images_source import ImageFolderSource
 from edge.sources.opencv_source import OpenCVSource
 from edge.sources.picamera2_source import Picamera2Source

@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from edge.config.source import SourceConfig
 from edge.image_io import read_image
 from edge.sources.base import Frame, SourceError, resize_to_width, to_bgr, valid_image
-from edge.sources.config import SourceConfig
 
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import cv2
 
+from edge.config.source import SourceConfig
 from edge.sources.base import (
     Frame,
     SourceError,
@@ -26,7 +27,6 @@ from edge.sources.base import (
     to_bgr,
     valid_image,
 )
-from edge.sources.config import SourceConfig
 from edge.sources.latest import LatestFrame
 
 log = logging.getLogger(__name__)

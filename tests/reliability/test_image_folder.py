@@ -75,7 +75,7 @@ def test_sigterm_stops_a_replay_promptly(tmp_path: Path) -> None:
 def test_a_pass_of_unreadable_files_stops_when_asked(tmp_path: Path, monkeypatch) -> None:
     import threading
 
-    from edge.sources.config import SourceConfig
+    from edge.config.source import SourceConfig
     from edge.sources.images_source import ImageFolderSource
 
     for n in range(2000):

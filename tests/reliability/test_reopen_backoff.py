@@ -12,11 +12,13 @@ import threading
 import time
 from pathlib import Path
 
-from edge.sources.config import SourceConfig
+from edge.config.source import SourceConfig
 from edge.sources.fake_picamera2 import FakePicamera2
 from edge.sources.picamera2_source import Picamera2Source
 from tests._loop_helpers import STAGE, ScriptedProcessor, smiling_between, video
 from tests.test_loop import build
+
+BACKOFF = SourceConfig(reopen_initial_s=0.05, reopen_max_s=0.8)
 
 
 def test_backoff_grows_while_no_frame_arrives_and_resets_on_one(tmp_path: Path) -> None:
@@ -34,7 +36,7 @@ def test_backoff_grows_while_no_frame_arrives_and_resets_on_one(tmp_path: Path) 
     config = SourceConfig(type="picamera2", main_size=(640, 360), lores_size=(320, 180))
     source = Picamera2Source(config, camera_factory=factory)
     processor = ScriptedProcessor(smiling_between(0, 0))
-    loop, _received = build(source, processor, tmp_path / "photos", reopen=(0.05, 0.8))
+    loop, _received = build(source, processor, tmp_path / "photos", source_config=BACKOFF)
     runner = threading.Thread(target=loop.run)
     runner.start()
     time.sleep(3.0)

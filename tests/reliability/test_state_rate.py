@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.mqtt.config import MqttConfig
+from edge.config.mqtt import MqttConfig
+from edge.config.source import SourceConfig
 from edge.mqtt.publisher import MqttPublisher
-from edge.sources.config import SourceConfig
 from edge.sources.opencv_source import OpenCVSource
 from tests._loop_helpers import BOX_A, BOX_B, STAGE, ScriptedProcessor, video
 from tests.mosquitto import Broker

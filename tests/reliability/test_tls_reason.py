@@ -10,8 +10,8 @@ import time
 import pytest
 
 from edge import events
+from edge.config.mqtt import MqttConfig, TlsConfig
 from edge.control import Controls
-from edge.mqtt.config import MqttConfig, TlsConfig
 from edge.mqtt.publisher import MqttPublisher
 from tests.mosquitto import Broker
 from tests.test_mqtt import make_tls_files

@@ -1,10 +1,8 @@
-"""Config sections of the per-image pipeline: models, detector, smile model, eyes, scoring."""
+"""Config sections of the perception stages: the face detector, the smile model, eyes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from edge.labels import DEFAULT_INTENSITY_WEIGHTS
 
 
 @dataclass(frozen=True)
@@ -99,43 +97,3 @@ class EyesConfig:
         default=0.5,
         metadata={"doc": "P(open) above which an eye counts as open", "min": 0.0, "max": 1.0},
     )
-
-
-@dataclass(frozen=True)
-class ScoringConfig:
-    """The group rating: score = smile_weight x average smile + eyes_weight x open-eye ratio."""
-
-    smile_weight: float = field(
-        default=0.8, metadata={"doc": "weight of the average smile", "min": 0.0, "max": 1.0}
-    )
-    eyes_weight: float = field(
-        default=0.2, metadata={"doc": "weight of the open-eye ratio", "min": 0.0, "max": 1.0}
-    )
-    eyes_per_face: float = field(
-        default=0.5,
-        metadata={
-            "doc": "open-eye ratio = this x eyes / faces, capped at 1",
-            "min": 0.0,
-            "max": 1.0,
-        },
-    )
-    intensity_weights: dict[str, float] = field(
-        default_factory=lambda: dict(DEFAULT_INTENSITY_WEIGHTS),
-        metadata={
-            "doc": "weight of each smile intensity (none, mild, moderate, huge)",
-            "min": 0.0,
-            "max": 1.0,
-        },
-    )
-
-    def validate(self) -> None:
-        if set(self.intensity_weights) != set(DEFAULT_INTENSITY_WEIGHTS):
-            raise ValueError(
-                f"intensity_weights needs exactly the keys {sorted(DEFAULT_INTENSITY_WEIGHTS)}, "
-                f"got {sorted(self.intensity_weights)}"
-            )
-        if abs(self.smile_weight + self.eyes_weight - 1.0) > 1e-6:
-            raise ValueError(
-                f"smile_weight + eyes_weight must be 1 (the score stays in 0..1), got "
-                f"{self.smile_weight} + {self.eyes_weight}"
-            )

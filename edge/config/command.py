@@ -1,0 +1,99 @@
+"""`smilebooth validate-config` and the `--config` argument every command shares."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from edge import exit_codes
+from edge.config.doc import default_yaml
+from edge.config.engine import ConfigError
+from edge.config.loading import AppConfig, config_digest, default_config, load_config
+from edge.mqtt.credentials import read_password
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="config.yaml (default: ./config.yaml if present, else defaults)",
+    )
+
+
+def config_from_argument(path: Path | None) -> AppConfig:
+    """--config as given; without it ./config.yaml when there is one, else the defaults."""
+    if path is None:
+        path = Path("config.yaml")
+        if not path.exists():
+            return default_config()
+    return load_config(path)
+
+
+def _check_files(config: AppConfig) -> None:
+    """What validate-config can see on this device beyond the YAML: the photo folder is not
+    a file, the model files exist. (A read-only or missing folder is not an error: it may
+    be a mount that comes later, and the loop scores on without captures meanwhile.)"""
+    from edge.capture import folder_problem
+    from edge.pipeline import resolve_model_path
+
+    problems = []
+    problem = folder_problem(config.capture.folder)
+    if problem:
+        problems.append(f"capture.folder: {config.capture.folder!r}: {problem}")
+    for key, model in (
+        ("detector.model", config.detector.model),
+        ("smile.model", config.smile.model),
+    ):
+        path = resolve_model_path(model)
+        if not path.is_file():
+            problems.append(f"{key}: model file not found: {path}")
+        elif not path.with_suffix(".card.json").is_file():
+            problems.append(f"{key}: no model card beside it ({path.with_suffix('.card.json')})")
+    if problems:
+        raise ConfigError(problems)
+
+
+def _check_secrets(config: AppConfig) -> None:
+    """The MQTT password can be read (as the service will, credentials included); its
+    value is never shown. Kept out of load_config: config objects do no I/O."""
+    if not config.mqtt.enabled:
+        return
+    try:
+        read_password(config.mqtt)
+    except OSError as exc:
+        raise ConfigError(
+            [f"mqtt.password_file: cannot read {config.mqtt.password_file}: {exc.strerror or exc}"]
+        ) from exc
+
+
+def describe_config() -> str:
+    """Every key with its default and doc, as commented YAML (what config.yaml ships)."""
+    return default_yaml(AppConfig())
+
+
+def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", nargs="?", type=Path, default=Path("config.yaml"))
+    parser.add_argument(
+        "--describe",
+        action="store_true",
+        help="print every key with its default and meaning, then exit",
+    )
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    """Exit 0 when valid (environment overrides included), 2 (as `run` would) with every
+    problem on stderr."""
+    if getattr(args, "describe", False):
+        print(describe_config(), end="")
+        return 0
+    try:
+        config = load_config(args.path)
+        _check_files(config)
+        _check_secrets(config)
+    except ConfigError as exc:
+        print(f"{args.path}: invalid configuration:\n{exc}", file=sys.stderr)
+        return exit_codes.CONFIG
+    print(f"{args.path}: valid (digest {config_digest(config)[:12]})")
+    return 0

@@ -1,0 +1,104 @@
+"""config.yaml -> AppConfig: loaded and validated once, at start-up, before any device opens.
+
+The sections live in this package (edge.config.perception, .decide, .source, .output,
+.mqtt); this module composes them, and applies the per-device environment overrides and
+the command-line overrides, each through the same validator as the file's values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge.config.decide import ScoringConfig, TrackingConfig, TriggerConfig
+from edge.config.engine import ConfigError, build, override
+from edge.config.mqtt import MqttConfig
+from edge.config.output import CaptureConfig, ImageConfig, StatusConfig
+from edge.config.perception import DetectorConfig, EyesConfig, SmileConfig
+from edge.config.source import SourceConfig
+
+__all__ = [
+    "AppConfig",
+    "ConfigError",
+    "config_digest",
+    "default_config",
+    "load_config",
+]
+
+# Environment variables that override one key each: the few things that differ per device,
+# so one config.yaml serves a fleet (systemd: /etc/smilebooth/smilebooth.env). They are
+# validated like the same value in config.yaml. The MQTT password is read separately
+# (edge.mqtt.credentials.read_password) and never lands in AppConfig.
+ENV_OVERRIDES = {
+    "SMILEBOOTH_DEVICE_ID": ("mqtt", "device_id"),
+    "SMILEBOOTH_MQTT_HOST": ("mqtt", "host"),
+    "SMILEBOOTH_MQTT_PORT": ("mqtt", "port"),
+    "SMILEBOOTH_SOURCE_DEVICE": ("source", "device"),
+    "SMILEBOOTH_CAPTURE_FOLDER": ("capture", "folder"),
+}
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    source: SourceConfig = field(default_factory=SourceConfig)
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    smile: SmileConfig = field(default_factory=SmileConfig)
+    eyes: EyesConfig = field(default_factory=EyesConfig)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    trigger: TriggerConfig = field(default_factory=TriggerConfig)
+    capture: CaptureConfig = field(default_factory=CaptureConfig)
+    images: ImageConfig = field(default_factory=ImageConfig)
+    status: StatusConfig = field(default_factory=StatusConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
+
+
+def default_config() -> AppConfig:
+    return _with_environment(AppConfig(), os.environ)
+
+
+def load_config(path: str | Path, environ: dict[str, str] | None = None) -> AppConfig:
+    """Parse and validate; ConfigError lists every problem with its key and line."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read config: {exc.strerror or exc}"]) from exc
+    except UnicodeDecodeError as exc:
+        line = text_line(exc.object, exc.start)
+        raise ConfigError([f"{path}:{line}: not UTF-8 text (byte {exc.start})"]) from exc
+    config = build(AppConfig, text, str(path))
+    return _with_environment(config, os.environ if environ is None else environ)
+
+
+def text_line(data: bytes, offset: int) -> int:
+    """The 1-based line of a byte offset, to point at a bad byte."""
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _with_environment(config: AppConfig, environ: Any) -> AppConfig:
+    """ENV_OVERRIDES applied and checked; ConfigError names the variable and the key."""
+    problems: list[str] = []
+    for variable, (section, key) in ENV_OVERRIDES.items():
+        text = environ.get(variable, "")
+        if not text:
+            continue
+        part, found = override(
+            getattr(config, section), key, text, f"${variable}", f"{section}.{key}"
+        )
+        problems += found
+        config = dataclasses.replace(config, **{section: part})
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def config_digest(config: AppConfig) -> str:
+    """sha256 of the canonical JSON of the effective config (for capture sidecars)."""
+    text = json.dumps(dataclasses.asdict(config), sort_keys=True, default=list)
+    return hashlib.sha256(text.encode()).hexdigest()
