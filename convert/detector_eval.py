@@ -36,8 +36,8 @@ from convert.wider import (
     read_ground_truth,
     read_image,
 )
+from edge.config.perception import DetectorConfig
 from edge.face_detector import BOX_FIT, FaceDetector
-from edge.pipeline_config import DetectorConfig
 from edge.progress import Progress
 from edge.types import Box, Face
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge.config.perception import DetectorConfig
 from edge.detector_model import DetectorModel, letterbox
-from edge.pipeline_config import DetectorConfig
 from edge.types import Box, Face, Keypoints
 
 __all__ = ["FaceDetector", "letterbox"]

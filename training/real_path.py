@@ -24,9 +24,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+from edge.config.perception import DetectorConfig
 from edge.crop import crop_face
 from edge.face_detector import FaceDetector
-from edge.pipeline_config import DetectorConfig
 from edge.smile_model import SmileModel
 from edge.types import Box, Face
 from training.evaluate import HEADLINE_KEYS, evaluate_heads, headline

@@ -21,8 +21,8 @@ from typing import Any
 
 import cv2
 
+from edge.config.source import SourceConfig
 from edge.sources.base import Frame, SourceError, SourceLostError
-from edge.sources.config import SourceConfig
 from edge.sources.latest import LatestFrame
 
 log = logging.getLogger(__name__)
