@@ -9,7 +9,6 @@ capture in progress), then everything closes in reverse order.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import signal
 import sys
@@ -21,9 +20,7 @@ from edge import exit_codes
 from edge.capture import folder_problem
 from edge.compose import build_loop
 from edge.config import AppConfig, ConfigError
-from edge.config.command import add_config_argument, config_from_argument
-from edge.config.engine import override
-from edge.config.source import SourceConfig
+from edge.config.command import Overrides, add_config_argument, config_with_flags
 from edge.control import Controls
 from edge.events import EventBus
 from edge.model_card import ModelCardError
@@ -44,31 +41,15 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--captures", type=Path, help="override capture.folder")
 
 
-def source_override(config: SourceConfig, value: str) -> SourceConfig:
-    """--source PATH_OR_DEVICE: a folder -> images, anything else -> opencv."""
-    if Path(value).is_dir():
-        return dataclasses.replace(config, type="images", folder=value)
-    return dataclasses.replace(config, type="opencv", device=value)
-
-
 def resolve_config(args: argparse.Namespace) -> AppConfig:
-    config = config_from_argument(args.config)
-    if getattr(args, "source", None):
-        config = dataclasses.replace(config, source=source_override(config.source, args.source))
+    """The config `run` uses: --config, then --source, --threshold and --captures, each
+    checked exactly as the same key in the file (range and the rearm_threshold rule)."""
+    flags: Overrides = {}
     if getattr(args, "threshold", None) is not None:
-        # Checked exactly as `threshold:` in the file (range and the rearm_threshold rule),
-        # with the same message: the flag never silently changes another key.
-        trigger, problems = override(
-            config.trigger, "threshold", args.threshold, "--threshold", "trigger.threshold"
-        )
-        if problems:
-            raise ConfigError(problems)
-        config = dataclasses.replace(config, trigger=trigger)
+        flags["trigger.threshold"] = (args.threshold, "--threshold")
     if getattr(args, "captures", None):
-        config = dataclasses.replace(
-            config, capture=dataclasses.replace(config.capture, folder=str(args.captures))
-        )
-    return config
+        flags["capture.folder"] = (str(args.captures), "--captures")
+    return config_with_flags(args, flags)
 
 
 def install_signal_handlers(stop: threading.Event) -> None:

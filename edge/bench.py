@@ -19,9 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from edge import exit_codes
 from edge.capture import PhotoStore, Saved
 from edge.compose import build_loop
-from edge.config.command import add_config_argument
+from edge.config import AppConfig
+from edge.config.command import Overrides, add_config_argument, config_with_flags
 from edge.config.output import CaptureConfig
 from edge.loop import FrameProcessor
 from edge.sources.base import FrameSource
@@ -47,31 +49,24 @@ class TimedStore(PhotoStore):
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
     parser.add_argument("--source", help="video file, image folder, device index, URL, pipeline")
-    parser.add_argument("--width", type=int, help="width the models see (0 = as delivered)")
-    parser.add_argument("--threads", type=int, help="interpreter threads per model")
+    parser.add_argument("--width", help="width the models see (0 = as delivered)")
+    parser.add_argument("--threads", help="interpreter threads per model")
     parser.add_argument("--frames", type=int, default=200, help="frames to measure (default 200)")
     parser.add_argument("--warmup", type=int, default=5, help="frames run before measuring")
     parser.add_argument("--capture", type=Path, help="arm the trigger and save photos here")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
-def bench_config(args: argparse.Namespace) -> Any:
-    """The run config with the bench's overrides (width, threads, capture folder)."""
-    from edge.app import resolve_config
-
-    config = resolve_config(args)
+def bench_config(args: argparse.Namespace) -> AppConfig:
+    """The run config with the bench's flags (source, width, threads), each checked exactly
+    as the same key in config.yaml."""
+    flags: Overrides = {}
     if args.width is not None:
-        config = dataclasses.replace(
-            config, source=dataclasses.replace(config.source, width=args.width)
-        )
+        flags["source.width"] = (args.width, "--width")
     if args.threads is not None:
-        config = dataclasses.replace(
-            config,
-            detector=dataclasses.replace(config.detector, threads=args.threads),
-            smile=dataclasses.replace(config.smile, threads=args.threads),
-            eyes=dataclasses.replace(config.eyes, threads=args.threads),
-        )
-    return config
+        for stage in ("detector", "smile", "eyes"):
+            flags[f"{stage}.threads"] = (args.threads, "--threads")
+    return config_with_flags(args, flags)
 
 
 def run_bench(
@@ -203,13 +198,17 @@ def bench_command(args: argparse.Namespace) -> int:
 
     try:
         config = bench_config(args)
+    except ConfigError as exc:
+        print(f"smilebooth bench: invalid configuration:\n{exc}", file=sys.stderr)
+        return exit_codes.CONFIG
+    try:
         pipeline = build_pipeline(config, live=True)
         report = run_bench(
             config, make_source(config.source), pipeline, args.frames, args.warmup, args.capture
         )
-    except (ConfigError, SourceError, FileNotFoundError, ValueError) as exc:
+    except (SourceError, FileNotFoundError, ValueError) as exc:
         print(f"smilebooth bench: {exc}", file=sys.stderr)
-        return 2
+        return exit_codes.CONFIG
     print(format_table(report), file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(json.dumps(report))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.bench import STAGES, add_bench_arguments, format_table, run_bench
+from edge.bench import STAGES, format_table, run_bench
 from edge.config import AppConfig
 from edge.config.decide import TriggerConfig
 from edge.config.source import SourceConfig
@@ -70,19 +69,6 @@ def test_capture_is_timed_when_asked(tmp_path: Path) -> None:
 def test_a_short_source_ends_the_bench_early() -> None:
     report = run_bench(AppConfig(), source(), ScriptedProcessor(smiling_between(0, 0)), 1000)
     assert report["frames"] == 275
-
-
-def test_arguments() -> None:
-    parser = argparse.ArgumentParser()
-    add_bench_arguments(parser)
-    args = parser.parse_args(["--source", "x.mp4", "--width", "640", "--threads", "1", "--json"])
-    assert (args.width, args.threads, args.frames, args.json, args.capture) == (
-        640,
-        1,
-        200,
-        True,
-        None,
-    )
 
 
 def test_bench_command_with_the_shipped_models(tmp_path: Path) -> None:

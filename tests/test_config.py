@@ -146,6 +146,41 @@ def test_bad_environment_overrides_are_rejected_by_name(tmp_path, variable, valu
     assert message in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("command", "flag", "value", "yaml", "key"),
+    [
+        ("run", "--threshold", "1.5", "trigger:\n  threshold: 1.5\n", "trigger.threshold:"),
+        ("run", "--threshold", "high", "trigger:\n  threshold: high\n", "trigger.threshold:"),
+        ("run", "--threshold", "0.3", "trigger:\n  threshold: 0.3\n", "trigger: rearm"),
+        ("bench", "--threads", "0", "detector:\n  threads: 0\n", "detector.threads:"),
+        ("bench", "--threads", "two", "eyes:\n  threads: two\n", "eyes.threads:"),
+        ("bench", "--width", "-5", "source:\n  width: -5\n", "source.width:"),
+    ],
+)
+def test_a_bad_flag_gets_the_message_the_same_key_in_the_file_gets(
+    tmp_path, monkeypatch, capsys, command, flag, value, yaml, key
+) -> None:
+    """One validator for the file, the environment and the flags: `--threshold 1.5` is
+    refused with the words `threshold: 1.5` in config.yaml gets, the flag in place of the
+    file and line, before any model or camera is touched."""
+    from edge.cli import SUBCOMMANDS, _function, build_parser
+
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml)
+    with pytest.raises(ConfigError) as from_file:
+        load_config(path, environ={})
+    [in_file] = [p for p in from_file.value.problems if key in p]
+    assert in_file.startswith(f"{path}:")
+    words = in_file.split(": ", 1)[1]  # after "<file>:<line>"
+    monkeypatch.chdir(tmp_path / "..")  # no ./config.yaml: the defaults, then the flag
+    argv = [command, flag, value, "--source", "missing.mp4"]
+    args = build_parser(argv).parse_args(argv)
+    assert _function(SUBCOMMANDS[command][0], SUBCOMMANDS[command][2])(args) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"smilebooth {command}: invalid configuration:"
+    assert f"{flag}: {words}" in err[1:], err
+
+
 def test_digest_is_stable_and_follows_the_config(tmp_path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text("trigger:\n  threshold: 0.8\n")

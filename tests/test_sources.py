@@ -35,8 +35,6 @@ def read_all(source) -> list[Frame]:
 def test_the_factory_is_an_explicit_table() -> None:
     assert set(SOURCES) == {"opencv", "images", "picamera2"}
     assert isinstance(make_source(SourceConfig(type="opencv", device="x.mp4")), OpenCVSource)
-    with pytest.raises(ValueError, match="lores_size"):
-        make_source(SourceConfig(type="picamera2", main_size=(640, 360), lores_size=(800, 600)))
 
 
 def test_device_strings() -> None:
@@ -177,14 +175,14 @@ def test_picamera2_failure_is_a_lost_camera_and_startup_failure_an_error(tmp_pat
 
 
 def test_the_source_option_picks_the_source(tmp_path: Path) -> None:
-    from edge.app import source_override
+    from edge.config import AppConfig, apply_overrides
+    from edge.config.command import source_flag
 
-    base = SourceConfig(type="picamera2", width=480)
-    assert source_override(base, str(tmp_path)) == SourceConfig(
-        type="images", folder=str(tmp_path), width=480
-    )
+    base = AppConfig(source=SourceConfig(type="picamera2", width=480))
+    chosen = apply_overrides(base, source_flag(str(tmp_path))).source
+    assert chosen == SourceConfig(type="images", folder=str(tmp_path), width=480)
     for value in ("0", "clip.mp4", "rtsp://cam/1", "v4l2src ! appsink"):
-        chosen = source_override(base, value)
+        chosen = apply_overrides(base, source_flag(value)).source
         assert (chosen.type, chosen.device, chosen.width) == ("opencv", value, 480)
 
 

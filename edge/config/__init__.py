@@ -11,6 +11,7 @@ from edge.config.engine import ConfigError
 from edge.config.loading import (
     ENV_OVERRIDES,
     AppConfig,
+    apply_overrides,
     config_digest,
     default_config,
     load_config,
@@ -20,6 +21,7 @@ __all__ = [
     "ENV_OVERRIDES",
     "AppConfig",
     "ConfigError",
+    "apply_overrides",
     "config_digest",
     "default_config",
     "load_config",

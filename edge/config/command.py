@@ -9,7 +9,13 @@ from pathlib import Path
 from edge import exit_codes
 from edge.config.doc import default_yaml
 from edge.config.engine import ConfigError
-from edge.config.loading import AppConfig, config_digest, default_config, load_config
+from edge.config.loading import (
+    AppConfig,
+    apply_overrides,
+    config_digest,
+    default_config,
+    load_config,
+)
 from edge.mqtt.credentials import read_password
 
 
@@ -29,6 +35,26 @@ def config_from_argument(path: Path | None) -> AppConfig:
         if not path.exists():
             return default_config()
     return load_config(path)
+
+
+Overrides = dict[str, tuple[str, str]]  # `section.key` -> (text, the flag it came from)
+
+
+def source_flag(value: str) -> Overrides:
+    """--source PATH_OR_DEVICE: a folder -> images, anything else -> opencv."""
+    if Path(value).is_dir():
+        return {"source.type": ("images", "--source"), "source.folder": (value, "--source")}
+    return {"source.type": ("opencv", "--source"), "source.device": (value, "--source")}
+
+
+def config_with_flags(args: argparse.Namespace, flags: Overrides) -> AppConfig:
+    """--config (as config_from_argument), then --source and each command's own flags, all
+    through the validator that reads the file: `--threshold 1.5` gets the message that
+    `threshold: 1.5` in config.yaml would, with the flag in place of the file and line."""
+    config = config_from_argument(args.config)
+    if getattr(args, "source", None):
+        flags = {**source_flag(args.source), **flags}
+    return apply_overrides(config, flags)
 
 
 def _check_files(config: AppConfig) -> None:

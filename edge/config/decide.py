@@ -72,9 +72,20 @@ class TrackingConfig:
 class TriggerConfig:
     """The auto-shutter."""
 
-    armed: bool = field(default=True, metadata={"doc": "fire automatically at start-up"})
+    armed: bool = field(
+        default=True,
+        metadata={
+            "doc": "fire automatically at start-up (the MQTT `armed` command changes it live)"
+        },
+    )
     threshold: float = field(
-        default=0.7, metadata={"doc": "group score that fires the shutter", "min": 0.0, "max": 1.0}
+        default=0.7,
+        metadata={
+            "doc": "group score that fires the shutter, at start-up "
+            "(MQTT `threshold` changes it live)",
+            "min": 0.0,
+            "max": 1.0,
+        },
     )
     rearm_threshold: float = field(
         default=0.55,

@@ -59,18 +59,25 @@ HEADER = """\
 # (`smilebooth validate-config config.yaml`): an unknown key, a wrong type or an
 # out-of-range value stops start-up with the key and line. Keys left out take these
 # defaults. Relative model paths are resolved from the working directory, then from the
-# project folder. Per-device environment overrides (checked the same way):
-# SMILEBOOTH_DEVICE_ID, SMILEBOOTH_MQTT_HOST, SMILEBOOTH_MQTT_PORT, SMILEBOOTH_SOURCE_DEVICE,
-# SMILEBOOTH_CAPTURE_FOLDER. Secrets never go here: the MQTT password comes from
+# project folder. Secrets never go here: the MQTT password comes from
 # mqtt.password_file, $SMILEBOOTH_MQTT_PASSWORD or the systemd credential mqtt_password.
+# Per-device environment overrides (checked the same way as the keys they set):
 """
 
 
+def header() -> str:
+    """HEADER and one line per environment override, from the list the loader applies."""
+    from edge.config.loading import ENV_OVERRIDES
+
+    lines = [f"#   {name} -> {'.'.join(key)}" for name, key in ENV_OVERRIDES.items()]
+    return HEADER + "\n".join(lines) + "\n"
+
+
 def default_yaml(config: Any) -> str:
-    """HEADER, then each section with a blank line before its summary comment."""
+    """The header, then each section with a blank line before its summary comment."""
     lines: list[str] = []
     for line in render(config):
         if line.startswith("#") and lines:
             lines.append("")
         lines.append(line)
-    return HEADER + "\n" + "\n".join(lines) + "\n"
+    return header() + "\n" + "\n".join(lines) + "\n"

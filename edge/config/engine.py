@@ -270,29 +270,43 @@ def build(cls: type, text: str, source: str) -> Any:
     return instance
 
 
-def override(instance: Any, key: str, text: str, source: str, path: str) -> tuple[Any, list[str]]:
-    """instance with `key` set from text (e.g. an environment variable), checked exactly as
-    the same value in YAML would be, cross-field rules included; (instance, problems)."""
-    builder = _Builder(source)
-    hint = typing.get_type_hints(type(instance))[key]
-    meta = {f.name: f.metadata for f in dataclasses.fields(instance)}[key]
-    # Text stays text for str keys (a device id "on" or "0" is not a bool or a number).
-    node: yaml.Node = yaml.ScalarNode("tag:yaml.org,2002:str", text)
-    if hint is not str:
-        try:
-            node = compose(text, source) or node
-        except ConfigError as exc:  # a tag, an alias, deep nesting: said with the variable
-            reason = exc.problems[0].removeprefix(source).lstrip(":0123456789 ")
-            return instance, [f"{source}: {path}: {reason}"]
-        node.start_mark = None  # an environment variable has no line
-    ok, value = builder.safe_value(hint, node, path, meta)
-    if ok:
-        try:
-            changed = dataclasses.replace(instance, **{key: value})
-            check = getattr(changed, "validate", None)
-            if check is not None:
-                check()
-            instance = changed
-        except (TypeError, ValueError) as exc:
-            builder.fail(None, path.rpartition(".")[0], str(exc))
-    return instance, builder.problems
+def override(
+    instance: Any, section: str, values: dict[str, tuple[str, str]]
+) -> tuple[Any, list[str]]:
+    """instance with each key set from text, checked exactly as the same value in YAML
+    would be, the section's cross-field rules once all are set; (instance, problems).
+
+    values: key -> (text, where it came from: `$SMILEBOOTH_MQTT_HOST`, `--threshold`), which
+    takes the place of the file and line in each message."""
+    problems: list[str] = []
+    changed: dict[str, Any] = {}
+    hints = typing.get_type_hints(type(instance))
+    meta = {f.name: f.metadata for f in dataclasses.fields(instance)}
+    for key, (text, source) in values.items():
+        builder = _Builder(source)
+        path = f"{section}.{key}"
+        # Text stays text for str keys (a device id "on" or "0" is not a bool or a number).
+        node: yaml.Node = yaml.ScalarNode("tag:yaml.org,2002:str", text)
+        if hints[key] is not str:
+            try:
+                node = compose(text, source) or node
+            except ConfigError as exc:  # a tag, an alias, deep nesting: said with the source
+                reason = exc.problems[0].removeprefix(source).lstrip(":0123456789 ")
+                problems.append(f"{source}: {path}: {reason}")
+                continue
+            node.start_mark = None  # an environment variable or a flag has no line
+        ok, value = builder.safe_value(hints[key], node, path, meta[key])
+        problems += builder.problems
+        if ok:
+            changed[key] = value
+    if problems or not changed:
+        return instance, problems
+    sources = ", ".join(dict.fromkeys(source for _, source in values.values()))
+    try:
+        result = dataclasses.replace(instance, **changed)
+        check = getattr(result, "validate", None)
+        if check is not None:
+            check()
+    except (TypeError, ValueError) as exc:
+        return instance, [f"{sources}: {section}: {exc}"]
+    return result, []

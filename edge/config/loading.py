@@ -25,6 +25,7 @@ from edge.config.source import SourceConfig
 __all__ = [
     "AppConfig",
     "ConfigError",
+    "apply_overrides",
     "config_digest",
     "default_config",
     "load_config",
@@ -83,14 +84,26 @@ def text_line(data: bytes, offset: int) -> int:
 
 def _with_environment(config: AppConfig, environ: Any) -> AppConfig:
     """ENV_OVERRIDES applied and checked; ConfigError names the variable and the key."""
+    values = {
+        f"{section}.{key}": (environ[variable], f"${variable}")
+        for variable, (section, key) in ENV_OVERRIDES.items()
+        if environ.get(variable, "")
+    }
+    return apply_overrides(config, values)
+
+
+def apply_overrides(config: AppConfig, values: dict[str, tuple[str, str]]) -> AppConfig:
+    """config with `section.key` -> (text, where it came from) applied, each value through
+    the validator that reads config.yaml (types, bounds, the section's cross-field rules),
+    so `--threshold 1.5` is refused with the message `threshold: 1.5` in the file gets.
+    ConfigError lists every problem."""
+    sections: dict[str, dict[str, tuple[str, str]]] = {}
+    for path, value in values.items():
+        section, _, key = path.partition(".")
+        sections.setdefault(section, {})[key] = value
     problems: list[str] = []
-    for variable, (section, key) in ENV_OVERRIDES.items():
-        text = environ.get(variable, "")
-        if not text:
-            continue
-        part, found = override(
-            getattr(config, section), key, text, f"${variable}", f"{section}.{key}"
-        )
+    for section, keys in sections.items():
+        part, found = override(getattr(config, section), section, keys)
         problems += found
         config = dataclasses.replace(config, **{section: part})
     if problems:

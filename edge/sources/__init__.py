@@ -19,8 +19,8 @@ SOURCES: dict[str, Callable[[SourceConfig], FrameSource]] = {
 
 
 def make_source(config: SourceConfig) -> FrameSource:
-    """The source for `config.type`; the config validator has already checked the type."""
-    config.validate()
+    """The source for `config.type`; the config validator has already checked the section
+    (file, environment and flags alike), so nothing is checked twice here."""
     return SOURCES[config.type](config)
 
 
