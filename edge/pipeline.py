@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,13 +44,15 @@ def resolve_model_path(path: str | Path) -> Path:
 
 @dataclass(frozen=True)
 class PipelineParts:
+    """The built stages, and the sections whose thresholds the pipeline applies itself."""
+
     detector: FaceFinder | None
     smile: SmileModel
     eyes: EyeStateReader | None
     scoring: ScoringConfig
-    smiling_threshold: float = 0.5
-    min_face_px: float = 0.0
-    open_threshold: float = 0.5  # P(open) above which an eye counts as open
+    detector_config: DetectorConfig = field(default_factory=DetectorConfig)  # min_face_px
+    smile_config: SmileConfig = field(default_factory=SmileConfig)  # smiling_threshold
+    eyes_config: EyesConfig = field(default_factory=EyesConfig)  # open_threshold
 
 
 class Pipeline:
@@ -77,7 +79,7 @@ class Pipeline:
         faces = tuple(
             face
             for face in self.parts.detector.detect(frame_bgr)
-            if max(face.box.width, face.box.height) >= self.parts.min_face_px
+            if max(face.box.width, face.box.height) >= self.parts.detector_config.min_face_px
         )
         detected = time.perf_counter()
         return self._score(frame_bgr, faces, {"detect": (detected - started) * 1000})
@@ -115,7 +117,7 @@ class Pipeline:
                     smile,
                     eyes_open,
                     self.parts.scoring,
-                    self.parts.smiling_threshold,
+                    self.parts.smile_config.smiling_threshold,
                     probabilities,
                 )
             )
@@ -130,7 +132,7 @@ class Pipeline:
         if self.parts.eyes is None:
             return 2, None  # eye reading switched off: eyes count as open, so it never blocks
         probabilities = self.parts.eyes.read(gray, face)
-        return count_open(probabilities, self.parts.open_threshold), probabilities
+        return count_open(probabilities, self.parts.eyes_config.open_threshold), probabilities
 
 
 def _whole_crop(gray: np.ndarray) -> np.ndarray:
@@ -150,6 +152,18 @@ def build_face_detector(config: DetectorConfig) -> Any:
             short_range_model=str(resolve_model_path(short)) if short else "",
         )
     )
+
+
+def build_smile_model(config: SmileConfig) -> SmileModel:
+    """The smile stage from its section (the model checked against its card)."""
+    return SmileModel(resolve_model_path(config.model), threads=config.threads)
+
+
+def build_eye_reader(config: EyesConfig) -> EyeReader | None:
+    """The eye stage from its section; None when eye reading is off."""
+    if not config.enabled:
+        return None
+    return EyeReader(EyeStateModel(resolve_model_path(config.model), threads=config.threads))
 
 
 def build_pipeline_from_sections(
@@ -174,16 +188,12 @@ def build_pipeline_from_sections(
     return Pipeline(
         PipelineParts(
             detector=face_finder,
-            smile=SmileModel(resolve_model_path(smile.model), threads=smile.threads),
-            eyes=(
-                EyeReader(EyeStateModel(resolve_model_path(eyes.model), threads=eyes.threads))
-                if eyes.enabled
-                else None
-            ),
+            smile=build_smile_model(smile),
+            eyes=build_eye_reader(eyes),
             scoring=scoring,
-            smiling_threshold=smile.smiling_threshold,
-            min_face_px=detector.min_face_px,
-            open_threshold=eyes.open_threshold,
+            detector_config=detector,
+            smile_config=smile,
+            eyes_config=eyes,
         )
     )
 
