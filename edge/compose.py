@@ -54,7 +54,8 @@ def build_loop(
     parts = LoopParts(
         source=source,
         pipeline=pipeline,
-        tracker=Tracker(config.tracking, config.scoring),
+        tracker=Tracker(config.tracking),
+        scoring=config.scoring,
         trigger=config.trigger,
         store=store if store is not None else PhotoStore(config.capture),
         bus=bus,

@@ -7,7 +7,6 @@ capture is counted and reported; only the stop event or the end of a file ends t
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 import time
@@ -18,15 +17,17 @@ from typing import Any, Protocol
 import numpy as np
 
 from edge import events, exit_codes
+from edge.burst import Burst, ScoredFrame, capture_sidecar, eyes_closed
 from edge.capture import CaptureError, PhotoStore
-from edge.config.decide import TriggerConfig
+from edge.config.decide import ScoringConfig, TriggerConfig
 from edge.control import Controls, ControlState
 from edge.notify import Notifier
+from edge.scoring import smoothed_group
 from edge.serialize import face_to_dict, group_to_dict
 from edge.sources.base import Frame, FrameSource, SourceError, SourceLostError
 from edge.status import StatusReporter
-from edge.tracking import TrackedFrame, Tracker
-from edge.trigger import TriggerState, step
+from edge.tracking import Tracker
+from edge.trigger import TriggerState, burst_open, step
 from edge.types import FrameResult
 
 log = logging.getLogger(__name__)
@@ -37,26 +38,11 @@ class FrameProcessor(Protocol):
 
 
 @dataclass
-class Burst:
-    """After a fire: the best-scoring frame seen until `until`."""
-
-    until: float
-    reason: str
-    best: tuple[tuple[bool, float], Frame, TrackedFrame] | None = None
-    avoid_closed_eyes: bool = True  # rank any frame without closed eyes above those with
-
-    def offer(self, frame: Frame, tracked: TrackedFrame) -> None:
-        score = tracked.result.group.score if tracked.result.group.score is not None else -1.0
-        rank = (not (self.avoid_closed_eyes and eyes_closed(tracked.result)), score)
-        if self.best is None or rank > self.best[0]:
-            self.best = (rank, frame, tracked)
-
-
-@dataclass
 class LoopParts:
     source: FrameSource
     pipeline: FrameProcessor
     tracker: Tracker
+    scoring: ScoringConfig
     trigger: TriggerConfig
     store: PhotoStore
     bus: events.EventBus
@@ -201,53 +187,46 @@ class FrameLoop:
             return
         self.counters.frames += 1
         tracked = self.parts.tracker.update(result)
+        scored = ScoredFrame(frame, tracked, smoothed_group(tracked.counted, self.parts.scoring))
         controls = self.parts.controls.take()
+        trigger = self.parts.trigger
         decision = step(
             self.state,
             now,
-            tracked.group.score,
-            tracked.group.face_count,
+            scored.group.score,
+            scored.group.face_count,
             controls,
-            self.parts.trigger,
+            trigger,
             eyes_closed(result),
         )
         self.state = decision.state
-        self._publish(tracked, controls, wall)
+        self._publish(scored, controls, wall)
         if decision.fire:
-            log.info("shutter: %s (score %s)", decision.reason, _fmt(tracked.group.score))
-            self.burst = Burst(
-                now + self.parts.trigger.burst_s,
-                decision.reason,
-                avoid_closed_eyes=self.parts.trigger.block_on_closed_eyes,
-            )
+            log.info("shutter: %s (score %s)", decision.reason, _fmt(scored.group.score))
+            self.finish()  # a burst the trigger ended on this very frame is saved first
+            self.burst = Burst(decision.reason, avoid_closed_eyes=trigger.block_on_closed_eyes)
         if self.burst is not None:
-            self.burst.offer(frame, tracked)
-            self._finish_burst(force=False, now=now)
-        self._figures_now = self._figures(tracked)
+            self.burst.offer(scored)
+            if not burst_open(self.state, now, trigger):  # the trigger times the window
+                self.finish()
+        self._figures_now = self._figures(scored)
         self.parts.status.frame(wall, self._figures_now)
         self.parts.notifier.tick()
         if self.parts.on_frame is not None:
             self.parts.on_frame()
 
     def finish(self) -> None:
-        """Save the best frame of a burst still open (end of input, or stopping)."""
-        self._finish_burst(force=True)
+        """Save the best frame of the burst, if one is open (its window ended, the input
+        ended, or the loop is stopping)."""
+        burst, self.burst = self.burst, None
+        if burst is not None and burst.best is not None:
+            self._save(burst.best, burst.reason)
 
-    def _finish_burst(self, force: bool, now: float | None = None) -> None:
-        burst = self.burst
-        if burst is None or burst.best is None:
-            return
-        if not force and now is not None and now < burst.until:
-            return
-        self.burst = None
-        _, frame, tracked = burst.best
-        self._save(frame, tracked, burst.reason)
-
-    def _save(self, frame: Frame, tracked: TrackedFrame, reason: str) -> None:
+    def _save(self, scored: ScoredFrame, reason: str) -> None:
         when = time.time()
-        sidecar = capture_sidecar(frame, tracked, reason, when, self.parts.sidecar_extra)
+        sidecar = capture_sidecar(scored, reason, when, self.parts.sidecar_extra)
         try:
-            saved = self.parts.store.save(frame.capture_image, sidecar, when)
+            saved = self.parts.store.save(scored.frame.capture_image, sidecar, when)
         except CaptureError as exc:
             self.counters.capture_failures += 1
             self._report_error(str(exc), "capture")
@@ -256,12 +235,13 @@ class FrameLoop:
         log.info("saved %s", saved.photo)
         self.parts.bus.publish(events.CAPTURE, {**sidecar, "file": saved.photo.name})
 
-    def _publish(self, tracked: TrackedFrame, controls: ControlState, wall: float) -> None:
+    def _publish(self, scored: ScoredFrame, controls: ControlState, wall: float) -> None:
+        tracked, group = scored.tracked, scored.group
         bus = self.parts.bus
         bus.publish(
             events.SCORE,
             {
-                **group_to_dict(tracked.group),
+                **group_to_dict(group),
                 "raw_score": _round(tracked.result.group.score),
                 "per_face": [
                     {"track_id": t.track_id, **face_to_dict(f)}
@@ -276,15 +256,12 @@ class FrameLoop:
         config = self.parts.status.config
         if (
             key != self._last_state_key
-            or (
-                tracked.group.face_count != self._last_faces
-                and since >= config.state_min_interval_s
-            )
+            or (group.face_count != self._last_faces and since >= config.state_min_interval_s)
             or since >= config.state_interval_s
         ):
-            bus.publish(events.STATE, self.state_payload(controls, tracked.group.face_count))
+            bus.publish(events.STATE, self.state_payload(controls, group.face_count))
             self._last_state_at = wall
-            self._last_state_key, self._last_faces = key, tracked.group.face_count
+            self._last_state_key, self._last_faces = key, group.face_count
         self._last_controls = controls
 
     def state_payload(self, controls: ControlState, faces: int) -> dict[str, Any]:
@@ -296,11 +273,11 @@ class FrameLoop:
             "faces": faces,
         }
 
-    def _figures(self, tracked: TrackedFrame) -> dict[str, object]:
+    def _figures(self, scored: ScoredFrame) -> dict[str, object]:
         source = self.parts.source
         return {
-            "faces": tracked.group.face_count,
-            "score": _fmt(tracked.group.score),
+            "faces": scored.group.face_count,
+            "score": _fmt(scored.group.score),
             "phase": self.state.phase,
             "dropped": source.dropped_frames,
             "bad": source.bad_frames + self.counters.bad_frames,
@@ -311,34 +288,6 @@ class FrameLoop:
     def _report_error(self, message: str, where: str) -> None:
         log.warning("%s", message)
         self.parts.bus.publish(events.ERROR, {"message": message, "source": where})
-
-
-def eyes_closed(result: FrameResult) -> bool:
-    """Some face of the frame had its eyes read, and both read closed."""
-    return any(f.eye_open_probability is not None and f.eyes_open == 0 for f in result.faces)
-
-
-def capture_sidecar(
-    frame: Frame, tracked: TrackedFrame, reason: str, when: float, extra: dict[str, Any]
-) -> dict[str, Any]:
-    """What a photo's JSON sidecar says; boxes in the saved (full-resolution) photo's pixels."""
-    sx, sy = frame.scale
-    faces = []
-    for track, face in zip(tracked.tracks, tracked.result.faces, strict=True):
-        entry = face_to_dict(face)
-        entry["box"] = face.face.box.scale(sx, sy).as_list()
-        entry.pop("keypoints", None)
-        faces.append({"track_id": track.track_id, **entry})
-    return {
-        "time": dt.datetime.fromtimestamp(when, dt.timezone.utc).isoformat(),
-        "reason": reason,
-        "frame_index": frame.index,
-        "score": _round(tracked.result.group.score),
-        "smoothed": group_to_dict(tracked.group),
-        "group": group_to_dict(tracked.result.group),
-        "faces": faces,
-        **extra,
-    }
 
 
 def _round(value: float | None) -> float | None:

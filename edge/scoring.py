@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from edge.config.decide import ScoringConfig
-from edge.types import Face, FaceScore, GroupScore, SmileResult
+from edge.types import Face, FaceScore, GroupScore, SmileResult, SmoothedFace
 
 
 def smile_weight(intensity: dict[str, float], weights: dict[str, float]) -> float:
@@ -61,3 +61,8 @@ def group_from_values(
     return GroupScore(
         score=score, face_count=count, average_smile=average_smile, open_eye_ratio=open_eye_ratio
     )
+
+
+def smoothed_group(faces: Sequence[SmoothedFace], config: ScoringConfig) -> GroupScore:
+    """The live loop's group rating: the same formula on the tracker's smoothed values."""
+    return group_from_values([f.smile_weight for f in faces], [f.eyes_open for f in faces], config)

@@ -2,18 +2,18 @@
 
 Greedy IoU matching gives each face a stable id; each track keeps an exponential moving
 average of its smile weight and of each eye's P(open) (of its open-eye count when eyes are
-not read). The group score of a frame is then the rating formula on the smoothed values,
-a track's open eyes being the sum of its smoothed P(open): a blink (eyes closed for 2-3
-frames) or a one-frame misdetection moves it a little, not across the threshold.
+not read). The tracker only smooths: the live group score is the rating formula
+(edge.scoring.smoothed_group) on these smoothed values, a track's open eyes being the sum
+of its smoothed P(open), so a blink (eyes closed for 2-3 frames) or a one-frame
+misdetection moves it a little, not across the threshold.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge.config.decide import ScoringConfig, TrackingConfig
-from edge.scoring import group_from_values
-from edge.types import Box, FaceScore, FrameResult, GroupScore
+from edge.config.decide import TrackingConfig
+from edge.types import Box, FaceScore, FrameResult, SmoothedFace
 
 
 @dataclass
@@ -22,7 +22,6 @@ class Track:
     box: Box
     smile_weight: float
     eyes_open: float
-    smile_probability: float
     age: int = 1
     missed: int = 0
     last: FaceScore | None = None
@@ -44,17 +43,17 @@ class Track:
 
 @dataclass(frozen=True)
 class TrackedFrame:
-    """A frame's result with stable face ids and smoothed per-face and group scores."""
+    """A frame's result with stable face ids and the smoothed per-face values."""
 
     result: FrameResult
     tracks: tuple[Track, ...]  # tracks seen in this frame, in the order of result.faces
-    group: GroupScore  # smoothed
+    # every face the group counts: those seen, and those missed for a frame or two
+    counted: tuple[SmoothedFace, ...]
 
 
 class Tracker:
-    def __init__(self, config: TrackingConfig, scoring: ScoringConfig) -> None:
+    def __init__(self, config: TrackingConfig) -> None:
         self.config = config
-        self.scoring = scoring
         self.tracks: list[Track] = []
         self._next_id = 1
 
@@ -69,7 +68,6 @@ class Tracker:
                     face.face.box,
                     face.smile_weight,
                     float(face.eyes_open),
-                    face.smile.smile_probability,
                     eye_open=(
                         None
                         if face.eye_open_probability is None
@@ -84,9 +82,6 @@ class Tracker:
                 track.box = face.face.box
                 track.smile_weight += alpha * (face.smile_weight - track.smile_weight)
                 track.update_eyes(face, alpha)
-                track.smile_probability += alpha * (
-                    face.smile.smile_probability - track.smile_probability
-                )
                 track.age += 1
                 track.missed = 0
             track.last = face
@@ -96,11 +91,12 @@ class Tracker:
                 track.missed += 1
         self.tracks = [t for t in self.tracks if t.missed <= self.config.max_missed]
         # Briefly missed faces still count: a one-frame dropout must not change the group.
-        live = [t for t in self.tracks if t.missed == 0 or t.age > 2]
-        group = group_from_values(
-            [t.smile_weight for t in live], [t.eyes_open for t in live], self.scoring
+        counted = tuple(
+            SmoothedFace(t.track_id, t.smile_weight, t.eyes_open)
+            for t in self.tracks
+            if t.missed == 0 or t.age > 2
         )
-        return TrackedFrame(result, tuple(seen), group)
+        return TrackedFrame(result, tuple(seen), counted)
 
     def _match(self, faces: tuple[FaceScore, ...]) -> list[Track | None]:
         pairs = sorted(

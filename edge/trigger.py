@@ -1,13 +1,13 @@
 """When to fire the shutter: a pure state machine, time passed in by the caller.
 
 ready --(score >= threshold with >= min_faces)--> holding --(for hold_s)--> FIRE
-FIRE starts a burst (the loop keeps the best frame of burst_s), then cooldown_s; after
-that the policy re-arms only once the score has dropped below rearm_threshold
-(hysteresis), so one long smile gives one photo, not one every cooldown. Disarmed, it
-never fires by itself; a manual trigger fires at once unless a burst is running. With
-block_on_closed_eyes, a frame in which a face's eyes read closed (both below
-eyes.open_threshold) never fires by score: the smoothed score forgives a blink, the
-shutter must not catch one.
+FIRE starts a burst of burst_s (burst_open() says while it lasts; the loop keeps its best
+frame), then cooldown_s; after that the policy re-arms only once the score has dropped
+below rearm_threshold (hysteresis), so one long smile gives one photo, not one every
+cooldown. Disarmed, it never fires by itself; a manual trigger fires at once unless a
+burst is running. With block_on_closed_eyes, a frame in which a face's eyes read closed
+(both below eyes.open_threshold) never fires by score: the smoothed score forgives a
+blink, the shutter must not catch one.
 """
 
 from __future__ import annotations
@@ -72,6 +72,12 @@ def step(
     if _elapsed(state, now, config.hold_s) and not blocked:  # held: fires on the next open frame
         return Decision(True, "score", TriggerState("burst", now))
     return Decision(False, "", replace(state))
+
+
+def burst_open(state: TriggerState, now: float, config: TriggerConfig) -> bool:
+    """The burst started by the last fire still collects frames at `now` (the one place
+    the burst window is timed: step() leaves the burst phase on the same test)."""
+    return state.phase == "burst" and not _elapsed(state, now, config.burst_s)
 
 
 def _elapsed(state: TriggerState, now: float, seconds: float) -> bool:

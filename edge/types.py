@@ -127,6 +127,15 @@ class GroupScore:
 
 
 @dataclass(frozen=True)
+class SmoothedFace:
+    """One tracked face's values smoothed over frames: what the live group rating counts."""
+
+    track_id: int
+    smile_weight: float
+    eyes_open: float  # smoothed open-eye count, 0..2
+
+
+@dataclass(frozen=True)
 class FrameResult:
     """The result of running the per-image pipeline on one frame."""
 

@@ -8,13 +8,19 @@ import pytest
 
 from edge.config.decide import ScoringConfig, TrackingConfig, TriggerConfig
 from edge.control import ControlState
-from edge.tracking import Tracker
+from edge.scoring import smoothed_group
+from edge.tracking import TrackedFrame, Tracker
 from edge.trigger import TriggerState, step
-from edge.types import Box
+from edge.types import Box, FaceScore, GroupScore
 from tests._loop_helpers import BOX_A, BOX_B, FaceSpec, frame_result
 
 ARMED = ControlState(armed=True, threshold=0.7, trigger_requested=False)
 TRIGGER = TriggerConfig(threshold=0.7, rearm_threshold=0.5, hold_s=0.5, min_faces=2)
+
+
+def smoothed(tracked: TrackedFrame) -> GroupScore:
+    """The live group rating of a tracked frame: what the loop's trigger sees."""
+    return smoothed_group(tracked.counted, ScoringConfig())
 
 
 def shifted(box: Box, dx: float) -> Box:
@@ -22,7 +28,7 @@ def shifted(box: Box, dx: float) -> Box:
 
 
 def test_faces_keep_their_ids_while_they_move() -> None:
-    tracker = Tracker(TrackingConfig(), ScoringConfig())
+    tracker = Tracker(TrackingConfig())
     ids = []
     for n in range(10):
         tracked = tracker.update(
@@ -36,7 +42,7 @@ def test_faces_keep_their_ids_while_they_move() -> None:
 
 
 def test_a_new_face_gets_a_new_id_and_lost_ones_expire() -> None:
-    tracker = Tracker(TrackingConfig(max_missed=3), ScoringConfig())
+    tracker = Tracker(TrackingConfig(max_missed=3))
     tracker.update(frame_result([(BOX_A, 0.5, 2)]))
     tracked = tracker.update(frame_result([(BOX_A, 0.5, 2), (BOX_B, 0.5, 2)]))
     assert [t.track_id for t in tracked.tracks] == [1, 2]
@@ -50,26 +56,26 @@ def test_a_new_face_gets_a_new_id_and_lost_ones_expire() -> None:
 
 
 def test_one_missed_detection_keeps_the_group_together() -> None:
-    tracker = Tracker(TrackingConfig(), ScoringConfig())
+    tracker = Tracker(TrackingConfig())
     both = [(BOX_A, 0.9, 2), (BOX_B, 0.9, 2)]
     for _ in range(5):
         tracker.update(frame_result(both))
     glitch = tracker.update(frame_result([(BOX_A, 0.9, 2)]))
     assert glitch.result.group.face_count == 1  # the raw frame lost a face...
-    assert glitch.group.face_count == 2  # ...the smoothed group did not
+    assert smoothed(glitch).face_count == 2  # ...the smoothed group did not
 
 
 def run(frames: Sequence[Sequence[FaceSpec]], fps: float = 10.0) -> tuple[list[float], list[int]]:
     """Tracker + trigger on a fake clock; smoothed scores and the frames that fired."""
-    tracker = Tracker(TrackingConfig(smoothing=0.35), ScoringConfig())
+    tracker = Tracker(TrackingConfig(smoothing=0.35))
     state, scores, fired = TriggerState(), [], []
     for n, faces in enumerate(frames):
         tracked = tracker.update(frame_result(faces))
         decision = step(
-            state, n / fps, tracked.group.score, tracked.group.face_count, ARMED, TRIGGER
+            state, n / fps, smoothed(tracked).score, smoothed(tracked).face_count, ARMED, TRIGGER
         )
         state = decision.state
-        scores.append(tracked.group.score if tracked.group.score is not None else 0.0)
+        scores.append(smoothed(tracked).score if smoothed(tracked).score is not None else 0.0)
         if decision.fire:
             fired.append(n)
     return scores, fired
@@ -122,7 +128,7 @@ def test_each_eye_is_smoothed_and_one_blink_frame_moves_the_score_a_little() -> 
     from edge.scoring import score_group
     from edge.types import FrameResult
 
-    tracker = Tracker(TrackingConfig(smoothing=0.35), ScoringConfig())
+    tracker = Tracker(TrackingConfig(smoothing=0.35))
 
     def frame(right: float, left: float):
         face = with_eyes((BOX_A, 0.9, 2), right, left)
@@ -138,30 +144,51 @@ def test_each_eye_is_smoothed_and_one_blink_frame_moves_the_score_a_little() -> 
     )
     assert track.eyes_open == pytest.approx(sum(track.eye_open))
     assert blink.result.group.open_eye_ratio == 0.0  # the raw frame: both eyes closed
-    assert steady.group.score is not None and blink.group.score is not None
-    assert steady.group.score - blink.group.score == pytest.approx(0.2 * 0.5 * 0.35 * 1.94)
+    assert smoothed(steady).score is not None and smoothed(blink).score is not None
+    assert smoothed(steady).score - smoothed(blink).score == pytest.approx(0.2 * 0.5 * 0.35 * 1.94)
 
 
-def test_a_burst_keeps_an_open_eyed_frame_over_a_higher_scored_blink() -> None:
+def scored_frames(tracker: Tracker, faces: Sequence[FaceScore]):
+    """Each face as one frame through the tracker and the live rating, as the loop makes."""
     import numpy as np
 
-    from edge.loop import Burst
+    from edge.burst import ScoredFrame
     from edge.scoring import score_group
     from edge.sources.base import Frame
     from edge.types import FrameResult
 
-    tracker = Tracker(TrackingConfig(), ScoringConfig())
-
-    def tracked(smile: float, right: float, left: float):
-        face = with_eyes((BOX_A, smile, 2), right, left)
-        return tracker.update(FrameResult((face,), score_group([face], ScoringConfig()), 640, 360))
-
     image = np.zeros((4, 4, 3), np.uint8)
-    burst = Burst(until=1.0, reason="score")
-    burst.offer(Frame(image, 0, 0.0), tracked(0.7, 0.9, 0.9))
-    burst.offer(Frame(image, 1, 0.1), tracked(1.0, 0.1, 0.2))  # best smile, eyes closed
-    assert burst.best is not None and burst.best[1].index == 0
-    unguarded = Burst(until=1.0, reason="score", avoid_closed_eyes=False)
-    unguarded.offer(Frame(image, 0, 0.0), tracked(0.7, 0.9, 0.9))
-    unguarded.offer(Frame(image, 1, 0.1), tracked(1.0, 0.1, 0.2))
-    assert unguarded.best is not None and unguarded.best[1].index == 1
+    for index, face in enumerate(faces):
+        result = FrameResult((face,), score_group([face], ScoringConfig()), 640, 360)
+        tracked = tracker.update(result)
+        yield ScoredFrame(Frame(image, index, index / 10), tracked, smoothed(tracked))
+
+
+def test_a_burst_keeps_an_open_eyed_frame_over_a_higher_scored_blink() -> None:
+    from edge.burst import Burst
+
+    faces = [with_eyes((BOX_A, 0.7, 2), 0.9, 0.9), with_eyes((BOX_A, 1.0, 2), 0.1, 0.2)]
+    for guarded, kept in ((True, 0), (False, 1)):  # frame 1: best smile, eyes closed
+        burst = Burst("score", avoid_closed_eyes=guarded)
+        for scored in scored_frames(Tracker(TrackingConfig(smoothing=1.0)), faces):
+            burst.offer(scored)
+        assert burst.best is not None and burst.best.frame.index == kept
+
+
+def test_a_burst_keeps_the_best_smoothed_frame_not_a_raw_outlier() -> None:
+    """The photo is the frame the trigger's own (smoothed) score rates best: a one-frame
+    raw spike at the start of the burst, while the smoothed score still climbs, is not."""
+    from edge.burst import Burst
+
+    tracker = Tracker(TrackingConfig(smoothing=0.35))
+    steady = [frame_result([(BOX_A, 0.5, 2)]).faces[0]] * 5
+    burst_faces = [frame_result([(BOX_A, w, 2)]).faces[0] for w in (1.0, 0.8, 0.8, 0.8, 0.8)]
+    *_, before = scored_frames(tracker, steady)
+    burst = Burst("score")
+    offered = list(scored_frames(tracker, burst_faces))
+    for scored in offered:
+        burst.offer(scored)
+    raw = [s.tracked.result.group.score for s in offered]
+    assert raw.index(max(raw)) == 0  # the raw outlier...
+    assert burst.best is offered[-1]  # ...is not kept: the smoothed score peaks last
+    assert before.group.score is not None and before.group.score < offered[0].group.score

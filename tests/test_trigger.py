@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from edge.config.decide import TriggerConfig
 from edge.control import ControlState
-from edge.trigger import Decision, TriggerState, step
+from edge.trigger import Decision, TriggerState, burst_open, step
 
 CONFIG = TriggerConfig(
     threshold=0.7, rearm_threshold=0.5, hold_s=1.0, min_faces=2, burst_s=0.5, cooldown_s=3.0
@@ -148,3 +148,17 @@ def test_closed_eyes_do_not_block_when_switched_off() -> None:
         state = decision.state
         fired += [n] if decision.fire else []
     assert fired == [10]
+
+
+def test_the_burst_window_is_timed_once_where_step_leaves_it() -> None:
+    """burst_open (what the loop asks) is true exactly while step() stays in the burst."""
+    fired = step(TriggerState(), 1.0, 0.9, 2, MANUAL, CONFIG)
+    assert fired.fire and burst_open(fired.state, 1.0, CONFIG)
+    state = fired.state
+    for n in range(1, 20):
+        now = 1.0 + n / FPS
+        state = step(state, now, 0.9, 2, ARMED, CONFIG).state
+        assert burst_open(state, now, CONFIG) == (state.phase == "burst")
+        assert (state.phase == "burst") == (n / FPS < CONFIG.burst_s - 1e-6)
+    zero = TriggerConfig(burst_s=0.0)  # a burst of one frame: closed on the frame it fired
+    assert not burst_open(step(TriggerState(), 0.0, 0.9, 2, MANUAL, zero).state, 0.0, zero)
