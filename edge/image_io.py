@@ -27,6 +27,7 @@ _REDUCED: tuple[tuple[int, int], ...] = (
     (4, cv2.IMREAD_REDUCED_COLOR_4),
     (8, cv2.IMREAD_REDUCED_COLOR_8),
 )
+DEFAULT_IMAGES = ImageConfig()  # the images section's defaults
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
@@ -74,7 +75,7 @@ def _jpeg_size(data: bytes) -> tuple[str, int, int] | None:
     return None
 
 
-def decode_image(data: bytes, config: ImageConfig = ImageConfig()) -> ReadResult:
+def decode_image(data: bytes, config: ImageConfig = DEFAULT_IMAGES) -> ReadResult:
     """Bytes -> a BGR image within the pixel limit, or the reason it was refused."""
     header = image_size(data)
     flag, factor = cv2.IMREAD_COLOR, 1
@@ -103,7 +104,7 @@ def decode_image(data: bytes, config: ImageConfig = ImageConfig()) -> ReadResult
     return ReadResult(image, None, warning if truncated else None, factor)
 
 
-def read_image(path: Path, config: ImageConfig = ImageConfig()) -> ReadResult:
+def read_image(path: Path, config: ImageConfig = DEFAULT_IMAGES) -> ReadResult:
     """A file -> ReadResult; never raises for a bad, missing or special file."""
     try:
         if not path.is_file():
