@@ -114,7 +114,6 @@ def start_publisher(config: AppConfig, bus: EventBus, controls: Controls) -> Any
         bus,
         controls,
         password=read_password(config.mqtt),
-        image_folder=config.capture.folder,
     )
     publisher.start()
     return publisher

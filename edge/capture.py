@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,8 @@ def folder_problem(folder: str | Path) -> str | None:
 class Saved:
     photo: Path
     sidecar: Path
-    bytes: int
+    size: int  # bytes written, photo and sidecar
+    jpeg: bytes = field(default=b"", repr=False)  # the photo as written (for MQTT images)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -151,7 +152,7 @@ class PhotoStore:
             self.enforce_budget()
         except OSError as exc:  # the photo is safe; retention retries on the next one
             log.warning("disk budget not enforced: %s", exc)
-        return Saved(photo, meta, len(data) + len(text))
+        return Saved(photo, meta, len(data) + len(text), data)
 
     def _write_pair(self, photo: Path, data: bytes, meta: Path, text: bytes) -> None:
         """Photo first, then its sidecar; on failure neither is left."""

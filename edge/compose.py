@@ -60,7 +60,7 @@ def build_loop(
         store=store if store is not None else PhotoStore(config.capture),
         bus=bus,
         controls=Controls(config.trigger.armed, config.trigger.threshold),
-        status=StatusReporter(config.status, bus, clock()),
+        status=StatusReporter(config.status, clock()),
         notifier=notifier if notifier is not None else Notifier(),
         sidecar_extra=sidecar_extra(config, pipeline),
         on_frame=on_frame,

@@ -1,5 +1,8 @@
 """The in-process event stream: the frame loop publishes, publishers (MQTT, logs) subscribe.
 
+Events are small frozen dataclasses, each made by one builder here; a subscriber only
+serialises what it is given (as_json), it never reads files or the loop's state.
+
 Publishing never blocks: each subscriber has its own bounded queue, and when a slow
 subscriber's queue is full its oldest event is dropped and counted, so a dead broker or a
 stuck consumer can never stall the frame loop or grow memory without bound.
@@ -8,23 +11,144 @@ stuck consumer can never stall the frame loop or grow memory without bound.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from edge.serialize import face_to_dict, group_to_dict
+
+if TYPE_CHECKING:
+    from edge.burst import ScoredFrame
+    from edge.capture import Saved
+    from edge.control import ControlState
 
 # Event kinds published by the loop.
 SCORE = "score"  # every scored frame: group score, faces
 CAPTURE = "capture"  # a photo was saved: file name, time, scores
-STATE = "state"  # armed/threshold/fps/faces changed or periodic state
+STATE = "state"  # armed/threshold/phase/fps/faces changed, or periodically
 ERROR = "error"  # something went wrong that a remote operator should see
-STATUS = "status"  # periodic one-line status figures
+
+
+class Payload(Protocol):
+    """What the bus carries: a frozen event that knows its kind and its JSON form."""
+
+    kind: ClassVar[str]
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class ScoreEvent:
+    """One scored frame: the smoothed group rating, the raw score, every face."""
+
+    kind: ClassVar[str] = SCORE
+    score: float | None
+    faces: int
+    average_smile: float | None
+    open_eye_ratio: float | None
+    raw_score: float | None = None
+    per_face: tuple[dict[str, Any], ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "per_face": list(self.per_face)}
+
+
+@dataclass(frozen=True)
+class CaptureEvent:
+    """A photo was saved: what its sidecar says, and the JPEG itself (for include_image)."""
+
+    kind: ClassVar[str] = CAPTURE
+    file: str
+    time: str
+    reason: str = ""
+    score: float | None = None
+    smoothed: dict[str, Any] = field(default_factory=dict)
+    faces: tuple[dict[str, Any], ...] = ()
+    photo: bytes = field(default=b"", repr=False)
+
+    def as_json(self) -> dict[str, Any]:
+        """The capture message: everything but the photo's bytes."""
+        return {
+            "file": self.file,
+            "time": self.time,
+            "reason": self.reason,
+            "score": self.score,
+            "smoothed": self.smoothed,
+            "faces": list(self.faces),
+        }
+
+
+@dataclass(frozen=True)
+class StateEvent:
+    """The booth's state as the loop sees it on one frame."""
+
+    kind: ClassVar[str] = STATE
+    armed: bool
+    threshold: float
+    phase: str
+    fps: float
+    faces: int
+
+    def as_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class ErrorEvent:
+    """Something a remote operator should see (a lost camera, a full disk)."""
+
+    kind: ClassVar[str] = ERROR
+    message: str
+    source: str  # "camera", "capture"
+
+    def as_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def score_event(scored: ScoredFrame) -> ScoreEvent:
+    """The SCORE event of a frame after tracking and the live rating."""
+    group, tracked = scored.group, scored.tracked
+    per_face = tuple(
+        {"track_id": t.track_id, **face_to_dict(f)}
+        for t, f in zip(tracked.tracks, tracked.result.faces, strict=True)
+    )
+    return ScoreEvent(
+        raw_score=_round(tracked.result.group.score), per_face=per_face, **group_to_dict(group)
+    )
+
+
+def capture_event(sidecar: dict[str, Any], saved: Saved) -> CaptureEvent:
+    """The CAPTURE event of a saved photo, from its sidecar and the bytes written."""
+    return CaptureEvent(
+        file=saved.photo.name,
+        time=sidecar["time"],
+        reason=sidecar["reason"],
+        score=sidecar["score"],
+        smoothed=sidecar["smoothed"],
+        faces=tuple(sidecar["faces"]),
+        photo=saved.jpeg,
+    )
+
+
+def state_event(controls: ControlState, phase: str, fps: float, faces: int) -> StateEvent:
+    """The STATE event: the operator's controls and the loop's phase, fps and faces."""
+    return StateEvent(controls.armed, controls.threshold, phase, round(fps, 1), faces)
+
+
+def error_event(message: str, source: str) -> ErrorEvent:
+    return ErrorEvent(message, source)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 @dataclass(frozen=True)
 class Event:
     kind: str
-    payload: dict[str, Any]
+    payload: Payload
     time: float = field(default_factory=time.time)
 
 
@@ -84,8 +208,8 @@ class EventBus:
                 self._subscriptions.remove(subscription)
         subscription.close()
 
-    def publish(self, kind: str, payload: dict[str, Any], when: float | None = None) -> None:
-        event = Event(kind, payload, time.time() if when is None else when)
+    def publish(self, payload: Payload, when: float | None = None) -> None:
+        event = Event(payload.kind, payload, time.time() if when is None else when)
         with self._lock:
             subscriptions = list(self._subscriptions)
         for subscription in subscriptions:

@@ -23,7 +23,6 @@ from edge.config.decide import ScoringConfig, TriggerConfig
 from edge.control import Controls, ControlState
 from edge.notify import Notifier
 from edge.scoring import smoothed_group
-from edge.serialize import face_to_dict, group_to_dict
 from edge.sources.base import Frame, FrameSource, SourceError, SourceLostError
 from edge.status import StatusReporter
 from edge.tracking import Tracker
@@ -96,7 +95,7 @@ class FrameLoop:
             self.parts.source.open()
         except SourceError as exc:
             log.error("%s", exc)
-            self.parts.bus.publish(events.ERROR, {"message": str(exc), "source": "camera"})
+            self.parts.bus.publish(events.error_event(str(exc), "camera"))
             if not self.parts.source.live:
                 return exit_codes.SOURCE
             if not self._reopen("camera not found"):
@@ -233,22 +232,11 @@ class FrameLoop:
             return
         self.counters.captures += 1
         log.info("saved %s", saved.photo)
-        self.parts.bus.publish(events.CAPTURE, {**sidecar, "file": saved.photo.name})
+        self.parts.bus.publish(events.capture_event(sidecar, saved))
 
     def _publish(self, scored: ScoredFrame, controls: ControlState, wall: float) -> None:
-        tracked, group = scored.tracked, scored.group
-        bus = self.parts.bus
-        bus.publish(
-            events.SCORE,
-            {
-                **group_to_dict(group),
-                "raw_score": _round(tracked.result.group.score),
-                "per_face": [
-                    {"track_id": t.track_id, **face_to_dict(f)}
-                    for t, f in zip(tracked.tracks, tracked.result.faces, strict=True)
-                ],
-            },
-        )
+        bus, group = self.parts.bus, scored.group
+        bus.publish(events.score_event(scored))
         # The retained state topic: armed, threshold or phase changes go out at once; a face
         # count that flickers every frame at most once per state_min_interval_s.
         key = (controls.armed, controls.threshold, self.state.phase)
@@ -259,19 +247,11 @@ class FrameLoop:
             or (group.face_count != self._last_faces and since >= config.state_min_interval_s)
             or since >= config.state_interval_s
         ):
-            bus.publish(events.STATE, self.state_payload(controls, group.face_count))
+            fps = self.parts.status.fps
+            bus.publish(events.state_event(controls, self.state.phase, fps, group.face_count))
             self._last_state_at = wall
             self._last_state_key, self._last_faces = key, group.face_count
         self._last_controls = controls
-
-    def state_payload(self, controls: ControlState, faces: int) -> dict[str, Any]:
-        return {
-            "armed": controls.armed,
-            "threshold": controls.threshold,
-            "phase": self.state.phase,
-            "fps": round(self.parts.status.fps, 1),
-            "faces": faces,
-        }
 
     def _figures(self, scored: ScoredFrame) -> dict[str, object]:
         source = self.parts.source
@@ -287,7 +267,7 @@ class FrameLoop:
 
     def _report_error(self, message: str, where: str) -> None:
         log.warning("%s", message)
-        self.parts.bus.publish(events.ERROR, {"message": message, "source": where})
+        self.parts.bus.publish(events.error_event(message, where))
 
 
 def _round(value: float | None) -> float | None:

@@ -5,17 +5,15 @@ from __future__ import annotations
 import logging
 
 from edge.config.output import StatusConfig
-from edge.events import STATUS, EventBus
 
 log = logging.getLogger(__name__)
 
 
 class StatusReporter:
-    """Counts frames between reports and emits one line + one STATUS event per interval."""
+    """Counts frames between reports and logs one line per interval."""
 
-    def __init__(self, config: StatusConfig, bus: EventBus, start: float) -> None:
+    def __init__(self, config: StatusConfig, start: float) -> None:
         self.config = config
-        self.bus = bus
         self._last = start
         self._frames = 0
         self.fps = 0.0
@@ -29,11 +27,10 @@ class StatusReporter:
         return True
 
     def report(self, now: float, figures: dict[str, object]) -> None:
-        """One status line and STATUS event now (also the last one, when the loop ends)."""
+        """One status line now (also the last one, when the loop ends)."""
         elapsed = now - self._last
         if elapsed > 0 and self._frames:
             self.fps = self._frames / elapsed
         self._frames, self._last = 0, now
         payload = {"fps": round(self.fps, 1), **figures}
         log.info("status %s", " ".join(f"{k}={v}" for k, v in payload.items()))
-        self.bus.publish(STATUS, payload)

@@ -113,7 +113,7 @@ def test_disk_full_is_reported_and_leaves_nothing(
 def test_retention_deletes_oldest_photos_with_their_sidecars(tmp_path: Path, photos) -> None:
     store = store_in(tmp_path, max_mb=1.0)
     saved = [store.save(image, {"n": n}, when=1_700_000_000 + n) for n, image in enumerate(photos)]
-    size = saved[0].bytes
+    size = saved[0].size
     assert size > 200_000  # real full-HD photos: the 1 MB budget holds only a few
     remaining = sorted(tmp_path.glob("*.jpg"))
     total = sum(p.stat().st_size + p.with_suffix(".json").stat().st_size for p in remaining)

@@ -70,7 +70,8 @@ def drain(subscription) -> list[events.Event]:
 
 
 def kinds(got: list[events.Event], kind: str) -> list[dict]:
-    return [e.payload for e in got if e.kind == kind]
+    """The JSON form (what MQTT sends) of every event of one kind."""
+    return [e.payload.as_json() for e in got if e.kind == kind]
 
 
 def video_frame(path: Path, index: int) -> np.ndarray:

@@ -102,16 +102,7 @@ def test_scores_and_availability_arrive_with_the_documented_payloads(broker) -> 
     try:
         listener.wait_for("smilebooth/booth1/availability", b"online")
         assert publisher.connected.wait(5)
-        bus.publish(
-            events.SCORE,
-            {
-                "score": 0.82,
-                "faces": 3,
-                "average_smile": 0.8,
-                "open_eye_ratio": 0.9,
-                "per_face": [],
-            },
-        )
+        bus.publish(events.ScoreEvent(score=0.82, faces=3, average_smile=0.8, open_eye_ratio=0.9))
         score = json.loads(listener.wait_for("smilebooth/booth1/score"))
         assert score["score"] == 0.82 and score["faces"] == 3 and "time" in score
         state = json.loads(listener.wait_for("smilebooth/booth1/state"))
@@ -130,10 +121,7 @@ def test_a_capture_made_while_the_broker_is_down_arrives_after_it_returns(broker
         deadline = time.monotonic() + 10
         while publisher.connected.is_set() and time.monotonic() < deadline:
             time.sleep(0.05)
-        bus.publish(
-            events.CAPTURE,
-            {"file": "20261124-120000-000.jpg", "time": "t", "score": 0.9, "faces": []},
-        )
+        bus.publish(events.CaptureEvent(file="20261124-120000-000.jpg", time="t", score=0.9))
         time.sleep(0.5)
         assert list(publisher.pending)  # queued, not lost
         broker.start()
@@ -151,7 +139,7 @@ def test_broker_restarted_three_times_availability_is_reannounced(broker) -> Non
 
     def scores() -> None:  # the loop keeps publishing throughout
         while not stop.is_set():
-            bus.publish(events.SCORE, {"score": 0.5, "faces": 1})
+            bus.publish(events.ScoreEvent(0.5, 1, 0.5, 1.0))
             time.sleep(0.02)
 
     feeder = threading.Thread(target=scores)
@@ -306,7 +294,7 @@ def test_last_capture_is_retained_and_a_photo_fires_the_trigger_topic(broker) ->
     publisher, bus, _ = make_publisher(broker.port)
     try:
         assert publisher.connected.wait(5)
-        bus.publish(events.CAPTURE, {"file": "a.jpg", "time": "t", "score": 0.9})
+        bus.publish(events.CaptureEvent(file="a.jpg", time="t", score=0.9))
         watcher = Listener(broker.port)
         watcher.wait_for("smilebooth/booth1/capture")
         watcher.close()
@@ -317,7 +305,7 @@ def test_last_capture_is_retained_and_a_photo_fires_the_trigger_topic(broker) ->
         later.close()
         live = Listener(broker.port)
         live.wait_for("smilebooth/booth1/availability")
-        bus.publish(events.CAPTURE, {"file": "b.jpg", "time": "t", "score": 0.9})
+        bus.publish(events.CaptureEvent(file="b.jpg", time="t", score=0.9))
         taken = live.wait_for("smilebooth/booth1/photo_taken")
         live.close()
     finally:
@@ -325,28 +313,27 @@ def test_last_capture_is_retained_and_a_photo_fires_the_trigger_topic(broker) ->
     assert json.loads(taken)["file"] == "b.jpg"
 
 
-def test_with_include_image_the_photo_itself_is_published(broker, tmp_path) -> None:
+def test_with_include_image_the_photo_itself_is_published(broker) -> None:
     from edge.mqtt.discovery import discovery_messages
     from edge.mqtt.topics import Topics
 
-    photo = tmp_path / "20261124-120000-000.jpg"
-    photo.write_bytes(b"\xff\xd8 not really a jpeg \xff\xd9")
+    photo = b"\xff\xd8 not really a jpeg \xff\xd9"
     config = MqttConfig(
         enabled=True, host="127.0.0.1", port=broker.port, device_id="pics", include_image=True
     )
     bus = events.EventBus()
-    publisher = MqttPublisher(
-        config, bus, Controls(True, 0.7), reconnect_delay=(1, 1), image_folder=tmp_path
-    )
+    publisher = MqttPublisher(config, bus, Controls(True, 0.7), reconnect_delay=(1, 1))
     publisher.start()
     listener = Listener(broker.port)
     try:
         assert publisher.connected.wait(5)
         listener.wait_for("smilebooth/pics/availability", b"online")
-        bus.publish(events.CAPTURE, {"file": photo.name, "time": "t", "score": 0.9})
+        name = "20261124-120000-000.jpg"  # no such file: the event carries the photo
+        bus.publish(events.CaptureEvent(file=name, time="t", score=0.9, photo=photo))
         capture = json.loads(listener.wait_for("smilebooth/pics/capture"))
-        assert capture == {"file": photo.name, "time": "t", "score": 0.9}
-        assert listener.wait_for("smilebooth/pics/image") == photo.read_bytes()
+        assert (capture["file"], capture["time"], capture["score"]) == (name, "t", 0.9)
+        assert "photo" not in capture
+        assert listener.wait_for("smilebooth/pics/image") == photo
         image = json.loads(listener.wait_for("homeassistant/image/pics/last_photo/config"))
         assert image["image_topic"] == "smilebooth/pics/image"
     finally:

@@ -59,7 +59,7 @@ class ImageConfig:
 
 @dataclass(frozen=True)
 class StatusConfig:
-    """The status line in the log (and the status event)."""
+    """The status line in the log, and how often the STATE event is re-sent."""
 
     interval_s: float = field(
         default=10.0, metadata={"doc": "seconds between status lines", "min": 0.1}

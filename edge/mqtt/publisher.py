@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -32,7 +31,6 @@ from edge.mqtt.topics import Topics
 
 log = logging.getLogger(__name__)
 VERSION = package_version()
-CAPTURE_KEYS = ("file", "time", "reason", "score", "smoothed", "faces", "average_smile")
 
 
 class MqttPublisher:
@@ -46,13 +44,11 @@ class MqttPublisher:
         password: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         reconnect_delay: tuple[int, int] = (1, 30),
-        image_folder: str | Path | None = None,
     ) -> None:
         self.config = config
         self.topics = Topics(config.topic_prefix, config.device_id)
         self.controls = controls
         self.clock = clock
-        self.image_folder = Path(image_folder) if image_folder is not None else None
         self.connected = threading.Event()
         self.pending: collections.deque[str] = collections.deque(maxlen=config.queue_size)
         self.dropped_captures = 0
@@ -109,15 +105,6 @@ class MqttPublisher:
         if self.pending:
             log.warning("MQTT: %d capture events never reached the broker", len(self.pending))
 
-    def stats(self) -> dict[str, int]:
-        """Counters for the status line: (re)connections, queued and dropped events."""
-        return {
-            "connects": self.connects,
-            "pending_captures": len(self.pending),
-            "dropped_captures": self.dropped_captures,
-            "dropped_events": self._subscription.dropped,
-        }
-
     # paho callbacks (network thread)
     def _on_connect(
         self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _properties: Any
@@ -142,7 +129,7 @@ class MqttPublisher:
                 client.publish(self.topics.capture, message, qos=1, retain=True)
                 client.publish(self.topics.photo_taken, message, qos=1)
             self.connected.set()
-        self._publish_state()
+        self._publish_state(live_controls=True)
 
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
         # paho calls this from inside its `except OSError:`: the exception is still current,
@@ -176,7 +163,7 @@ class MqttPublisher:
             for command in commands:
                 apply(command, self.controls)
                 log.info("command %s=%s", command.name, command.value)
-        self._publish_state()  # the result either way, so a UI shows the real state
+        self._publish_state(live_controls=True)  # the result either way: a UI shows the truth
 
     def _warn_once(self, message: str) -> None:
         """One warning per outage; the retries after it go to debug."""
@@ -199,21 +186,22 @@ class MqttPublisher:
                     return
 
     def _handle(self, event: events.Event) -> None:
-        if event.kind == events.SCORE:
+        payload = event.payload
+        if isinstance(payload, events.ScoreEvent):
             now = self.clock()
             if now - self._last_score >= self.config.score_interval_s:
                 self._last_score = now
-                self._publish(self.topics.score, {**event.payload, "time": event.time})
-        elif event.kind == events.CAPTURE:
-            self._capture(event.payload)
-        elif event.kind == events.STATE:
-            self._state = dict(event.payload)
+                self._publish(self.topics.score, {**payload.as_json(), "time": event.time})
+        elif isinstance(payload, events.CaptureEvent):
+            self._capture(payload)
+        elif isinstance(payload, events.StateEvent):
+            self._state = payload.as_json()
             self._publish_state()
-        elif event.kind == events.ERROR:
-            self._publish(self.topics.error, event.payload)
+        elif isinstance(payload, events.ErrorEvent):
+            self._publish(self.topics.error, payload.as_json())
 
-    def _capture(self, payload: dict[str, Any]) -> None:
-        message = json.dumps({k: payload[k] for k in CAPTURE_KEYS if k in payload})
+    def _capture(self, capture: events.CaptureEvent) -> None:
+        message = json.dumps(capture.as_json())
         with self._lock:
             sent = self.connected.is_set()
             if sent:
@@ -227,23 +215,17 @@ class MqttPublisher:
                         self.dropped_captures,
                     )
                 self.pending.append(message)
-        if sent:
-            self._image(str(payload.get("file", "")))
+        if sent and self.config.include_image and capture.photo:
+            # the photo itself (retained: the last one), only when configured and connected
+            self.client.publish(self.topics.image, capture.photo, qos=0, retain=True)
 
-    def _image(self, name: str) -> None:
-        """The photo itself (retained: the last one), only when configured and connected."""
-        if not (self.config.include_image and self.image_folder and name):
-            return
-        try:
-            data = (self.image_folder / Path(name).name).read_bytes()
-        except OSError as exc:
-            log.warning("MQTT: cannot read %s to publish it: %s", name, exc)
-            return
-        self.client.publish(self.topics.image, data, qos=0, retain=True)
-
-    def _publish_state(self) -> None:
-        controls = self.controls.peek()
-        state = {**self._state, "armed": controls.armed, "threshold": controls.threshold}
+    def _publish_state(self, live_controls: bool = False) -> None:
+        """The retained state: the loop's last STATE event as it was sent; on a (re)connect
+        or a command, with the controls as they are now (the loop reports them next frame)."""
+        state = dict(self._state)
+        if live_controls:
+            controls = self.controls.peek()
+            state.update(armed=controls.armed, threshold=controls.threshold)
         self._publish(self.topics.state, state, retain=True)
 
     def _publish(self, topic: str, payload: dict[str, Any], retain: bool = False) -> None:
