@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge.matching import greedy_matches
 from edge.types import Box, Face
 
 Detect = Callable[[np.ndarray], Sequence[Face]]
@@ -46,18 +47,7 @@ def faces_dlib(media: Path) -> list[LabelledImage]:
 
 def match(truth: Sequence[Box], found: Sequence[Box], threshold: float) -> list[float]:
     """Greedy one-to-one matching; returns the IoU of each matched truth box."""
-    pairs = sorted(
-        ((t.iou(f), i, j) for i, t in enumerate(truth) for j, f in enumerate(found)),
-        reverse=True,
-    )
-    used_t, used_f, ious = set(), set(), []
-    for iou, i, j in pairs:
-        if iou < threshold or i in used_t or j in used_f:
-            continue
-        used_t.add(i)
-        used_f.add(j)
-        ious.append(iou)
-    return ious
+    return [iou for _, _, iou in greedy_matches(truth, found, threshold)]
 
 
 def recall_report(detect: Detect, media: Path, threshold: float = 0.4) -> dict[str, object]:

@@ -27,6 +27,10 @@ _REDUCED: tuple[tuple[int, int], ...] = (
     (4, cv2.IMREAD_REDUCED_COLOR_4),
     (8, cv2.IMREAD_REDUCED_COLOR_8),
 )
+# The files `smilebooth score` and an image-folder source read: what OpenCV decodes here.
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"}
+)
 DEFAULT_IMAGES = ImageConfig()  # the images section's defaults
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 

@@ -20,12 +20,12 @@ from edge.annotate import annotate
 from edge.config import ConfigError
 from edge.config.command import add_config_argument, config_from_argument
 from edge.config.output import ImageConfig
+from edge.image_io import IMAGE_SUFFIXES
 from edge.pipeline import Pipeline
 from edge.progress import Progress
 from edge.serialize import frame_to_dict
 
 log = logging.getLogger(__name__)
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

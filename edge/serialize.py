@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge.types import FaceScore, FrameResult, GroupScore
+from edge.types import KEYPOINT_NAMES, FaceScore, FrameResult, GroupScore
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
@@ -56,6 +56,3 @@ def frame_to_dict(result: FrameResult) -> dict[str, Any]:
         "faces": [face_to_dict(face) for face in result.faces],
         "group": group_to_dict(result.group),
     }
-
-
-KEYPOINT_NAMES = ("right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear", "left_ear")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edge.config.decide import TrackingConfig
+from edge.matching import greedy_matches
 from edge.types import Box, FaceScore, FrameResult, SmoothedFace
 
 
@@ -99,19 +100,8 @@ class Tracker:
         return TrackedFrame(result, tuple(seen), counted)
 
     def _match(self, faces: tuple[FaceScore, ...]) -> list[Track | None]:
-        pairs = sorted(
-            (
-                (face.face.box.iou(track.box), i, j)
-                for i, face in enumerate(faces)
-                for j, track in enumerate(self.tracks)
-            ),
-            reverse=True,
-        )
+        boxes = [track.box for track in self.tracks]
         chosen: list[Track | None] = [None] * len(faces)
-        used: set[int] = set()
-        for iou, i, j in pairs:
-            if iou < self.config.iou_match or chosen[i] is not None or j in used:
-                continue
+        for i, j, _ in greedy_matches([f.face.box for f in faces], boxes, self.config.iou_match):
             chosen[i] = self.tracks[j]
-            used.add(j)
         return chosen

@@ -6,7 +6,7 @@ and the data only ever flows one way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 Point = tuple[float, float]
 
@@ -70,14 +70,12 @@ class Keypoints:
         return Keypoints(*(s(p) for p in self.as_tuple()))
 
     def as_tuple(self) -> tuple[Point, ...]:
-        return (
-            self.right_eye,
-            self.left_eye,
-            self.nose_tip,
-            self.mouth_center,
-            self.right_ear,
-            self.left_ear,
-        )
+        """The points in KEYPOINT_NAMES order (the detector's output order)."""
+        return tuple(getattr(self, name) for name in KEYPOINT_NAMES)
+
+
+# The one list of keypoint names, in the order the MediaPipe detector emits them.
+KEYPOINT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Keypoints))
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edge.config.source import SourceConfig
-from edge.image_io import read_image
+from edge.image_io import IMAGE_SUFFIXES, read_image
 from edge.sources.base import Frame, SourceError, resize_to_width, to_bgr, valid_image
 
 log = logging.getLogger(__name__)
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 class ImageFolderSource:
