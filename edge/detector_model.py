@@ -18,12 +18,12 @@ import numpy as np
 from edge.anchors import decode, ssd_anchors, weighted_nms
 from edge.model_card import load_card, open_checked
 from edge.runtime import dequantize
-from edge.types import Box, Face, Keypoints
+from edge.types import KEYPOINT_NAMES, Box, Face, Keypoints
 
 # Letterbox borders are black, as MediaPipe pads.
 PAD_COLOUR = (0, 0, 0)
 
-KEYPOINT_ORDER = ("right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear", "left_ear")
+KEYPOINT_ORDER = KEYPOINT_NAMES  # the detector's output order: the Keypoints fields
 
 # Anchor grids of the MediaPipe face models, by the number of anchors they output.
 ANCHOR_GRIDS: dict[int, dict[str, Any]] = {
