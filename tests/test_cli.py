@@ -42,11 +42,6 @@ def test_verbosity_before_or_after_the_subcommand() -> None:
     assert not args.verbose and not args.quiet
 
 
-def test_every_option_shows_its_default() -> None:
-    helped = smilebooth("run", "--help")
-    assert helped.returncode == 0 and "(default: None)" in helped.stdout
-
-
 def test_threshold_flag_and_file_are_checked_alike(tmp_path) -> None:
     """threshold 0.3 under rearm_threshold 0.55: refused the same way from the file and the
     flag, with the same exit status from validate-config and run."""

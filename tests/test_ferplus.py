@@ -28,10 +28,18 @@ def test_real_test_split_loads_with_counted_skips() -> None:
     np.testing.assert_allclose(split.votes[index], votes)
 
 
-def test_train_split_skips_the_row_whose_votes_do_not_sum_to_ten() -> None:
-    split = load_split(require(FERPLUS), "train")
+def test_train_split_skips_the_row_whose_votes_do_not_sum_to_ten(tmp_path) -> None:
+    """The real train labels have one row whose votes do not sum to 10: it, with five
+    good rows beside it (their real images), is skipped and counted, the rest loaded."""
+    lines = (require(FERPLUS) / "FER2013Train" / "label.csv").read_text().splitlines()
+    assert len(lines) == 28558
+    odd = [n for n, line in enumerate(lines) if sum(map(int, line.split(",")[-10:])) != 10]
+    assert len(odd) == 1
+    good = [n for n in range(len(lines)) if n not in odd][:5]
+    _copy_split(tmp_path, sorted(good + odd), "FER2013Train")
+    split = load_split(tmp_path, "train", drop_unusable=False)
     assert split.skipped["votes_not_10"] == 1
-    assert len(split) == 28558 - 1 - split.skipped["majority_unknown_or_nf"]
+    assert len(split) == 5
 
 
 def test_targets_follow_the_documented_bins() -> None:
@@ -44,11 +52,15 @@ def test_targets_follow_the_documented_bins() -> None:
     assert majority_emotion(votes).tolist() == [0, 0, 0, 1, 1]
 
 
-def _copy_split(tmp_path: Path, rows: int = 6) -> Path:
-    source = require(FERPLUS) / "FER2013Valid"
-    target = tmp_path / "FER2013Valid"
+def _copy_split(
+    tmp_path: Path, rows: list[int] | None = None, folder: str = "FER2013Valid"
+) -> Path:
+    """A split folder of the chosen rows of the real one (default: the first six)."""
+    source = require(FERPLUS) / folder
+    target = tmp_path / folder
     target.mkdir()
-    lines = (source / "label.csv").read_text().splitlines()[:rows]
+    every = (source / "label.csv").read_text().splitlines()
+    lines = [every[n] for n in (range(6) if rows is None else rows)]
     for line in lines:
         name = line.split(",")[0]
         shutil.copy(source / name, target / name)

@@ -15,14 +15,10 @@ from collections.abc import Callable, Iterator
 
 import paho.mqtt.client as mqtt
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from edge import events
 from edge.config.mqtt import MqttConfig
 from edge.control import Controls, ControlState
-from edge.mqtt.commands import MAX_PAYLOAD, CommandError, apply, parse_message
-from edge.mqtt.credentials import read_password
 from edge.mqtt.publisher import MqttPublisher, close_client
 from tests.mosquitto import Broker
 
@@ -260,36 +256,6 @@ def test_an_entity_turned_off_gets_an_empty_retained_config_and_disappears(broke
         publisher.stop()
 
 
-def test_the_templates_give_the_states_ha_would_show() -> None:
-    """The value templates rendered with Jinja (HA's engine) on the payloads we publish."""
-    jinja2 = pytest.importorskip("jinja2")
-    from edge.mqtt.discovery import discovery_messages
-    from edge.mqtt.topics import Topics
-
-    configs = {
-        t.split("/")[3]: json.loads(p)
-        for t, p in discovery_messages(Topics("smilebooth", "b"), "homeassistant", "1").items()
-        if p
-    }
-    env = jinja2.Environment()
-    env.filters["tojson"] = json.dumps
-
-    def render(name: str, payload: dict, key: str = "value_template") -> str:
-        return env.from_string(configs[name][key]).render(value_json=payload)
-
-    score = {
-        "score": 0.8,
-        "faces": 2,
-        "per_face": [{"track_id": 1, "smiling": False}, {"track_id": 2, "smiling": True}],
-    }
-    assert render("smiling", score) == "ON"
-    assert render("smiling", {**score, "per_face": [{"smiling": False}]}) == "OFF"
-    assert render("faces_present", {"faces": 0, "phase": "ready"}) == "OFF"
-    assert render("phase", {"phase": "cooldown"}) == "cooldown"
-    attributes = json.loads(render("faces", score, "json_attributes_template"))
-    assert attributes == {"per_face": score["per_face"]}
-
-
 def test_last_capture_is_retained_and_a_photo_fires_the_trigger_topic(broker) -> None:
     publisher, bus, _ = make_publisher(broker.port)
     try:
@@ -409,66 +375,6 @@ def test_a_stopped_publisher_leaves_no_open_descriptors(broker) -> None:
         gc.enable()
 
 
-def check_parsed(name: str, payload: bytes) -> None:
-    """Either every command is valid and applies cleanly, or a CommandError changes nothing."""
-    controls = Controls(armed=True, threshold=0.7)
-    try:
-        commands = parse_message(name, payload)
-    except CommandError as exc:
-        assert str(exc)
-        assert controls.peek() == Controls(armed=True, threshold=0.7).peek()
-        return
-    assert len(payload) <= MAX_PAYLOAD
-    for command in commands:
-        if command.name == "threshold":
-            assert isinstance(command.value, float) and 0.0 <= command.value <= 1.0
-        elif command.name == "armed":
-            assert isinstance(command.value, bool)
-        else:
-            assert command.name == "trigger"
-        apply(command, controls)  # never raises once parsed
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    name=st.sampled_from(["armed", "threshold", "trigger", "bogus", ""]),
-    payload=st.binary(max_size=MAX_PAYLOAD + 50)
-    | st.sampled_from([b"ON", b"off", b"0.5", b"nan", b"-0", b"1e999", b"PRESS", b" 1 "]),
-)
-def test_any_payload_is_either_a_valid_command_or_a_clear_error(name: str, payload: bytes) -> None:
-    check_parsed(name, payload)
-
-
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
-    max_leaves=6,
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    fields=st.dictionaries(
-        st.sampled_from(["armed", "threshold", "trigger", "colour"]), JSON_VALUES, max_size=4
-    )
-    | JSON_VALUES
-)
-def test_any_json_set_message_is_all_valid_or_rejected_whole(fields: object) -> None:
-    check_parsed("", json.dumps(fields).encode())
-
-
-def test_password_comes_from_file_environment_or_systemd_credentials(tmp_path) -> None:
-    secret = tmp_path / "pw"
-    secret.write_text("s3cret\n")
-    assert read_password(MqttConfig(password_file=str(secret)), {}) == "s3cret"
-    assert read_password(MqttConfig(), {"SMILEBOOTH_MQTT_PASSWORD": "env"}) == "env"
-    (tmp_path / "mqtt_password").write_text("cred")
-    assert read_password(MqttConfig(), {"CREDENTIALS_DIRECTORY": str(tmp_path)}) == "cred"
-    assert read_password(MqttConfig(), {}) is None
-    (tmp_path / "mqtt_password").write_text("\n")  # install.sh's empty placeholder
-    assert read_password(MqttConfig(), {"CREDENTIALS_DIRECTORY": str(tmp_path)}) is None
-
-
 def run_loop(config_text: str, tmp_path) -> subprocess.CompletedProcess[str]:
     from tests.paths import MEDIA, ROOT, require
 
@@ -513,17 +419,6 @@ def test_the_live_loop_feeds_a_real_broker_end_to_end(broker, tmp_path) -> None:
     assert (tmp_path / "photos" / capture["file"]).is_file()
     listener.wait_for("smilebooth/stage/availability", b"offline")
     listener.close()
-
-
-def test_no_reachable_broker_the_loop_runs_anyway_and_says_so_once(tmp_path) -> None:
-    from tests.mosquitto import free_port
-
-    result = run_loop(
-        f"mqtt:\n  enabled: true\n  host: 127.0.0.1\n  port: {free_port()}\n", tmp_path
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "frames=275" in result.stderr
-    assert result.stderr.count("unreachable") == 1  # said once; the retries stay quiet
 
 
 def make_tls_files(folder) -> dict[str, str]:

@@ -135,15 +135,18 @@ def picamera(path: Path, **kwargs) -> tuple[Picamera2Source, list[FakePicamera2]
 
 
 def test_picamera2_lores_for_inference_main_of_the_same_request_for_capture() -> None:
+    from edge.sources.fake_picamera2 import BUFFERS
+
     source, cameras = picamera(video(CROWD))
     source.open()
-    try:
-        frames = [source.read() for _ in range(5)]
+    try:  # more frames than the camera has buffers: each must be handed back after its read
+        frames = [source.read() for _ in range(2 * BUFFERS + 1)]
+        assert cameras[0].held == 0
     finally:
         source.close()
     camera = cameras[0]
     assert camera.closed and not camera.started
-    assert camera.requests and all(r.released for r in camera.requests)
+    assert len(camera.requests) > BUFFERS
     for frame in frames:
         assert frame is not None
         assert frame.image.shape == (180, 320, 3)  # lores YUV420 -> BGR

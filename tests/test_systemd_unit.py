@@ -36,30 +36,6 @@ def test_systemd_analyze_verify_passes(tmp_path) -> None:
     assert "smilebooth.service" not in result.stderr, result.stderr
 
 
-def test_unit_is_notify_with_watchdog_and_validates_config_first() -> None:
-    text = UNIT.read_text()
-    for line in (
-        "Type=notify",
-        "WatchdogSec=30",
-        "Restart=on-failure",
-        "ExecStartPre=/opt/smilebooth/.venv/bin/smilebooth validate-config",
-        "LoadCredential=mqtt_password:",
-        "ProtectSystem=strict",
-        "ReadWritePaths=/var/lib/smilebooth",
-        "DevicePolicy=closed",
-        "SupplementaryGroups=video",
-        "NoNewPrivileges=yes",
-        "DeviceAllow=char-video4linux rw",
-        "DeviceAllow=char-media rw",
-        "DeviceAllow=char-dma_heap rw",
-        "DeviceAllow=/dev/nvmap rw",
-        "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
-        "StateDirectory=smilebooth",
-    ):
-        assert line in text, line
-    assert "PrivateDevices=yes" not in text  # cameras need real device nodes
-
-
 def test_security_exposure_is_low(tmp_path) -> None:
     result = subprocess.run(
         ["systemd-analyze", "security", "--offline=yes", str(analyzable_copy(tmp_path))],

@@ -95,6 +95,15 @@ def parse_message(name: str, payload: bytes) -> list[Command]:
     return parse_json(payload) if name == "" else [parse(name, payload)]
 
 
+def handle_message(name: str, payload: bytes, controls: Controls) -> list[Command]:
+    """Parse the whole message, then apply it: a CommandError (any bad field) leaves the
+    controls exactly as they were, never half-changed."""
+    commands = parse_message(name, payload)
+    for command in commands:
+        apply(command, controls)
+    return commands
+
+
 def apply(command: Command, controls: Controls) -> None:
     if command.name == "armed":
         (controls.arm if command.value else controls.disarm)()

@@ -25,7 +25,7 @@ import paho.mqtt.client as mqtt
 from edge import events
 from edge.config.mqtt import MqttConfig
 from edge.control import Controls
-from edge.mqtt.commands import CommandError, apply, parse_message
+from edge.mqtt.commands import CommandError, handle_message
 from edge.mqtt.discovery import discovery_messages, package_version
 from edge.mqtt.topics import Topics
 
@@ -152,7 +152,7 @@ class MqttPublisher:
         if name is None:
             return
         try:
-            commands = parse_message(name, message.payload)
+            commands = handle_message(name, message.payload, self.controls)
         except CommandError as exc:
             log.warning("rejected command on %s: %s", message.topic, exc)
             self._publish(
@@ -161,7 +161,6 @@ class MqttPublisher:
             )
         else:
             for command in commands:
-                apply(command, self.controls)
                 log.info("command %s=%s", command.name, command.value)
         self._publish_state(live_controls=True)  # the result either way: a UI shows the truth
 

@@ -40,9 +40,13 @@ class FakeTransform:
         self.hflip, self.vflip = bool(hflip), bool(vflip)
 
 
+BUFFERS = 4  # picamera2's default buffer_count for a video configuration
+
+
 class FakeRequest:
-    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+    def __init__(self, arrays: dict[str, np.ndarray], on_release: Any = None) -> None:
         self._arrays = arrays
+        self._on_release = on_release
         self.released = False
 
     def make_array(self, name: str) -> np.ndarray:
@@ -51,6 +55,8 @@ class FakeRequest:
         return self._arrays[name]
 
     def release(self) -> None:
+        if not self.released and self._on_release is not None:
+            self._on_release()
         self.released = True
 
 
@@ -70,6 +76,7 @@ class FakePicamera2:
         self.started = False
         self.closed = False
         self.requests: list[FakeRequest] = []
+        self.held = 0  # requests (buffers) handed out and not yet released
         self._config: dict[str, Any] | None = None
         self._capture: cv2.VideoCapture | None = None
         self._served = 0
@@ -140,14 +147,26 @@ class FakePicamera2:
             self._capture.release()
         self.closed = True
 
+    def capture_request(self) -> FakeRequest:
+        """The next request; the caller must release() it. Like libcamera, a camera whose
+        BUFFERS buffers are all held by the application stalls and times out."""
+        if self.held >= BUFFERS:
+            raise RuntimeError("Camera frontend has timed out!")
+        request = FakeRequest(self._next_arrays(), on_release=self._returned)
+        self.held += 1
+        self.requests.append(request)
+        return request
+
     @contextlib.contextmanager
     def captured_request(self) -> Iterator[FakeRequest]:
-        request = FakeRequest(self._next_arrays())
-        self.requests.append(request)
+        request = self.capture_request()
         try:
             yield request
         finally:
             request.release()
+
+    def _returned(self) -> None:
+        self.held -= 1
 
     def _next_arrays(self) -> dict[str, np.ndarray]:
         if not self.started or self._capture is None:
