@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,3 +42,14 @@ def run(args: argparse.Namespace) -> int:
     best = args.out / "best.keras" if args.report_only else train(args)
     write_report(best, args)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m training [smile|eyes] ARGS`: the same as `smilebooth train`."""
+    from edge.cli import with_default_model
+
+    parser = argparse.ArgumentParser(prog="smilebooth train", description=__doc__)
+    add_arguments(parser)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    argv = sys.argv[1:] if argv is None else argv
+    return run(parser.parse_args(with_default_model(["train", *argv])[1:]))

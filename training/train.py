@@ -12,7 +12,6 @@ import argparse
 import json
 import logging
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -347,19 +346,3 @@ def finetune(
     final = best.parent / "final.keras"
     model.save(final)
     return final
-
-
-def main(argv: list[str] | None = None) -> int:
-    from edge.cli import with_default_model
-    from training.cli import add_arguments as add_cli_arguments
-    from training.cli import run
-
-    parser = argparse.ArgumentParser(prog="smilebooth train", description=__doc__)
-    add_cli_arguments(parser)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    argv = sys.argv[1:] if argv is None else argv
-    return run(parser.parse_args(with_default_model(["train", *argv])[1:]))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
