@@ -8,7 +8,6 @@ six-person faces-dlib photo (both through the shipped face detector and edge's c
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from convert.eyes_real import BLINK_VIDEO, GROUP_PHOTO, blink_figures, group_pho
 from convert.tflite_calibration import keras_to_int8
 from edge.eye_crop import EYE_CROP_RULE_TEXT, EYE_CROP_SIZE
 from edge.eyes import EyeStateModel
-from edge.model_card import card_path, sha256_of
+from edge.model_card import sha256_of, write_card
 from edge.runtime import runtime_name
 from training.eyes_data import augmented_set, eval_set
 from training.eyes_eval import CLASSES, eye_metrics
@@ -82,7 +81,7 @@ def convert_eyes(keras_path: Path, data: Path, out_dir: Path, smoke: bool = Fals
         metrics["blink_portrait"] = blink_figures(tflite_path)
         metrics["group_photo"] = group_photo_figures(tflite_path)
     card = _card(tflite_path, edge_model, metrics, model.count_params(), keras_path)
-    card_path(tflite_path).write_text(json.dumps(card, indent=2) + "\n")
+    write_card(tflite_path, card)
     _plot(metrics["int8"], tflite_path)
     _write_markdown(card, tflite_path.with_suffix(".md"))
     log.info(

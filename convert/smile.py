@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from convert.tflite_calibration import keras_to_int8
-from edge.crop import CROP_RULE_TEXT, CROP_SIZE
+from edge.crop import CROP_RULE_TEXT, CROP_SIZE, model_input
 from edge.labels import EMOTIONS, INTENSITY, INTENSITY_UPPER_VOTES
-from edge.model_card import card_path, sha256_of
+from edge.model_card import card_path, sha256_of, write_card
 from edge.runtime import runtime_name
 from edge.smile_model import SmileModel
 from training.evaluate import HEADLINE_KEYS, evaluate_heads, headline
@@ -49,7 +49,7 @@ def with_flip_average(model: Any) -> Any:
 
 def to_int8_tflite(model: Any, calibration: np.ndarray) -> bytes:
     """Full int8, calibrated on real 48x48 crops (uint8 -> the model's 0..1 float input)."""
-    inputs = [c.reshape(1, CROP_SIZE, CROP_SIZE, 1).astype(np.float32) / 255.0 for c in calibration]
+    inputs = [model_input(c.reshape(1, CROP_SIZE, CROP_SIZE, 1)) for c in calibration]
     return keras_to_int8(model, inputs)
 
 
@@ -170,7 +170,7 @@ def convert_smile(
         "reproduce": _reproduce(keras_path, flip_average),
     }
     card = _card(tflite_path, edge_model, metrics, extra)
-    card_path(tflite_path).write_text(json.dumps(card, indent=2) + "\n")
+    write_card(tflite_path, card)
     _plot_int8_confusions(metrics["int8"], tflite_path)
     _write_markdown(card, tflite_path.with_suffix(".md"))
     log.info("int8 %s: %s", tflite_path.name, headline(metrics["int8"]))
@@ -232,7 +232,7 @@ def _reproduce(keras_path: Path, flip_average: bool) -> str:
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    defaults = {action.dest: action.default for action in parser._actions}
+    defaults = vars(parser.parse_args([]))  # every training option at its default
     skipped = {"out", "data", "fer2013_csv", "smoke", "help"}
     train = "smilebooth train --out build/smile"
     for name, value in _train_args(keras_path).items():

@@ -12,6 +12,10 @@ from typing import Any
 
 import numpy as np
 
+# TFLite's ActivationFunctionType and Padding codes (schema.fbs), as they appear in options.
+FUSED_NONE, FUSED_RELU, FUSED_RELU_N1_TO_1, FUSED_RELU6 = 0, 1, 2, 3
+PADDING_SAME = 0
+
 # Ops whose outputs are constants (weights stored as float16 or sparse): read, not replayed.
 CONSTANT_OPS = {"DEQUANTIZE", "DENSIFY"}
 
@@ -75,19 +79,19 @@ def read_graph(model: bytes) -> Graph:
 def _activation(x: Any, code: int) -> Any:
     import tensorflow as tf
 
-    if code == 0:
+    if code == FUSED_NONE:
         return x
-    if code == 1:
+    if code == FUSED_RELU:
         return tf.nn.relu(x)
-    if code == 2:  # RELU_N1_TO_1
+    if code == FUSED_RELU_N1_TO_1:
         return tf.minimum(tf.maximum(x, -1.0), 1.0)
-    if code == 3:
+    if code == FUSED_RELU6:
         return tf.nn.relu6(x)
     raise NotImplementedError(f"fused activation {code}")
 
 
 def _padding(code: int) -> str:
-    return "SAME" if code == 0 else "VALID"
+    return "SAME" if code == PADDING_SAME else "VALID"
 
 
 def run_op(op: Op, args: list[Any]) -> Any:
@@ -109,7 +113,7 @@ def run_op(op: Op, args: list[Any]) -> Any:
         )
         return _activation(y + b, o["fusedActivationFunction"])
     if op.name == "ADD":
-        return _activation(args[0] + args[1], o.get("fusedActivationFunction", 0))
+        return _activation(args[0] + args[1], o.get("fusedActivationFunction", FUSED_NONE))
     if op.name == "RELU":
         return tf.nn.relu(args[0])
     if op.name == "PAD":
@@ -124,7 +128,9 @@ def run_op(op: Op, args: list[Any]) -> Any:
         shape = args[1] if len(args) > 1 else [int(v) for v in o["newShape"]]
         return tf.reshape(args[0], tf.cast(shape, tf.int32))
     if op.name == "CONCATENATION":
-        return _activation(tf.concat(args, axis=o["axis"]), o.get("fusedActivationFunction", 0))
+        return _activation(
+            tf.concat(args, axis=o["axis"]), o.get("fusedActivationFunction", FUSED_NONE)
+        )
     if op.name == "RESIZE_BILINEAR":
         size = tf.cast(args[1], tf.int32)
         return tf.compat.v1.image.resize_bilinear(

@@ -32,6 +32,12 @@ CROP_RULE_TEXT = (
 )
 
 
+def model_input(crops: np.ndarray) -> np.ndarray:
+    """uint8 crops as the smile and eye models take them, float pixel/255 (CROP_RULE_TEXT):
+    the one place that says so, for the edge models and the converters' calibration."""
+    return crops.astype(np.float32) / 255.0
+
+
 def to_gray(frame: np.ndarray) -> np.ndarray:
     """BGR/BGRA/gray frame -> 2-D uint8 gray."""
     if frame.ndim == 2:

@@ -21,6 +21,13 @@ def card_path(model_path: Path) -> Path:
     return model_path.with_suffix(".card.json")
 
 
+def write_card(model_path: Path, card: dict[str, Any]) -> Path:
+    """The card beside its model, in the one format every converter writes."""
+    path = card_path(model_path)
+    path.write_text(json.dumps(card, indent=2) + "\n")
+    return path
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

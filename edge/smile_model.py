@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.crop import CROP_SIZE
+from edge.crop import CROP_SIZE, model_input
 from edge.labels import EMOTION_VALENCE, EMOTIONS, INTENSITY
 from edge.model_card import ModelCardError, open_checked
 from edge.runtime import dequantize, quantize
@@ -37,7 +37,7 @@ class SmileModel:
 
     def raw_outputs(self, crop: np.ndarray) -> dict[str, np.ndarray]:
         """Dequantized outputs for one uint8 crop (48, 48)."""
-        x = crop.reshape(self._input["shape"]).astype(np.float32) / 255.0
+        x = model_input(crop.reshape(self._input["shape"]))
         self._interpreter.set_tensor(self._input["index"], quantize(x, self._input))
         self._interpreter.invoke()
         return {
