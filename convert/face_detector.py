@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from convert.detector_calibration import calibration_photos
+from convert.tflite_graph import FUSED_RELU6, FUSED_RELU_N1_TO_1
 from edge.detector_model import ANCHOR_GRIDS, KEYPOINT_ORDER, int8_input, letterbox
 from edge.model_card import card_path, sha256_of
 from edge.runtime import make_interpreter
@@ -45,8 +46,6 @@ DECODER = {
     "logit_gain": LOGIT_BOUND / 3,
     "logit_offset": -LOGIT_BOUND,
 }
-FUSED_RELU_N1_TO_1 = 2
-FUSED_RELU6 = 3
 LOOK_THROUGH = ("RESHAPE", "DEPTH_TO_SPACE", "CONCATENATION")  # ops that only move values
 DEFAULT_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 
