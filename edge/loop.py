@@ -1,8 +1,10 @@
-"""The frame loop: read -> score -> track -> decide -> capture, plus events and status.
+"""The frame loop: read -> pipeline -> track -> rate -> trigger -> burst -> capture, + events.
 
-All decisions are pure (tracking, trigger policy); this module only moves data between
-them and the I/O at the edges (source, photo store, event bus). A bad frame or a failed
-capture is counted and reported; only the stop event or the end of a file ends the loop.
+All decisions are pure (tracking, the group rating, trigger policy); this module only
+moves data between them and the I/O at the edges (source, photo store, event bus). Its
+parts are built by edge.compose.build_loop and frozen: nothing is swapped in a built loop.
+A bad frame or a failed capture is counted and reported; only the stop event or the end
+of a file ends the loop.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class FrameProcessor(Protocol):
     def process(self, frame_bgr: np.ndarray) -> FrameResult: ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoopParts:
     source: FrameSource
     pipeline: FrameProcessor
@@ -76,7 +78,6 @@ class FrameLoop:
         self.counters = Counters()
         self.state = TriggerState()
         self.burst: Burst | None = None
-        self._last_controls: ControlState | None = None
         self._last_faces = -1
         self._last_state_key: tuple[object, ...] | None = None
         self._last_state_at = float("-inf")
@@ -251,7 +252,6 @@ class FrameLoop:
             bus.publish(events.state_event(controls, self.state.phase, fps, group.face_count))
             self._last_state_at = wall
             self._last_state_key, self._last_faces = key, group.face_count
-        self._last_controls = controls
 
     def _figures(self, scored: ScoredFrame) -> dict[str, object]:
         source = self.parts.source
