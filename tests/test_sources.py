@@ -145,7 +145,7 @@ def test_picamera2_lores_for_inference_main_of_the_same_request_for_capture() ->
         source.close()
     camera = cameras[0]
     assert camera.closed and not camera.started
-    assert camera.requests and all(r.released for r in camera.requests)
+    assert not camera.held and camera.max_held >= 1  # every buffer given back
     for frame in frames:
         assert frame is not None
         assert frame.image.shape == (180, 320, 3)  # lores YUV420 -> BGR
