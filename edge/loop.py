@@ -21,7 +21,7 @@ from edge import events, exit_codes
 from edge.capture import CaptureError, PhotoStore
 from edge.control import Controls, ControlState
 from edge.serialize import face_to_dict, group_to_dict
-from edge.sources.base import Frame, FrameSource, SourceError, SourceLostError
+from edge.sources.base import Frame, FrameSource, PhotoError, SourceError, SourceLostError
 from edge.status import StatusReporter
 from edge.tracking import TrackedFrame, Tracker
 from edge.trigger import TriggerConfig, TriggerState, step
@@ -47,7 +47,8 @@ class Burst:
         score = tracked.result.group.score if tracked.result.group.score is not None else -1.0
         rank = (not (self.avoid_closed_eyes and eyes_closed(tracked.result)), score)
         if self.best is None or rank > self.best[0]:
-            self.best = (rank, frame, tracked)
+            # keep(): a camera frame's photo is copied out of its buffer only here.
+            self.best = (rank, frame.keep(), tracked)
 
 
 @dataclass
@@ -245,10 +246,11 @@ class FrameLoop:
 
     def _save(self, frame: Frame, tracked: TrackedFrame, reason: str) -> None:
         when = time.time()
-        sidecar = capture_sidecar(frame, tracked, reason, when, self.parts.sidecar_extra)
         try:
-            saved = self.parts.store.save(frame.capture_image, sidecar, when)
-        except CaptureError as exc:
+            image = frame.capture_image  # first: a still mode's photo knows its size after
+            sidecar = capture_sidecar(frame, tracked, reason, when, self.parts.sidecar_extra)
+            saved = self.parts.store.save(image, sidecar, when)
+        except (CaptureError, PhotoError) as exc:
             self.counters.capture_failures += 1
             self._report_error(str(exc), "capture")
             return
