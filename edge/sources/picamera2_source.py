@@ -2,7 +2,13 @@
 
 The lores stream (YUV420, small) is what the models see; the main stream of the very same
 request is the full-resolution photo, so a capture is always the frame that was scored.
-`captured_request()` releases the buffers however the block exits.
+Copying main out of the camera's buffer costs 6 MB a frame at 1080p, and the loop saves
+few frames: so each frame holds its request, and main is copied only if the loop keeps
+the frame (a burst candidate, `Frame.keep()`). A request is released when its frame is
+replaced: in the newest-frame slot by a newer grab, or in the loop's hands by the next
+read. So the application holds at most three of the camera's six video buffers (the
+frame the loop is on, the newest waiting for it, and for an instant the grab replacing
+that one); picamera2 keeps one more, which leaves libcamera two to fill.
 
 The video configuration's own controls suit video, not photos: FrameDurationLimits
 (33333, 33333) caps exposure at 1/30 s (dark, noisy indoors) and denoise is "fast"; and a
@@ -16,12 +22,14 @@ padding.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
 import cv2
+import numpy as np
 
-from edge.sources.base import Frame, SourceError, SourceLostError
+from edge.sources.base import Frame, KeptPhoto, Photo, PhotoError, SourceError, SourceLostError
 from edge.sources.config import SourceConfig
 from edge.sources.latest import LatestFrame
 
@@ -50,6 +58,41 @@ def wanted_controls(config: SourceConfig, advertised: Any) -> dict[str, Any]:
     if [name for name in missing if name != "AfMode" or "AfMode" in config.controls]:
         log.warning("picamera2: this camera has no %s; left out", ", ".join(missing))
     return {name: value for name, value in wanted.items() if name in advertised}
+
+
+class HeldMain:
+    """The main image of a request still held: copied out only by take() or keep()."""
+
+    def __init__(self, request: Any, size: tuple[int, int]) -> None:
+        self._request: Any = request
+        self._lock = threading.Lock()  # the reader releases dropped frames, the loop keeps
+        self.size = size
+
+    def take(self) -> np.ndarray:
+        with self._lock:
+            if self._request is None:
+                raise PhotoError("picamera2: the frame's request was released (keep() it)")
+            try:
+                return self._request.make_array("main")
+            except Exception as exc:  # libcamera errors have no common base class
+                raise PhotoError(f"picamera2: cannot read the main stream: {exc}") from exc
+
+    def keep(self) -> Photo:
+        kept = KeptPhoto(self.take())
+        self.release()
+        return kept
+
+    def release(self) -> None:
+        """Give the buffer back to the camera (once; later calls do nothing)."""
+        with self._lock:
+            request, self._request = self._request, None
+        if request is not None:
+            request.release()
+
+
+def _release(frame: Frame) -> None:
+    if isinstance(frame.photo, HeldMain):
+        frame.photo.release()
 
 
 def _default_camera() -> Any:
@@ -81,6 +124,7 @@ class Picamera2Source:
         self._factory = camera_factory
         self._camera: Any = None
         self._latest: LatestFrame | None = None
+        self._handed: Frame | None = None  # the frame the loop has: released at next read
         self._index = 0
         self._dropped_before = 0
 
@@ -95,16 +139,17 @@ class Picamera2Source:
         try:
             camera = self._factory()
             controls = wanted_controls(self.config, camera.camera_controls)
+            # None: picamera2's default (no flip), without importing libcamera.
+            transform = (
+                None
+                if self.config.transform == "none"
+                else self._transform(*FLIPS[self.config.transform])
+            )
             configuration = camera.create_video_configuration(
                 # "RGB888" is stored B, G, R: the array is BGR, as OpenCV expects.
                 main={"size": (main_w, main_h), "format": "RGB888"},
                 lores={"size": (lores_w, lores_h), "format": "YUV420"},
-                # None: picamera2's default (no flip), without importing libcamera.
-                transform=(
-                    None
-                    if self.config.transform == "none"
-                    else self._transform(*FLIPS[self.config.transform])
-                ),
+                transform=transform,
                 controls=controls,
             )
             camera.configure(configuration)
@@ -121,7 +166,7 @@ class Picamera2Source:
         self.controls = controls
         self.lores_size, self.main_size = tuple(lores["size"]), tuple(main["size"])
         self._lores_stride = int(lores.get("stride", self.lores_size[0]))
-        self._latest = LatestFrame(self._grab, "picamera2")
+        self._latest = LatestFrame(self._grab, "picamera2", discard=_release)
         self._latest.start()
         log.info(
             "picamera2 started: main %sx%s, lores %sx%s (stride %d), transform %s, controls %s",
@@ -134,13 +179,18 @@ class Picamera2Source:
 
     def _grab(self) -> Frame | None:
         try:
-            with self._camera.captured_request() as request:
-                lores = request.make_array("lores")
-                main = request.make_array("main")
+            request = self._camera.capture_request()
         except Exception as exc:  # libcamera errors have no common base class
             raise SourceLostError(f"picamera2: {exc}") from exc
+        held = HeldMain(request, self.main_size)
+        try:
+            lores = request.make_array("lores")
+        except Exception as exc:
+            held.release()
+            raise SourceLostError(f"picamera2: {exc}") from exc
         lores_w, lores_h = self.lores_size
-        if lores.ndim != 2 or lores.shape[0] < lores_h * 3 // 2 or main.ndim != 3:
+        if lores.ndim != 2 or lores.shape[0] < lores_h * 3 // 2:
+            held.release()
             self.bad_frames += 1
             return None
         # YUV420 (I420: Y, then U, then V) arrives as height*3/2 rows; crop stride padding.
@@ -148,18 +198,26 @@ class Picamera2Source:
         image = cv2.cvtColor(lores[: lores_h * 3 // 2], cv2.COLOR_YUV2BGR_I420)
         image = image[:, :lores_w]  # the stride padding off
         self._index += 1
-        return Frame(image, self._index - 1, time.monotonic(), main)
+        return Frame(image, self._index - 1, time.monotonic(), photo=held)
 
     def read(self) -> Frame | None:
         if self._latest is None:
             raise SourceLostError("source is not open")
-        return self._latest.take(5.0)
+        self._release_handed()
+        self._handed = self._latest.take(5.0)
+        return self._handed
+
+    def _release_handed(self) -> None:
+        handed, self._handed = self._handed, None
+        if handed is not None:
+            _release(handed)
 
     def close(self) -> None:
         if self._latest is not None:
             self._dropped_before += self._latest.dropped
             self._latest.stop()
             self._latest = None
+        self._release_handed()
         if self._camera is not None:
             try:
                 self._camera.stop()
