@@ -1,12 +1,15 @@
-"""The Pi source's buffers, against the picamera2 look-alike on real video.
+"""The Pi source's buffers and still mode, against the picamera2 look-alike on real video.
 
 Main (6 MB at 1080p) is copied out of a request only for frames the loop keeps; requests
 go back to the camera when their frame is replaced, so at most three of six are held.
+Still mode switches to a still configuration for the photo and back, controls intact.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import json
 import weakref
 from pathlib import Path
 
@@ -14,13 +17,16 @@ import cv2
 import numpy as np
 import pytest
 
+from edge import events
+from edge.config import load_config
+from edge.config_schema import ConfigError
 from edge.sources.base import PhotoError
 from edge.sources.config import SourceConfig
-from edge.sources.fake_picamera2 import FakePicamera2
+from edge.sources.fake_picamera2 import SENSOR_RESOLUTION, FakePicamera2
 from edge.sources.picamera2_source import Picamera2Source
 from edge.trigger import TriggerConfig
 from tests._loop_helpers import CROWD, STAGE, ScriptedProcessor, smiling_between, video
-from tests.test_loop import build
+from tests.test_loop import build, drain
 
 FULL_HD = SourceConfig(type="picamera2", main_size=(1920, 1080), lores_size=(320, 180))
 # Fires on the first smiling frame; the burst then lasts 0.3 s of frames.
@@ -114,3 +120,92 @@ def test_the_loop_copies_main_only_for_burst_candidates(tmp_path: Path) -> None:
     # copy for 60 frames (each grab used to copy main: 60 or more).
     assert camera.arrays_made["main"] == 1 and camera.arrays_made["lores"] >= 60
     assert camera.max_held <= 3 and not camera.held
+
+
+STILL = SourceConfig(
+    type="picamera2",
+    main_size=(1280, 720),
+    lores_size=(320, 180),
+    still=True,
+    controls={"Sharpness": 1.5},
+)
+
+
+def test_still_mode_photo_at_the_sensor_size_then_video_again_controls_intact() -> None:
+    source, cameras = source_on(video(CROWD), STILL, fps=30.0)
+    source.open()
+    try:
+        frame = source.read()
+        assert frame is not None and frame.capture_size == SENSOR_RESOLUTION
+        kept = frame.keep()  # a burst candidate: no copy, no still yet
+        still = kept.capture_image
+        after = [source.read() for _ in range(5)]
+    finally:
+        source.close()
+    [camera] = cameras
+    assert still.shape == (2592, 4608, 3) and kept.scale == (14.4, 14.4)
+    # A new exposure, a few frames later, in BGR as the models' frames (picamera2's
+    # "BGR888" would have been R, G, B).
+    small = cv2.resize(still, (320, 180), interpolation=cv2.INTER_AREA).astype(int)
+    scored = frame.image.astype(int)
+    assert np.abs(small - scored).mean() < np.abs(small[..., ::-1] - scored).mean()
+    assert all(f is not None for f in after) and after[-1].index > frame.index  # type: ignore[union-attr]
+    assert camera.switches == 1 and camera.arrays_made["main"] == 1  # the still only
+    ours = {"FrameDurationLimits": (33333, 66666), "NoiseReductionMode": 2, "AfMode": 2}
+    ours["Sharpness"] = 1.5
+    assert [use for use, _ in camera.configured] == ["video", "still", "video"]
+    assert all(controls == ours for _, controls in camera.configured)  # the still's too
+    assert camera.controls_set == ours  # after the switch back
+    assert not camera.held and len(source.still_delays) == 1
+
+
+def test_still_size_and_the_loop_keeps_running_after_a_still(tmp_path: Path) -> None:
+    config = dataclasses.replace(STILL, still_size=(2304, 1296))
+    source, cameras = source_on(video(CROWD), config, fps=30.0)
+    loop, processor, _ = run_loop(source, (10, 30), 60, tmp_path / "photos")
+    [photo] = sorted((tmp_path / "photos").glob("*.jpg"))
+    assert cv2.imread(str(photo)).shape == (1296, 2304, 3)
+    sidecar = json.loads(photo.with_suffix(".json").read_text())
+    assert sidecar["faces"][0]["box"] == [720.0, 576.0, 1296.0, 1152.0]  # lores x 7.2
+    assert processor.calls == 60 and loop.counters.captures == 1  # frames after the still
+    assert cameras[0].switches == 1 and cameras[0].controls_set["Sharpness"] == 1.5
+
+
+def test_a_still_size_larger_than_the_sensor_is_the_sensor_size(caplog) -> None:
+    config = dataclasses.replace(STILL, still_size=(8000, 6000))
+    source, _ = source_on(video(STAGE), config)
+    with caplog.at_level("WARNING"):
+        source.open()
+        source.close()
+    assert source.still_size == SENSOR_RESOLUTION
+    assert "still_size 8000x6000 is larger than the sensor (4608x2592)" in caplog.text
+
+
+class StillFails(FakePicamera2):
+    """libcamera failing in the mode switch (a real cause: the CMA heap too fragmented)."""
+
+    def switch_mode_and_capture_request(self, camera_config, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("Failed to allocate buffers")
+
+
+def test_a_failed_still_is_a_failed_capture_and_scoring_goes_on(tmp_path: Path) -> None:
+    source = Picamera2Source(STILL, camera_factory=lambda: StillFails(video(CROWD)))
+    loop, processor, received = run_loop(source, (0, 5), 30, tmp_path / "photos")
+    assert processor.calls == 30 and loop.counters.capture_failures == 1
+    errors = [e.payload["message"] for e in drain(received) if e.kind == events.ERROR]
+    assert errors == ["picamera2: still capture failed: Failed to allocate buffers"]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("source:\n  still: maybe\n", ":2: source.still: expected true or false, got 'maybe'"),
+        ("source:\n  still_size: [4608, 0]\n", "still_size must be [width, height] or [0, 0]"),
+    ],
+)
+def test_still_keys_are_validated(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={})
+    assert problem in str(error.value)

@@ -10,6 +10,12 @@ read. So the application holds at most three of the camera's six video buffers (
 frame the loop is on, the newest waiting for it, and for an instant the grab replacing
 that one); picamera2 keeps one more, which leaves libcamera two to fill.
 
+With `source.still`, a photo is a still instead: `switch_mode_and_capture_request` on a
+still configuration (full sensor unless `still_size`), which stops the camera, captures
+in the still mode and returns to video; requests are then released as soon as lores is
+copied. The still configuration gets the same controls as the video one (configure
+replaces the controls: whatever was set only at run time would be lost by the switch).
+
 The video configuration's own controls suit video, not photos: FrameDurationLimits
 (33333, 33333) caps exposure at 1/30 s (dark, noisy indoors) and denoise is "fast"; and a
 Camera Module 3's autofocus starts in manual. `source.frame_duration_limits_us`,
@@ -90,6 +96,36 @@ class HeldMain:
             request.release()
 
 
+class StillPhoto:
+    """A photo taken, when asked for, as a still in the still mode."""
+
+    def __init__(self, source: Picamera2Source) -> None:
+        self._source = source
+        self.size = source.still_size
+
+    def take(self) -> np.ndarray:
+        image = self._source.capture_still()
+        self.size = image.shape[1], image.shape[0]
+        return image
+
+    def keep(self) -> Photo:
+        return self  # holds no buffer: the still is taken when the photo is saved
+
+
+def still_size(wanted: tuple[int, int], sensor: tuple[int, int]) -> tuple[int, int]:
+    """The still's size: `wanted`, [0, 0] for the full sensor, never larger than it."""
+    if not any(wanted):
+        return sensor[0], sensor[1]
+    if wanted[0] > sensor[0] or wanted[1] > sensor[1]:
+        log.warning(
+            "source.still_size %dx%d is larger than the sensor (%dx%d): using the sensor's",
+            *wanted,
+            *sensor,
+        )
+        return sensor[0], sensor[1]
+    return wanted[0], wanted[1]
+
+
 def _release(frame: Frame) -> None:
     if isinstance(frame.photo, HeldMain):
         frame.photo.release()
@@ -121,8 +157,12 @@ class Picamera2Source:
         self.main_size: tuple[int, int] = config.main_size
         self.controls: dict[str, Any] = {}
         self.bad_frames = 0
+        self.still_size: tuple[int, int] = config.still_size
+        self.still_delays: list[float] = []  # seconds each still took (mode switch included)
         self._factory = camera_factory
         self._camera: Any = None
+        self._still_configuration: Any = None
+        self._still_lock = threading.Lock()
         self._latest: LatestFrame | None = None
         self._handed: Frame | None = None  # the frame the loop has: released at next read
         self._index = 0
@@ -153,6 +193,13 @@ class Picamera2Source:
                 controls=controls,
             )
             camera.configure(configuration)
+            if self.config.still:
+                self.still_size = still_size(self.config.still_size, camera.sensor_resolution)
+                self._still_configuration = camera.create_still_configuration(
+                    main={"size": self.still_size, "format": "RGB888"},  # BGR888 would be RGB
+                    transform=transform,
+                    controls=controls,
+                )
             # What libcamera made of the request (sizes may be rounded, rows padded).
             lores, main = camera.stream_configuration("lores"), camera.stream_configuration("main")
             camera.start()
@@ -169,12 +216,14 @@ class Picamera2Source:
         self._latest = LatestFrame(self._grab, "picamera2", discard=_release)
         self._latest.start()
         log.info(
-            "picamera2 started: main %sx%s, lores %sx%s (stride %d), transform %s, controls %s",
+            "picamera2 started: main %sx%s, lores %sx%s (stride %d), transform %s, controls "
+            "%s, photos %s",
             *self.main_size,
             *self.lores_size,
             self._lores_stride,
             self.config.transform,
             controls,
+            f"stills {self.still_size[0]}x{self.still_size[1]}" if self.config.still else "main",
         )
 
     def _grab(self) -> Frame | None:
@@ -198,7 +247,33 @@ class Picamera2Source:
         image = cv2.cvtColor(lores[: lores_h * 3 // 2], cv2.COLOR_YUV2BGR_I420)
         image = image[:, :lores_w]  # the stride padding off
         self._index += 1
-        return Frame(image, self._index - 1, time.monotonic(), photo=held)
+        photo: Photo = held
+        if self.config.still:  # main is not needed: the buffer goes back at once
+            held.release()
+            photo = StillPhoto(self)
+        return Frame(image, self._index - 1, time.monotonic(), photo=photo)
+
+    def capture_still(self) -> np.ndarray:
+        """Switch to the still mode, capture, switch back; PhotoError if the camera fails
+        (the reader then sees the loss too and the loop reopens it)."""
+        with self._still_lock:
+            camera = self._camera
+            if camera is None or self._still_configuration is None:
+                raise PhotoError("picamera2: no still: the camera is not open")
+            started = time.monotonic()
+            try:
+                request = camera.switch_mode_and_capture_request(self._still_configuration)
+                try:
+                    image: np.ndarray = request.make_array("main")
+                finally:
+                    request.release()
+            except Exception as exc:  # libcamera errors have no common base class
+                raise PhotoError(f"picamera2: still capture failed: {exc}") from exc
+            self.still_delays.append(time.monotonic() - started)
+        log.info(
+            "still %dx%d in %.0f ms", image.shape[1], image.shape[0], self.still_delays[-1] * 1e3
+        )
+        return image
 
     def read(self) -> Frame | None:
         if self._latest is None:
