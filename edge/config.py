@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from edge.sources.config import SourceConfig
 from edge.status import StatusConfig
 from edge.tracking import TrackingConfig
 from edge.trigger import TriggerConfig
+from edge.web.config import WebConfig, read_token
 
 __all__ = [
     "AppConfig",
@@ -63,6 +65,7 @@ class AppConfig:
     images: ImageConfig = field(default_factory=ImageConfig)
     status: StatusConfig = field(default_factory=StatusConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
 
 def default_config() -> AppConfig:
@@ -154,16 +157,24 @@ def _check_files(config: AppConfig) -> None:
 
 
 def _check_secrets(config: AppConfig) -> None:
-    """The MQTT password can be read (as the service will, credentials included); its
-    value is never shown. Kept out of load_config: config objects do no I/O."""
-    if not config.mqtt.enabled:
-        return
-    try:
-        read_password(config.mqtt)
-    except OSError as exc:
-        raise ConfigError(
-            [f"mqtt.password_file: cannot read {config.mqtt.password_file}: {exc.strerror or exc}"]
-        ) from exc
+    """The MQTT password and the web token can be read (as the service will, credentials
+    included); their values are never shown. Kept out of load_config: config objects do no
+    I/O."""
+    checks: list[tuple[str, str, Callable[[], object]]] = []
+    if config.mqtt.enabled:
+        checks.append(
+            ("mqtt.password_file", config.mqtt.password_file, lambda: read_password(config.mqtt))
+        )
+    if config.web.enabled:
+        checks.append(("web.token_file", config.web.token_file, lambda: read_token(config.web)))
+    problems = []
+    for key, file, read in checks:
+        try:
+            read()
+        except OSError as exc:
+            problems.append(f"{key}: cannot read {file}: {exc.strerror or exc}")
+    if problems:
+        raise ConfigError(problems)
 
 
 def describe_config() -> str:

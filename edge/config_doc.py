@@ -62,7 +62,8 @@ HEADER = """\
 # project folder. Per-device environment overrides (checked the same way):
 # SMILEBOOTH_DEVICE_ID, SMILEBOOTH_MQTT_HOST, SMILEBOOTH_MQTT_PORT, SMILEBOOTH_SOURCE_DEVICE,
 # SMILEBOOTH_CAPTURE_FOLDER. Secrets never go here: the MQTT password comes from
-# mqtt.password_file, $SMILEBOOTH_MQTT_PASSWORD or the systemd credential mqtt_password.
+# mqtt.password_file, $SMILEBOOTH_MQTT_PASSWORD or the systemd credential mqtt_password,
+# the web page's token from web.token_file, $SMILEBOOTH_WEB_TOKEN or the credential web_token.
 """
 
 

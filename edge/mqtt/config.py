@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import errno
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import ClassVar
+
+from edge.secrets import read_secret
 
 
 @dataclass(frozen=True)
@@ -103,20 +102,4 @@ def read_password(config: MqttConfig, environ: Mapping[str, str] | None = None) 
     """The password from, in order: password_file, $SMILEBOOTH_MQTT_PASSWORD, or the systemd
     credential `mqtt_password` ($CREDENTIALS_DIRECTORY/mqtt_password); None when none is set
     (an empty file counts as none). OSError when password_file cannot be read."""
-    environ = os.environ if environ is None else environ
-    if config.password_file:
-        return _read_secret(Path(config.password_file))
-    if environ.get("SMILEBOOTH_MQTT_PASSWORD"):
-        return environ["SMILEBOOTH_MQTT_PASSWORD"]
-    credentials = environ.get("CREDENTIALS_DIRECTORY")
-    if credentials and (Path(credentials) / "mqtt_password").is_file():
-        return _read_secret(Path(credentials) / "mqtt_password")
-    return None
-
-
-def _read_secret(path: Path) -> str | None:
-    """A password file's text; OSError (never UnicodeDecodeError) for binary content."""
-    try:
-        return path.read_text(encoding="utf-8").strip() or None
-    except UnicodeDecodeError as exc:
-        raise OSError(errno.EINVAL, f"not UTF-8 text (byte {exc.start})", str(path)) from exc
+    return read_secret(config.password_file, "SMILEBOOTH_MQTT_PASSWORD", "mqtt_password", environ)

@@ -1,0 +1,37 @@
+"""Secrets (the MQTT password, the web page's token) never live in config.yaml.
+
+Each comes from, in order: a file named in config, an environment variable, or a systemd
+credential (`LoadCredential=`, read from $CREDENTIALS_DIRECTORY), so a unit file can hand it
+over without it ever touching the disk in the clear.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def read_secret(
+    file: str, variable: str, credential: str, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """The secret, or None when none is set (an empty file counts as none).
+    OSError when the named file cannot be read or is not text."""
+    environ = os.environ if environ is None else environ
+    if file:
+        return read_secret_file(Path(file))
+    if environ.get(variable):
+        return environ[variable]
+    credentials = environ.get("CREDENTIALS_DIRECTORY")
+    if credentials and (Path(credentials) / credential).is_file():
+        return read_secret_file(Path(credentials) / credential)
+    return None
+
+
+def read_secret_file(path: Path) -> str | None:
+    """A secret file's text; OSError (never UnicodeDecodeError) for binary content."""
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except UnicodeDecodeError as exc:
+        raise OSError(errno.EINVAL, f"not UTF-8 text (byte {exc.start})", str(path)) from exc
