@@ -91,23 +91,49 @@ def run_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"smilebooth run: mqtt.password_file: {exc.strerror or exc}", file=sys.stderr)
         return exit_codes.CONFIG
+    try:
+        web = start_web(config)
+    except (ImportError, OSError, RuntimeError) as exc:
+        print(f"smilebooth run: web: {exc}", file=sys.stderr)
+        if publisher is not None:
+            publisher.stop()
+        return exit_codes.CONFIG
     install_signal_handlers(stop)
     notifier = loop.parts.notifier
     try:
         return loop.run()  # closes the source on the way out, after flushing a pending burst
     finally:
         notifier.stopping()
+        if web is not None:
+            web.stop()
         if publisher is not None:
             publisher.stop()
         notifier.close()
+
+
+def start_web(config: AppConfig) -> Any:
+    """The web page on its own thread, when enabled; started before the camera opens, so a
+    port in use or a missing extra stops start-up with the reason."""
+    if not config.web.enabled:
+        return None
+    try:
+        from edge.web.cli import build_web_app
+        from edge.web.server import WebServer
+    except ImportError as exc:
+        raise ImportError(f"needs the web extra: pip install 'smilebooth[web]' ({exc})") from exc
+    server = WebServer(build_web_app(config), config.web)
+    server.start()
+    port = server.wait_started()
+    log.info("web page on http://%s:%d/", config.web.host, port)
+    return server
 
 
 def start_publisher(config: AppConfig, bus: EventBus, controls: Controls) -> Any:
     """The MQTT feed, when enabled; a broker that is down only delays it (it retries)."""
     if not config.mqtt.enabled:
         return None
-    from edge.mqtt.credentials import read_password
     from edge.mqtt.publisher import MqttPublisher
+    from edge.secrets import read_password
 
     publisher = MqttPublisher(
         config.mqtt,

@@ -8,6 +8,7 @@ those with.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,9 @@ class Burst:
         score = scored.group.score if scored.group.score is not None else -1.0
         rank = (not (self.avoid_closed_eyes and eyes_closed(scored.tracked.result)), score)
         if self.best is None or rank > self._rank:
-            self.best, self._rank = scored, rank
+            # keep(): a camera frame's photo is copied out of its buffer only here.
+            kept = dataclasses.replace(scored, frame=scored.frame.keep())
+            self.best, self._rank = kept, rank
 
 
 def eyes_closed(result: FrameResult) -> bool:

@@ -39,6 +39,12 @@ SUBCOMMANDS: dict[str, tuple[str, str, str, str]] = {
         "crops_command",
         "cut eye and face crops from photos or video with the device's detector",
     ),
+    "web": (
+        "edge.web.cli",
+        "add_arguments",
+        "web_command",
+        "serve the web page without a camera: photos, score a photo (needs [web])",
+    ),
     "validate-config": (
         "edge.config.command",
         "add_validate_arguments",

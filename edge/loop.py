@@ -25,7 +25,7 @@ from edge.config.decide import ScoringConfig, TriggerConfig
 from edge.control import Controls, ControlState
 from edge.notify import Notifier
 from edge.scoring import smoothed_group
-from edge.sources.base import Frame, FrameSource, SourceError, SourceLostError
+from edge.sources.base import Frame, FrameSource, PhotoError, SourceError, SourceLostError
 from edge.status import StatusReporter
 from edge.tracking import Tracker
 from edge.trigger import TriggerState, burst_open, step
@@ -224,10 +224,11 @@ class FrameLoop:
 
     def _save(self, scored: ScoredFrame, reason: str) -> None:
         when = time.time()
-        sidecar = capture_sidecar(scored, reason, when, self.parts.sidecar_extra)
         try:
-            saved = self.parts.store.save(scored.frame.capture_image, sidecar, when)
-        except CaptureError as exc:
+            image = scored.frame.capture_image  # first: a still mode's photo knows its size after
+            sidecar = capture_sidecar(scored, reason, when, self.parts.sidecar_extra)
+            saved = self.parts.store.save(image, sidecar, when)
+        except (CaptureError, PhotoError) as exc:
             self.counters.capture_failures += 1
             self._report_error(str(exc), "capture")
             return

@@ -22,9 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import paho.mqtt.client as mqtt
 
@@ -68,24 +66,6 @@ def fill(folder: Path) -> Path:
     return ballast
 
 
-class LongRunningCamera(FakePicamera2):
-    """The look-alike keeps every request for tests to inspect: not for hours. Paced at a
-    camera's 30 fps (the look-alike itself serves frames as fast as it can decode them)."""
-
-    fps = 30.0
-    _next = 0.0
-
-    @contextlib.contextmanager
-    def captured_request(self) -> Iterator[Any]:
-        wait = self._next - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        self._next = max(self._next, time.monotonic()) + 1.0 / self.fps
-        with super().captured_request() as request:
-            yield request
-        self.requests.clear()
-
-
 class Counter:
     """A real subscriber counting capture messages on the broker."""
 
@@ -124,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     cameras: list[FakePicamera2] = []
 
     def camera() -> FakePicamera2:
-        cameras.append(LongRunningCamera(VIDEO))
+        cameras.append(FakePicamera2(VIDEO, fps=30.0))  # paced like a camera
         return cameras[-1]
 
     source = Picamera2Source(config.source, camera_factory=camera)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from edge.config.mqtt import MqttConfig
 from edge.control import Controls, ControlState
 from edge.mqtt.commands import MAX_PAYLOAD, CommandError, handle_message
-from edge.mqtt.credentials import read_password
+from edge.secrets import read_password
 from tests.test_mqtt import run_loop
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from edge import exit_codes
@@ -16,7 +17,7 @@ from edge.config.loading import (
     default_config,
     load_config,
 )
-from edge.mqtt.credentials import read_password
+from edge.secrets import read_password, read_token
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
@@ -82,16 +83,24 @@ def _check_files(config: AppConfig) -> None:
 
 
 def _check_secrets(config: AppConfig) -> None:
-    """The MQTT password can be read (as the service will, credentials included); its
-    value is never shown. Kept out of load_config: config objects do no I/O."""
-    if not config.mqtt.enabled:
-        return
-    try:
-        read_password(config.mqtt)
-    except OSError as exc:
-        raise ConfigError(
-            [f"mqtt.password_file: cannot read {config.mqtt.password_file}: {exc.strerror or exc}"]
-        ) from exc
+    """The MQTT password and the web token can be read (as the service will, credentials
+    included); their values are never shown. Kept out of load_config: config objects do no
+    I/O."""
+    checks: list[tuple[str, str, Callable[[], object]]] = []
+    if config.mqtt.enabled:
+        checks.append(
+            ("mqtt.password_file", config.mqtt.password_file, lambda: read_password(config.mqtt))
+        )
+    if config.web.enabled:
+        checks.append(("web.token_file", config.web.token_file, lambda: read_token(config.web)))
+    problems = []
+    for key, file, read in checks:
+        try:
+            read()
+        except OSError as exc:
+            problems.append(f"{key}: cannot read {file}: {exc.strerror or exc}")
+    if problems:
+        raise ConfigError(problems)
 
 
 def describe_config() -> str:

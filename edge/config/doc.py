@@ -60,7 +60,8 @@ HEADER = """\
 # out-of-range value stops start-up with the key and line. Keys left out take these
 # defaults. Relative model paths are resolved from the working directory, then from the
 # project folder. Secrets never go here: the MQTT password comes from
-# mqtt.password_file, $SMILEBOOTH_MQTT_PASSWORD or the systemd credential mqtt_password.
+# mqtt.password_file, $SMILEBOOTH_MQTT_PASSWORD or the systemd credential mqtt_password,
+# the web page's token from web.token_file, $SMILEBOOTH_WEB_TOKEN or the credential web_token.
 # Per-device environment overrides (checked the same way as the keys they set):
 """
 

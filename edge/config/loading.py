@@ -21,6 +21,7 @@ from edge.config.mqtt import MqttConfig
 from edge.config.output import CaptureConfig, ImageConfig, StatusConfig
 from edge.config.perception import DetectorConfig, EyesConfig, SmileConfig
 from edge.config.source import SourceConfig
+from edge.config.web import WebConfig
 
 __all__ = [
     "AppConfig",
@@ -57,6 +58,7 @@ class AppConfig:
     images: ImageConfig = field(default_factory=ImageConfig)
     status: StatusConfig = field(default_factory=StatusConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
 
 def default_config() -> AppConfig:

@@ -94,6 +94,18 @@ class SourceConfig:
             "ExposureValue: 0.5}; ones the camera lacks are named in a warning"
         },
     )
+    still: bool = field(
+        default=False,
+        metadata={
+            "doc": "picamera2: take each photo as a new still at still_size when the burst "
+            "closes (a mode switch and back: 0.3 s on the test look-alike, more on a Pi, no "
+            "frames scored meanwhile) instead of the main stream of the scored frame"
+        },
+    )
+    still_size: tuple[int, int] = field(
+        default=(0, 0),
+        metadata={"doc": "picamera2 with still: true: photo size; [0, 0] = the full sensor"},
+    )
     reopen_initial_s: float = field(
         default=0.5, metadata={"doc": "first wait before reopening a lost camera", "min": 0}
     )
@@ -104,10 +116,10 @@ class SourceConfig:
     def validate(self) -> None:
         if self.fourcc and len(self.fourcc) != 4:
             raise ValueError(f"fourcc must be 4 characters (e.g. MJPG, YUYV), got {self.fourcc!r}")
-        if min(self.capture_size) < 0 or (0 in self.capture_size and any(self.capture_size)):
-            raise ValueError(
-                f"capture_size must be [width, height] or [0, 0], got {self.capture_size}"
-            )
+        for name in ("capture_size", "still_size"):
+            size = getattr(self, name)
+            if min(size) < 0 or (0 in size and any(size)):
+                raise ValueError(f"{name} must be [width, height] or [0, 0], got {list(size)}")
         if self.type == "images" and not self.folder:
             raise ValueError("type images needs `folder`")
         if any(lo > m for lo, m in zip(self.lores_size, self.main_size, strict=True)):

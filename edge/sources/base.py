@@ -2,12 +2,13 @@
 
 A Frame carries the small image the models run on and, separately, the full-resolution
 image a capture saves (on a Pi these come from the lores and main streams of the same
-request), with the scale between them stated explicitly.
+request), with the scale between them stated explicitly. The full image may still be in
+the camera's buffer (a `Photo`): it is copied out only for a frame the loop keeps.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import cv2
@@ -22,6 +23,44 @@ class SourceError(RuntimeError):
     """The source cannot be opened at all (wrong device, missing file, bad pipeline)."""
 
 
+class PhotoError(RuntimeError):
+    """A frame's full-resolution photo cannot be had (camera gone, frame already released)."""
+
+
+class Photo(Protocol):
+    """A frame's full-resolution image that the source produces on demand."""
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the image take() returns."""
+        ...
+
+    def take(self) -> np.ndarray:
+        """The image (BGR); PhotoError when it cannot be had."""
+        ...
+
+    def keep(self) -> Photo:
+        """A Photo that outlives the source's next read (copies out what it holds)."""
+        ...
+
+
+@dataclass(frozen=True)
+class KeptPhoto:
+    """A photo already in memory."""
+
+    image: np.ndarray
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.image.shape[1], self.image.shape[0]
+
+    def take(self) -> np.ndarray:
+        return self.image
+
+    def keep(self) -> KeptPhoto:
+        return self
+
+
 @dataclass(frozen=True)
 class Frame:
     image: np.ndarray  # BGR, what the models see
@@ -30,17 +69,35 @@ class Frame:
     # video (or index / fps) for files, so trigger hold times mean the same on replay.
     timestamp: float
     full: np.ndarray | None = None  # BGR at full resolution, for captures; None = image
+    # The full-resolution image still in the camera (picamera2): valid until the source's
+    # next read unless kept; takes precedence over `full`.
+    photo: Photo | None = field(default=None, compare=False)
 
     @property
     def capture_image(self) -> np.ndarray:
+        """The photo to save; PhotoError when the source cannot produce it."""
+        if self.photo is not None:
+            return self.photo.take()
         return self.image if self.full is None else self.full
+
+    @property
+    def capture_size(self) -> tuple[int, int]:
+        """(width, height) of capture_image, without producing it."""
+        if self.photo is not None:
+            return self.photo.size
+        shape = self.image.shape if self.full is None else self.full.shape
+        return shape[1], shape[0]
 
     @property
     def scale(self) -> tuple[float, float]:
         """Factors from inference-image pixels to capture-image pixels (x, y)."""
-        if self.full is None:
-            return 1.0, 1.0
-        return (self.full.shape[1] / self.image.shape[1], self.full.shape[0] / self.image.shape[0])
+        width, height = self.capture_size
+        return width / self.image.shape[1], height / self.image.shape[0]
+
+    def keep(self) -> Frame:
+        """This frame, safe to hold past the source's next read: a photo still in the
+        camera's buffer is copied out now (only frames the loop may save pay for it)."""
+        return self if self.photo is None else replace(self, photo=self.photo.keep())
 
 
 class FrameSource(Protocol):

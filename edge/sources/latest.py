@@ -2,7 +2,9 @@
 
 A reader thread pulls frames as fast as the camera gives them and overwrites one slot;
 the loop takes whatever is newest. Frames overwritten before the loop saw them are
-counted as dropped, so memory stays flat however slow the processing is.
+counted as dropped, so memory stays flat however slow the processing is. A frame that
+holds a camera buffer is handed to `discard` when it is overwritten or left at stop, so
+the buffer goes back to the camera at once.
 """
 
 from __future__ import annotations
@@ -14,8 +16,14 @@ from edge.sources.base import Frame, SourceLostError
 
 
 class LatestFrame:
-    def __init__(self, grab: Callable[[], Frame | None], name: str) -> None:
+    def __init__(
+        self,
+        grab: Callable[[], Frame | None],
+        name: str,
+        discard: Callable[[Frame], None] | None = None,
+    ) -> None:
         self._grab = grab
+        self._discard = discard
         self._slot: Frame | None = None
         self._error: BaseException | None = None
         self._ready = threading.Condition()
@@ -38,10 +46,12 @@ class LatestFrame:
             if frame is None:
                 continue
             with self._ready:
-                if self._slot is not None:
+                dropped, self._slot = self._slot, frame
+                if dropped is not None:
                     self.dropped += 1
-                self._slot = frame
                 self._ready.notify_all()
+            if dropped is not None and self._discard is not None:
+                self._discard(dropped)
 
     def take(self, timeout: float) -> Frame:
         """The newest frame; SourceLostError if the reader failed or nothing came in time."""
@@ -59,4 +69,8 @@ class LatestFrame:
         """Ask the reader to end; False if it is still blocked in a read after `timeout`."""
         self._stop.set()
         self._thread.join(timeout=timeout)
+        with self._ready:
+            left, self._slot = self._slot, None
+        if left is not None and self._discard is not None:
+            self._discard(left)
         return not self._thread.is_alive()

@@ -1,0 +1,145 @@
+"""The capture folder as the web page sees it: list, serve, thumbnail, delete.
+
+Names from a URL are checked before any path is built: a plain photo name (no folder part,
+no dot-files), a regular file (no symlink, which could point out of the folder), and a path
+that resolves inside the folder. Anything else is "no such photo": the page never learns
+what exists outside.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+from edge import image_io
+
+PHOTO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\.jpg$")
+THUMB_WIDTH = 320
+THUMB_CACHE = 64  # thumbnails kept in memory (~15 kB each)
+
+
+class NoSuchPhotoError(LookupError):
+    """The name is not a photo of the capture folder."""
+
+
+@dataclass(frozen=True)
+class PhotoEntry:
+    name: str
+    modified: float
+    size: int
+    score: float | None
+    faces: int | None
+    reason: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "modified": self.modified,
+            "size": self.size,
+            "score": self.score,
+            "faces": self.faces,
+            "reason": self.reason,
+        }
+
+
+class Gallery:
+    """Read and delete access to the photos (and their sidecars) in one folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._thumbs: OrderedDict[tuple[str, float], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def photos(self) -> list[PhotoEntry]:
+        """Every photo, newest first, with the scores its sidecar holds."""
+        if not self.folder.is_dir():
+            return []
+        entries = []
+        for path in self.folder.iterdir():
+            if not PHOTO_NAME.match(path.name) or path.is_symlink() or not path.is_file():
+                continue
+            stat = path.stat()
+            meta = self._sidecar(path)
+            smoothed = meta.get("smoothed")
+            if not isinstance(smoothed, dict):
+                smoothed = {}
+            entries.append(
+                PhotoEntry(
+                    path.name,
+                    stat.st_mtime,
+                    stat.st_size,
+                    _number(meta.get("score")),
+                    _integer(smoothed.get("faces")),
+                    meta.get("reason") if isinstance(meta.get("reason"), str) else None,
+                )
+            )
+        return sorted(entries, key=lambda e: (e.modified, e.name), reverse=True)
+
+    def photo(self, name: str) -> Path:
+        """The photo's path; NoSuchPhotoError for anything but a photo of this folder."""
+        if not PHOTO_NAME.match(name):
+            raise NoSuchPhotoError(name)
+        path = self.folder / name
+        if path.is_symlink() or not path.is_file():
+            raise NoSuchPhotoError(name)
+        if path.resolve().parent != self.folder.resolve():
+            raise NoSuchPhotoError(name)
+        return path
+
+    def sidecar(self, name: str) -> dict[str, Any]:
+        return self._sidecar(self.photo(name))
+
+    def thumbnail(self, name: str) -> bytes:
+        """A small JPEG of the photo, made once per photo version and kept a while."""
+        path = self.photo(name)
+        key = (name, path.stat().st_mtime)
+        with self._lock:
+            if key in self._thumbs:
+                self._thumbs.move_to_end(key)
+                return self._thumbs[key]
+        read = image_io.read_image(path)
+        if read.image is None:
+            raise NoSuchPhotoError(name)
+        image = read.image
+        height, width = image.shape[:2]
+        if width > THUMB_WIDTH:
+            size = (THUMB_WIDTH, max(1, round(height * THUMB_WIDTH / width)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        data = image_io.encode_jpeg(image, quality=80)
+        with self._lock:
+            self._thumbs[key] = data
+            while len(self._thumbs) > THUMB_CACHE:
+                self._thumbs.popitem(last=False)
+        return data
+
+    def delete(self, name: str) -> None:
+        """The photo and its sidecar; NoSuchPhotoError when the name is not a photo here."""
+        path = self.photo(name)
+        path.with_suffix(".json").unlink(missing_ok=True)
+        path.unlink()
+
+    @staticmethod
+    def _sidecar(photo: Path) -> dict[str, Any]:
+        meta = photo.with_suffix(".json")
+        if meta.is_symlink() or not meta.is_file():
+            return {}
+        try:
+            data = json.loads(meta.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _integer(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

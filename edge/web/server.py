@@ -1,0 +1,192 @@
+"""The page's HTTP side (Starlette, served by uvicorn): routes only, no decisions of its own.
+
+Everything it shows comes from the gallery and the photo scorer; everything it changes goes
+through the same checks as elsewhere. Errors are JSON `{"error": "..."}` with a status that
+says what kind: 401 no or wrong token, 403 actions off, 404 no such photo, 413 too large,
+415 not an image.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from importlib import resources
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from edge.config.web import WebConfig
+from edge.web.auth import COOKIE, HEADER, Guard
+from edge.web.gallery import Gallery, NoSuchPhotoError
+from edge.web.photo_scorer import NotAnImageError, PhotoScorer
+
+log = logging.getLogger(__name__)
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def build_app(config: WebConfig, gallery: Gallery, scorer: PhotoScorer, guard: Guard) -> Starlette:
+    page = resources.files("edge.web").joinpath("page.html").read_text(encoding="utf-8")
+    max_upload = int(config.max_upload_mb * 1024 * 1024)
+
+    def need_view(request: Request) -> None:
+        if not guard.may_view(request.headers.get(HEADER), request.cookies.get(COOKIE)):
+            raise HttpError(401, "viewing needs the token: enter it on the page")
+
+    def need_action(request: Request) -> None:
+        if not guard.actions_enabled:
+            raise HttpError(403, "actions are off: no web token is configured on the device")
+        if not guard.token_ok(request.headers.get(HEADER)):
+            raise HttpError(401, f"this action needs the token (header {HEADER})")
+
+    def photo_name(request: Request) -> str:
+        return str(request.path_params["name"])
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(page, headers={"cache-control": "no-store"})
+
+    async def info(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "actions": guard.actions_enabled,
+                "protect_viewing": guard.protect_viewing,
+                "may_view": guard.may_view(
+                    request.headers.get(HEADER), request.cookies.get(COOKIE)
+                ),
+                "max_upload_mb": config.max_upload_mb,
+            }
+        )
+
+    async def session(request: Request) -> Response:
+        """The token, shown once, buys a viewing cookie (for <img> tags, which send no header)."""
+        if not guard.token_ok(request.headers.get(HEADER)):
+            raise HttpError(401, "wrong token")
+        response = JSONResponse({"ok": True})
+        if guard.protect_viewing:
+            response.set_cookie(COOKIE, guard.view_cookie(), httponly=True, samesite="strict")
+        return response
+
+    async def photos(request: Request) -> Response:
+        need_view(request)
+        return JSONResponse({"photos": [entry.as_dict() for entry in gallery.photos()]})
+
+    async def photo(request: Request) -> Response:
+        need_view(request)
+        path = gallery.photo(photo_name(request))
+        download = request.query_params.get("download") == "1"
+        return FileResponse(
+            path,
+            media_type="image/jpeg",
+            filename=path.name if download else None,
+            content_disposition_type="attachment" if download else "inline",
+        )
+
+    async def thumbnail(request: Request) -> Response:
+        need_view(request)
+        data = await asyncio.to_thread(gallery.thumbnail, photo_name(request))
+        return Response(data, media_type="image/jpeg", headers={"cache-control": "max-age=60"})
+
+    async def sidecar(request: Request) -> Response:
+        need_view(request)
+        return JSONResponse(gallery.sidecar(photo_name(request)))
+
+    async def delete(request: Request) -> Response:
+        need_action(request)
+        name = photo_name(request)
+        gallery.delete(name)
+        log.info("web: deleted %s", name)
+        return JSONResponse({"deleted": name})
+
+    async def score(request: Request) -> Response:
+        need_view(request)
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_upload:
+            raise HttpError(413, f"photo of {int(declared):,} bytes: at most {max_upload:,}")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > max_upload:
+                raise HttpError(413, f"photo over {max_upload:,} bytes")
+        if not body:
+            raise HttpError(415, "no photo in the request body")
+        try:
+            result = await asyncio.to_thread(scorer.score, bytes(body))
+        except NotAnImageError as exc:
+            raise HttpError(415, f"not a photo: {exc}") from exc
+        return JSONResponse(result)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status if isinstance(exc, HttpError) else 404
+        message = str(exc) if isinstance(exc, HttpError) else "no such photo"
+        return JSONResponse({"error": message}, status_code=status)
+
+    async def starlette_error(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        if status == 404:
+            photos = request.url.path.startswith(("/photos/", "/api/photos/"))
+            message = "no such photo" if photos else "no such page"
+        else:
+            message = str(getattr(exc, "detail", "")) or "request refused"
+        return JSONResponse({"error": message}, status_code=status)
+
+    routes = [
+        Route("/", index),
+        Route("/api/info", info),
+        Route("/api/session", session, methods=["POST"]),
+        Route("/api/photos", photos),
+        Route("/api/photos/{name}/delete", delete, methods=["POST"]),
+        Route("/api/score", score, methods=["POST"]),
+        Route("/photos/{name}", photo),
+        Route("/photos/{name}/thumb", thumbnail),
+        Route("/photos/{name}/meta", sidecar),
+    ]
+    return Starlette(
+        routes=routes,
+        exception_handlers={
+            HttpError: http_error,
+            NoSuchPhotoError: http_error,
+            404: starlette_error,
+            405: starlette_error,
+        },
+    )
+
+
+class WebServer:
+    """uvicorn on a thread of its own, so the frame loop never waits on a browser."""
+
+    def __init__(self, app: Starlette, config: WebConfig) -> None:
+        import uvicorn
+
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                app, host=config.host, port=config.port, log_level="warning", access_log=False
+            )
+        )
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
+        self._thread.start()
+
+    def wait_started(self, timeout: float = 10.0) -> int:
+        """Block until listening; the port bound (the real one when config.port is 0)."""
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if time.monotonic() > deadline or (self._thread and not self._thread.is_alive()):
+                raise RuntimeError("the web server did not start (is the port in use?)")
+            time.sleep(0.02)
+        sockets = [s for server in self._server.servers for s in server.sockets]
+        return int(sockets[0].getsockname()[1])
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
