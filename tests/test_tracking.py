@@ -190,5 +190,6 @@ def test_a_burst_keeps_the_best_smoothed_frame_not_a_raw_outlier() -> None:
         burst.offer(scored)
     raw = [s.tracked.result.group.score for s in offered]
     assert raw.index(max(raw)) == 0  # the raw outlier...
-    assert burst.best is offered[-1]  # ...is not kept: the smoothed score peaks last
+    assert burst.best is not None  # ...is not kept: the smoothed score peaks last
+    assert burst.best.frame.index == offered[-1].frame.index
     assert before.group.score is not None and before.group.score < offered[0].group.score
