@@ -1,8 +1,10 @@
 """`smilebooth convert`: build the shipped int8 models and their cards.
 
-`convert smile` converts the trained Keras smile model; `convert face-detector` rebuilds
-MediaPipe's full-range face detector and quantizes it; `convert eyes` converts the trained
-eye-state model; `convert all` does all three.
+`convert smile` converts the trained Keras smile model (and writes its float weights,
+read back from the int8 file, for fine-tuning); `convert smile-float` writes only those,
+from the int8 file in --out-dir; `convert face-detector` rebuilds MediaPipe's full-range
+face detector and quantizes it; `convert eyes` converts the trained eye-state model;
+`convert all` does smile, eyes and the face detector.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ EYES_DATA = DEFAULT_DATA.parent / "eyes"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "what",
-        choices=("smile", "face-detector", "eyes", "all"),
+        choices=("smile", "smile-float", "face-detector", "eyes", "all"),
         help="which model(s) to convert",
     )
     parser.add_argument(
@@ -56,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
         convert_smile(
             args.keras, args.data, args.out_dir, smoke=args.smoke, flip_average=args.flip_average
         )
+    if args.what == "smile-float" or (args.what in ("smile", "all") and not args.smoke):
+        from convert.smile_float import write_float_model
+
+        write_float_model(args.out_dir / "smile_int8.tflite", args.out_dir)
     if args.what in ("eyes", "all"):
         from convert.eyes import convert_eyes
 

@@ -8,6 +8,7 @@ six-person faces-dlib photo (both through the shipped face detector and edge's c
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -54,14 +55,41 @@ def pair_latency_ms(model: EyeStateModel, runs: int = 500) -> dict[str, float]:
     return {"p50": float(np.percentile(times, 50)), "p95": float(np.percentile(times, 95))}
 
 
+THRESHOLDS = tuple(round(0.05 * step, 2) for step in range(1, 20))  # 0.05 .. 0.95
+OPEN_THRESHOLD = 0.5  # eyes.open_threshold's default
+
+
+def valid_thresholds(
+    model: EyeStateModel, crops: np.ndarray, truth: np.ndarray, widths: np.ndarray
+) -> dict[str, Any]:
+    """Valid balanced accuracy (10-40 px) of the saved file at each P(open) threshold.
+
+    The threshold is Valid's choice, not Test's: the card shows where Valid peaks and how
+    flat it is around the default, so a move of eyes.open_threshold can be judged.
+    """
+    p_open = predict_tflite(model, crops)
+    scores = {t: eye_metrics(truth, p_open, widths, t)["balanced_accuracy"] for t in THRESHOLDS}
+    best = max(scores, key=lambda t: (scores[t], -abs(t - OPEN_THRESHOLD)))
+    return {
+        "balanced_accuracy": {str(t): round(v, 4) for t, v in scores.items()},
+        "best": best,
+        "at_default": round(scores[OPEN_THRESHOLD], 4),
+        "default": OPEN_THRESHOLD,
+    }
+
+
 def convert_eyes(keras_path: Path, data: Path, out_dir: Path, smoke: bool = False) -> Path:
     import keras
 
     model = keras.models.load_model(keras_path, compile=False)
     parts = splits(data)
-    train, test = parts["train"], parts["test"]
+    train, valid, test = parts["train"], parts["valid"], parts["test"]
     if smoke:
-        train, test = train.subset(range(32)), test.subset(range(32))
+        train, valid, test = (
+            train.subset(range(32)),
+            valid.subset(range(16)),
+            test.subset(range(32)),
+        )
     calibration, _ = augmented_set(train.images, train.labels, 2 if smoke else 1, seed=7)
     calibration = calibration[np.random.default_rng(7).permutation(len(calibration))]
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -76,6 +104,7 @@ def convert_eyes(keras_path: Path, data: Path, out_dir: Path, smoke: bool = Fals
         "float": eye_metrics(truth, float_p, widths),
         "int8": eye_metrics(truth, int8_p, widths),
         "float_int8_agreement": float(((float_p > 0.5) == (int8_p > 0.5)).mean()),
+        "valid_thresholds": valid_thresholds(edge_model, *eval_set(valid.images, valid.labels)),
     }
     if not smoke and BLINK_VIDEO.is_file() and GROUP_PHOTO.is_file():
         metrics["blink_portrait"] = blink_figures(tflite_path)
@@ -97,6 +126,8 @@ def _card(
 ) -> dict[str, Any]:
     detail = model._interpreter.get_input_details()[0]
     output = model._output
+    args_file = keras_path.parent / "train_args.json"  # written by smilebooth train eyes
+    trained_with = json.loads(args_file.read_text()) if args_file.is_file() else {}
     return {
         "name": "smilebooth eye-state model",
         "file": path.name,
@@ -114,7 +145,14 @@ def _card(
         "metrics": metrics,
         "latency_ms_per_face": pair_latency_ms(model),
         "latency_runtime": runtime_name(),
-        "training": {"parameters": parameters, "keras_file": keras_path.name},
+        "training": {
+            "parameters": parameters,
+            "keras_file": keras_path.name,
+            "train_args": trained_with,
+            "narrowed_eyes": f"a share ({trained_with.get('narrow_probability', 'unknown')}) "
+            "of the training crops of both classes with the lid band squeezed to 0.4-0.85 of "
+            "its height, so eyes narrowed by a smile or by their shape read open",
+        },
         "reproduce": "smilebooth train eyes --out build/eyes && "
         "smilebooth convert eyes --eyes-keras build/eyes/best.keras",
     }
@@ -145,6 +183,12 @@ def _write_markdown(card: dict[str, Any], path: Path) -> None:
         f"| {q['confusion']} |"
         for name, f, q in rows
     )
+    thresholds = metrics["valid_thresholds"]
+    sweep = ", ".join(
+        f"{t} {100 * v:.2f}"
+        for t, v in thresholds["balanced_accuracy"].items()
+        if float(t) in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+    )
     real = ""
     if "blink_portrait" in metrics:
         blink, group = metrics["blink_portrait"], metrics["group_photo"]
@@ -171,10 +215,15 @@ def _write_markdown(card: dict[str, Any], path: Path) -> None:
         f"thread, this machine).\n"
         f"- Data: {metrics['dataset']}; split by a hash of the file name (train 65 %, valid "
         f"15 %, test 20 %); epoch chosen on Valid. Each Test crop is shrunk so the eye is "
-        f"5-40 px wide and cut by the run-time rule.\n{real}\n"
+        f"5-40 px wide and cut by the run-time rule. Augmentation: "
+        f"{card['training']['narrowed_eyes']}.\n{real}\n"
         f"| eye width | balanced accuracy float (Keras) | int8 (this file) | int8 confusion "
         f"[[closed→closed, closed→open], [open→closed, open→open]] |\n|---|---|---|---|\n"
         f"{table}\n\nfloat/int8 agreement: {100 * metrics['float_int8_agreement']:.2f} % of "
-        f"crops.\n\nReproduce: `{card['reproduce']}`\n\nConfusion plot: "
+        f"crops.\n\nThreshold, chosen on Valid (10-40 px, this file): balanced accuracy "
+        f"{100 * thresholds['at_default']:.2f} % at {thresholds['default']}, best "
+        f"{100 * thresholds['balanced_accuracy'][str(thresholds['best'])]:.2f} % at "
+        f"{thresholds['best']} (thresholds 0.3-0.9: {sweep}).\n\n"
+        f"Reproduce: `{card['reproduce']}`\n\nConfusion plot: "
         f"`{path.stem}_confusion.png`.\n"
     )

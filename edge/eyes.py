@@ -38,17 +38,32 @@ class EyeStateModel:
         if len(outputs) != 1:
             raise ModelCardError(f"{self.path}: expected one output (P(open)), got {len(outputs)}")
         self._output = outputs[0]
+        if np.dtype(self._output["dtype"]) not in (np.dtype(np.int8), np.dtype(np.uint8)):
+            raise ModelCardError(f"{self.path}: output {self._output['dtype']}, expected int8")
         # uint8 pixel -> the input tensor's value, from its own quantization: one lookup
         # per pixel instead of float arithmetic on every crop.
         self._lookup = quantize(np.arange(256, dtype=np.float32) / 255.0, self._input)
+        # raw output byte -> P(open) as a Python float: a list lookup instead of dequantizing.
+        raw_values = np.arange(256, dtype=np.uint8).view(self._output["dtype"])
+        self._probability = np.clip(dequantize(raw_values, self._output), 0.0, 1.0).tolist()
+        # Preallocated, so a reading allocates nothing: crops are cut straight into
+        # `pixels` (see EyeReader) and quantized into the input buffer.
+        self.pixels = np.empty((2, EYE_CROP_SIZE, EYE_CROP_SIZE), np.uint8)
+        self._quantized = np.empty(self._input["shape"], self._input["dtype"])
+        self._quantized_crops = self._quantized.reshape(self.pixels.shape)  # a view
 
     def open_probabilities(self, crops: np.ndarray) -> np.ndarray:
         """(2, S, S) uint8 crops -> (2,) float P(open)."""
-        x = self._lookup[crops.reshape(self._input["shape"])]
-        self._interpreter.set_tensor(self._input["index"], x)
+        np.copyto(self.pixels, crops.reshape(self.pixels.shape))
+        return np.array(self.read_pixels())
+
+    def read_pixels(self) -> EyeProbabilities:
+        """P(open) of the two crops now in `pixels`, as Python floats."""
+        np.take(self._lookup, self.pixels, out=self._quantized_crops)
+        self._interpreter.set_tensor(self._input["index"], self._quantized)
         self._interpreter.invoke()
-        raw = self._interpreter.get_tensor(self._output["index"])
-        return np.clip(dequantize(raw, self._output).reshape(-1), 0.0, 1.0)
+        right, left = self._interpreter.get_tensor(self._output["index"]).tobytes()
+        return self._probability[right], self._probability[left]
 
 
 class EyeReader:
@@ -59,11 +74,9 @@ class EyeReader:
 
     def read(self, gray: np.ndarray, face: Face) -> EyeProbabilities | None:
         """None when the face has no keypoints (nothing to cut)."""
-        crops = crop_eyes(gray, face)
-        if crops is None:
+        if crop_eyes(gray, face, out=self.model.pixels) is None:
             return None
-        right, left = self.model.open_probabilities(crops)
-        return float(right), float(left)
+        return self.model.read_pixels()
 
 
 def count_open(probabilities: EyeProbabilities | None, threshold: float) -> int:

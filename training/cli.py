@@ -29,6 +29,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Train (then report); bad data or arguments end in one line naming them, status 2."""
+    from edge.exit_codes import CONFIG
+    from training.ferplus import FerPlusError
+    from training.folders import FolderDataError
+    from training.train import TrainArgumentError
+
+    try:
+        return _run(args)
+    except (FolderDataError, FerPlusError, TrainArgumentError) as exc:
+        print(f"smilebooth train: {exc}", file=sys.stderr)
+        return CONFIG
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.model == "eyes":
         from training.eyes_report import write_eyes_report
         from training.train_eyes import train_eyes

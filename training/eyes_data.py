@@ -36,6 +36,11 @@ class EyeAugment:
     contrast: tuple[float, float] = (0.6, 1.4)
     brightness: tuple[float, float] = (-40.0, 40.0)
     gamma: tuple[float, float] = (0.7, 1.4)
+    # Eyes narrowed by a smile or by their shape are open: the dataset's open eyes are
+    # mostly wide, so a share of crops (closed ones too, so height alone says nothing)
+    # gets its lid band squeezed to this fraction of its height.
+    narrow_probability: float = 0.0
+    narrow: tuple[float, float] = (0.4, 0.85)
 
 
 def at_eye_width(image: np.ndarray, eye_width: float) -> np.ndarray:
@@ -46,6 +51,25 @@ def at_eye_width(image: np.ndarray, eye_width: float) -> np.ndarray:
     height = max(2, round(image.shape[0] * scale))
     width = max(2, round(image.shape[1] * scale))
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+
+
+NARROW_BAND = (0.3, 0.7)  # rows of a dataset crop (fractions of its height) holding the lids
+
+
+def narrowed(image: np.ndarray, factor: float) -> np.ndarray:
+    """The crop with its lid band (NARROW_BAND) squeezed to `factor` of its height.
+
+    Brow above and cheek below stay as they are and the eye centre stays the crop's
+    centre, as when a smile pushes the lower lid up or a face has narrow eyes.
+    """
+    height = image.shape[0]
+    top, bottom = round(NARROW_BAND[0] * height), round(NARROW_BAND[1] * height)
+    if bottom - top < 2:
+        return image
+    band = image[top:bottom]
+    rows = max(1, round((bottom - top) * factor))
+    squeezed = cv2.resize(band, (image.shape[1], rows), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(np.concatenate([image[:top], squeezed, image[bottom:]]))
 
 
 def cut(
@@ -65,6 +89,8 @@ def cut(
 
 def augment(image: np.ndarray, rng: np.random.Generator, config: EyeAugment) -> np.ndarray:
     """One random booth-like crop (EYE_CROP_SIZE square uint8) of one dataset crop."""
+    if rng.random() < config.narrow_probability:
+        image = narrowed(image, rng.uniform(*config.narrow))
     low, high = np.log(config.eye_width[0]), np.log(config.eye_width[1])
     small = at_eye_width(image, float(np.exp(rng.uniform(low, high))))
     if rng.random() < 0.5:

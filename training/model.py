@@ -20,15 +20,23 @@ ARCHITECTURES: dict[str, tuple[tuple[int, int], ...]] = {
 }
 
 
-def build_model(architecture: str = "small", dropout: float = 0.3) -> Any:
-    """A Keras functional model with named outputs emotions / intensity / smiling."""
+def build_model(architecture: str = "small", dropout: float = 0.3, batch_norm: bool = True) -> Any:
+    """A Keras functional model with named outputs emotions / intensity / smiling.
+
+    batch_norm=False: the same network with each BatchNorm folded into a bias, the form
+    an int8 file keeps (convert.smile_float rebuilds the shipped model's float weights
+    in it, to fine-tune from).
+    """
     import keras
     from keras import layers
 
-    def conv_bn_relu(x: Any, filters: int) -> Any:
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization(momentum=0.9)(x)
+    def normalised(x: Any) -> Any:
+        if batch_norm:
+            x = layers.BatchNormalization(momentum=0.9)(x)
         return layers.ReLU()(x)
+
+    def conv_bn_relu(x: Any, filters: int) -> Any:
+        return normalised(layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm)(x))
 
     stages = ARCHITECTURES[architecture]
     inputs = keras.Input((CROP_SIZE, CROP_SIZE, 1), name="face")
@@ -41,9 +49,7 @@ def build_model(architecture: str = "small", dropout: float = 0.3) -> Any:
             x = layers.SpatialDropout2D(dropout / 3)(x) if index > 0 else x
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(dropout)(x)
-    x = layers.Dense(128, use_bias=False)(x)
-    x = layers.BatchNormalization(momentum=0.9)(x)
-    features = layers.ReLU()(x)
+    features = normalised(layers.Dense(128, use_bias=not batch_norm)(x))
     emotions = layers.Dense(len(EMOTIONS), activation="softmax", name="emotions")(features)
     intensity = layers.Dense(len(INTENSITY), activation="softmax", name="intensity")(features)
     smiling = layers.Dense(1, activation="sigmoid", name="smiling")(features)

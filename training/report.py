@@ -95,12 +95,22 @@ def plot_history(history_csvs: list[Path], path: Path) -> None:
 
 
 def write_report(model_path: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Evaluate the float model on FER+ Test and write report files beside it."""
+    """Evaluate the float model on Test (FER+, or --folder's) and write report files beside it."""
     import keras
 
     out = model_path.parent
     model = keras.models.load_model(model_path, compile=False)
-    test = load_split(args.data, "test", fer2013_csv=args.fer2013_csv)
+    source = "FER+ Test"
+    if getattr(args, "folder", None) is None:
+        test = load_split(args.data, "test", fer2013_csv=args.fer2013_csv)
+    else:
+        source = f"{args.folder.name} Test"
+        from training.smile_folder import load_smile_folder
+
+        test = load_smile_folder(args.folder)["test"]
+        if not len(test):
+            log.info("%s: no crop falls in the Test split: no report", args.folder)
+            return {}
     if args.smoke:
         test = test.subset(np.arange(256))
     metrics = evaluate_heads(predict_keras(model, test.images), test.votes)
@@ -110,13 +120,13 @@ def write_report(model_path: Path, args: argparse.Namespace) -> dict[str, Any]:
     plot_confusion(
         np.array(metrics["emotion_confusion"]),
         EMOTIONS,
-        "FER+ Test, float: emotions",
+        f"{source}, float: emotions",
         out / "confusion_emotions.png",
     )
     plot_confusion(
         np.array(metrics["intensity_confusion"]),
         INTENSITY,
-        "FER+ Test, float: smile intensity",
+        f"{source}, float: smile intensity",
         out / "confusion_intensity.png",
     )
     histories = list(
@@ -124,5 +134,5 @@ def write_report(model_path: Path, args: argparse.Namespace) -> dict[str, Any]:
     )
     if histories:
         plot_history(histories, out / "curves.png")
-    log.info("float model on FER+ Test: %s", headline(metrics))
+    log.info("float model on %s: %s", source, headline(metrics))
     return metrics

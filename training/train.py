@@ -1,5 +1,9 @@
 """`smilebooth train`: train the smile model on FER+ and write a report beside it.
 
+Or fine-tune it: `--init-from models/smile_float.keras` starts from the shipped weights
+(convert.smile_float) and `--folder DIR` trains on the user's own labelled face crops
+(training.smile_folder: DIR/none, mild, moderate, huge) instead of FER+.
+
 Resumable: Keras' BackupAndRestore keeps the last finished epoch, so running the same
 command again after an interruption continues where it stopped. Deterministic: one --seed
 gives the same weights on the same machine. Progress is one line per epoch (verbose=2) so
@@ -18,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from edge.crop import CROP_SIZE
 from edge.labels import EMOTIONS, INTENSITY
 from training import targets
 from training.augment import AugmentConfig, augment_batch
@@ -27,6 +32,9 @@ from training.model import ARCHITECTURES, build_model
 log = logging.getLogger(__name__)
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "ferplus"
 LOSS_WEIGHTS = {"emotions": 1.0, "intensity": 0.5, "smiling": 0.5}
+# Folder crops are labelled by smile intensity only: no emotion target to learn from.
+FOLDER_LOSS_WEIGHTS = {"emotions": 0.0, "intensity": 1.0, "smiling": 0.5}
+FINE_TUNE_RATE = 3e-4  # default peak rate from --init-from (a tenth of a fresh start's)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +46,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--epochs", type=int, default=100, help="epochs of the first cycle")
     parser.add_argument("--batch-size", type=int, default=128, help="images per step")
-    parser.add_argument("--learning-rate", type=float, default=3e-3, help="peak learning rate")
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        help=f"peak learning rate (default 3e-3; {FINE_TUNE_RATE:g} with --init-from)",
+    )
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        help="start from this .keras smile model's weights, e.g. models/smile_float.keras "
+        "(the shipped model) or an earlier run's best.keras",
+    )
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        help="train on face crops in FOLDER/none, mild, moderate, huge instead of FER+ "
+        "(one cycle; no --restarts or --finetune-epochs)",
+    )
     parser.add_argument("--seed", type=int, default=20261124, help="seed of every random draw")
     parser.add_argument("--smoke", action="store_true", help="tiny slice, 1 epoch (tests)")
     parser.add_argument(
@@ -178,20 +202,70 @@ def cosine_schedule(epochs: int, base: float, warmup: int = 2) -> Any:
     return rate
 
 
-def _keep_best_on_valid(out: Path, above: float | None = None) -> Any:
-    """Saves OUT/best.keras whenever Valid emotion accuracy beats its best (and `above`)."""
+def _keep_best_on_valid(out: Path, above: float | None = None, monitor: str = "") -> Any:
+    """Saves OUT/best.keras whenever the Valid score beats its best (and `above`)."""
     import keras
 
     return keras.callbacks.ModelCheckpoint(
         str(out / "best.keras"),
-        monitor="val_emotions_categorical_accuracy",
+        monitor=monitor or VALID_SCORE,
         mode="max",
         save_best_only=True,
         initial_value_threshold=above,
     )
 
 
+class TrainArgumentError(ValueError):
+    """A command-line choice that cannot work (a bad --init-from file, a bad combination)."""
+
+
+VALID_SCORE = "val_emotions_categorical_accuracy"
+# A folder has no emotion labels: its epochs are chosen on Valid smile intensity.
+FOLDER_VALID_SCORE = "val_intensity_sparse_categorical_accuracy"
+
+
+def training_data(args: argparse.Namespace) -> tuple[FerPlusSplit, FerPlusSplit]:
+    """Train and Valid: FER+ (the default) or the labelled face crops of --folder."""
+    if args.folder is None:
+        return (
+            load_split(args.data, "train", fer2013_csv=args.fer2013_csv),
+            load_split(args.data, "valid", fer2013_csv=args.fer2013_csv),
+        )
+    if args.restarts or args.finetune_epochs:
+        raise TrainArgumentError(
+            "--folder trains one cycle: --restarts and --finetune-epochs are for FER+"
+        )
+    from training.smile_folder import load_smile_folder
+
+    splits = load_smile_folder(args.folder)
+    return splits["train"], splits["valid"]
+
+
+def starting_model(args: argparse.Namespace) -> Any:
+    """A fresh network, or (--init-from) a saved smile model with its weights."""
+    if args.init_from is None:
+        return build_model(args.architecture)
+    import keras
+
+    path = Path(args.init_from)
+    if not path.is_file():
+        raise TrainArgumentError(f"--init-from {path}: no such file")
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except (ValueError, OSError) as exc:
+        raise TrainArgumentError(f"--init-from {path}: not a Keras model ({exc})") from exc
+    heads = set(getattr(model, "output_names", None) or model.output)
+    if tuple(model.input_shape[1:]) != (CROP_SIZE, CROP_SIZE, 1) or not heads >= set(LOSS_WEIGHTS):
+        raise TrainArgumentError(
+            f"--init-from {path}: input {model.input_shape}, outputs {sorted(heads)}; "
+            f"expected a smile model (48x48x1 in; {', '.join(LOSS_WEIGHTS)} out)"
+        )
+    log.info("starting from %s", path)
+    return model
+
+
 def train(args: argparse.Namespace) -> Path:
+    train_split, valid_split = training_data(args)  # bad data stops here, before TensorFlow
     import keras
     import tensorflow as tf
 
@@ -201,27 +275,29 @@ def train(args: argparse.Namespace) -> Path:
     tf.config.experimental.enable_op_determinism()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    train_split = load_split(args.data, "train", fer2013_csv=args.fer2013_csv)
-    valid_split = load_split(args.data, "valid", fer2013_csv=args.fer2013_csv)
+    if args.learning_rate is None:
+        args.learning_rate = FINE_TUNE_RATE if args.init_from else 3e-3
     epochs, batch = args.epochs, args.batch_size
     if args.smoke:
         rng = np.random.default_rng(args.seed)
-        train_split = train_split.subset(rng.choice(len(train_split), 512, replace=False))
-        valid_split = valid_split.subset(np.arange(256))
+        train_split = train_split.subset(
+            rng.choice(len(train_split), min(512, len(train_split)), replace=False)
+        )
+        valid_split = valid_split.subset(np.arange(min(256, len(valid_split))))
         epochs, batch = 1, 64
         args.restart_epochs = min(args.restart_epochs, 1)
     log.info(
         "train %d images, valid %d; %s, %d epochs",
         len(train_split),
         len(valid_split),
-        args.architecture,
+        args.init_from or args.architecture,
         epochs,
     )
-    model = build_model(args.architecture)
+    model = starting_model(args)
     model.compile(
         optimizer=keras.optimizers.AdamW(args.learning_rate, weight_decay=1e-4),
         loss=_weighted_losses(train_split, args.emotion_balance),
-        loss_weights=LOSS_WEIGHTS,
+        loss_weights=LOSS_WEIGHTS if args.folder is None else FOLDER_LOSS_WEIGHTS,
         metrics={
             "emotions": ["categorical_accuracy"],
             "smiling": ["binary_accuracy"],
@@ -234,11 +310,14 @@ def train(args: argparse.Namespace) -> Path:
         keras.callbacks.BackupAndRestore(str(cycle_files(out, 0)[0]), delete_checkpoint=False),
         keras.callbacks.LearningRateScheduler(cosine_schedule(epochs, args.learning_rate)),
         keras.callbacks.CSVLogger(str(cycle_files(out, 0)[1]), append=True),
-        _keep_best_on_valid(out),
+        _keep_best_on_valid(
+            out, monitor=VALID_SCORE if args.folder is None else FOLDER_VALID_SCORE
+        ),
     ]
     started = time.monotonic()
     model.fit(
         make_dataset(train_split, batch, True, args.seed),
+        shuffle=False,  # make_dataset shuffles, with its own seed
         epochs=epochs,
         verbose=2,
         validation_data=make_dataset(valid_split, 256, False, args.seed),
@@ -270,9 +349,7 @@ def _best_valid_so_far(out: Path, cycles: int) -> float:
     scores = []
     for cycle in range(cycles):
         with cycle_files(out, cycle)[1].open() as handle:
-            scores += [
-                float(row["val_emotions_categorical_accuracy"]) for row in csv.DictReader(handle)
-            ]
+            scores += [float(row[VALID_SCORE]) for row in csv.DictReader(handle)]
     return max(scores)
 
 
@@ -308,6 +385,7 @@ def warm_restart(
     log.info("warm restart %d: %d epochs from Valid %.4f", cycle, epochs, best)
     model.fit(
         make_dataset(train_split, args.batch_size, True, args.seed + 2 * cycle),
+        shuffle=False,
         epochs=epochs,
         verbose=2,
         validation_data=make_dataset(valid_split, 256, False, args.seed),
@@ -339,6 +417,7 @@ def finetune(
     )
     model.fit(
         make_dataset(both, args.batch_size, True, args.seed + 1),
+        shuffle=False,
         epochs=epochs,
         verbose=2,
         callbacks=[schedule],

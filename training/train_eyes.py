@@ -48,6 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=EyeAugment.eye_width[0],
         help="smallest eye width (px) training shrinks to",
     )
+    parser.add_argument(
+        "--narrow-probability",
+        type=float,
+        default=0.35,
+        help="share of training crops whose eye is narrowed (lid band squeezed)",
+    )
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--init-from", type=Path, help="start from this .keras model's weights")
     parser.add_argument("--smoke", action="store_true", help="tiny slice, 1 epoch (tests)")
@@ -88,7 +94,9 @@ def train_eyes(args: argparse.Namespace) -> Path:
     if args.smoke:
         train, valid, epochs, copies = train.subset(range(64)), valid.subset(range(32)), 1, 2
     augment = EyeAugment(
-        eye_width=(args.min_eye_width, EyeAugment.eye_width[1]), centre_shift=args.centre_shift
+        eye_width=(args.min_eye_width, EyeAugment.eye_width[1]),
+        centre_shift=args.centre_shift,
+        narrow_probability=args.narrow_probability,
     )
     x_train, y_train = augmented_set(train.images, train.labels, copies, args.seed, augment)
     x_valid, y_valid, _ = eval_set(valid.images, valid.labels)

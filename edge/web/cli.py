@@ -21,6 +21,8 @@ from edge.config.command import add_config_argument, config_from_argument
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
+    from edge.web.live import LiveView
+
 log = logging.getLogger(__name__)
 
 
@@ -28,7 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
 
 
-def build_web_app(config: AppConfig, environ: Mapping[str, str] | None = None) -> Starlette:
+def build_web_app(
+    config: AppConfig, environ: Mapping[str, str] | None = None, live: LiveView | None = None
+) -> Starlette:
     """The Starlette app for this config: gallery on capture.folder, its own pipeline; the
     token from web.token_file, then `environ` (default: the process's environment)."""
     from edge.pipeline import build_pipeline
@@ -40,7 +44,7 @@ def build_web_app(config: AppConfig, environ: Mapping[str, str] | None = None) -
 
     guard = Guard(read_token(config.web, environ), config.web.protect_viewing)
     scorer = PhotoScorer(lambda: build_pipeline(config), config.images)
-    return build_app(config.web, Gallery(Path(config.capture.folder)), scorer, guard)
+    return build_app(config.web, Gallery(Path(config.capture.folder)), scorer, guard, live)
 
 
 def web_command(args: argparse.Namespace) -> int:

@@ -12,19 +12,28 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import AsyncIterator
 from importlib import resources
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 from edge.config.web import WebConfig
 from edge.web.auth import COOKIE, HEADER, Guard
 from edge.web.gallery import Gallery, NoSuchPhotoError
+from edge.web.live import LiveView, TooManyViewersError
 from edge.web.photo_scorer import NotAnImageError, PhotoScorer
 
 log = logging.getLogger(__name__)
+BOUNDARY = "smilebooth-frame"
 
 
 class HttpError(Exception):
@@ -33,7 +42,13 @@ class HttpError(Exception):
         self.status = status
 
 
-def build_app(config: WebConfig, gallery: Gallery, scorer: PhotoScorer, guard: Guard) -> Starlette:
+def build_app(
+    config: WebConfig,
+    gallery: Gallery,
+    scorer: PhotoScorer,
+    guard: Guard,
+    live: LiveView | None = None,
+) -> Starlette:
     page = resources.files("edge.web").joinpath("page.html").read_text(encoding="utf-8")
     max_upload = int(config.max_upload_mb * 1024 * 1024)
 
@@ -62,6 +77,7 @@ def build_app(config: WebConfig, gallery: Gallery, scorer: PhotoScorer, guard: G
                     request.headers.get(HEADER), request.cookies.get(COOKIE)
                 ),
                 "max_upload_mb": config.max_upload_mb,
+                "live": live is not None,
             }
         )
 
@@ -123,6 +139,38 @@ def build_app(config: WebConfig, gallery: Gallery, scorer: PhotoScorer, guard: G
             raise HttpError(415, f"not a photo: {exc}") from exc
         return JSONResponse(result)
 
+    async def stream(request: Request) -> Response:
+        """MJPEG: each part is the newest drawn frame; a slow viewer skips, never queues."""
+        need_view(request)
+        if live is None:
+            raise HttpError(404, "no live view: it runs with `smilebooth run` (web.enabled)")
+        try:
+            live.join()
+        except TooManyViewersError as exc:
+            raise HttpError(503, str(exc)) from exc
+
+        async def parts() -> AsyncIterator[bytes]:
+            last = 0
+            try:
+                while True:
+                    frame = await asyncio.to_thread(live.next_frame, last, 2.0)
+                    if frame is None:
+                        if await request.is_disconnected():
+                            return
+                        continue
+                    last = frame.number
+                    head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                    head += f"Content-Length: {len(frame.jpeg)}\r\n\r\n"
+                    yield head.encode() + frame.jpeg + b"\r\n"
+            finally:
+                live.leave()
+
+        return StreamingResponse(
+            parts(),
+            media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+            headers={"cache-control": "no-store"},
+        )
+
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status if isinstance(exc, HttpError) else 404
         message = str(exc) if isinstance(exc, HttpError) else "no such photo"
@@ -144,6 +192,7 @@ def build_app(config: WebConfig, gallery: Gallery, scorer: PhotoScorer, guard: G
         Route("/api/photos", photos),
         Route("/api/photos/{name}/delete", delete, methods=["POST"]),
         Route("/api/score", score, methods=["POST"]),
+        Route("/stream.mjpg", stream),
         Route("/photos/{name}", photo),
         Route("/photos/{name}/thumb", thumbnail),
         Route("/photos/{name}/meta", sidecar),
