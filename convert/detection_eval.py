@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.matching import greedy_matches
+from edge.decide.matching import greedy_matches
 from edge.types import Box, Face
 
 Detect = Callable[[np.ndarray], Sequence[Face]]

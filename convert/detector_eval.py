@@ -7,7 +7,7 @@ Prints, and with --json keeps, for the int8 stage and the float originals it com
 - faces-dlib (43 faces) and dogs.jpg, the blink video's frames with a face, the astronaut.
 
 IoU is measured against WIDER's boxes after mapping the detector's box into the labelled
-convention (`edge.face_detector.BOX_FIT`): MediaPipe's boxes are wider and shorter than
+convention (`edge.perception.face_detector.BOX_FIT`): MediaPipe's boxes are wider and shorter than
 WIDER's, which alone caps a perfect detection's IoU near 0.7. `raw` figures, unmapped, are
 printed too. numpy/OpenCV only.
 """
@@ -37,7 +37,7 @@ from convert.wider import (
     read_image,
 )
 from edge.config.perception import DetectorConfig
-from edge.face_detector import BOX_FIT, FaceDetector
+from edge.perception.face_detector import BOX_FIT, FaceDetector
 from edge.progress import Progress
 from edge.types import Box, Face
 
@@ -180,7 +180,7 @@ def evaluate(config: DetectorConfig, wheel: Path | None, media: Path, limit: int
 
 def write_cards(report: dict[str, Any], config: DetectorConfig) -> None:
     """The stage's figures into both shipped cards, and a human card beside each."""
-    from edge.model_card import card_path
+    from edge.perception.model_card import card_path
 
     for path in (config.model, config.short_range_model):
         model = ROOT / path if not Path(path).is_absolute() else Path(path)
@@ -224,7 +224,7 @@ def markdown(card: dict[str, Any]) -> str:
         "Near: the WIDER zoom protocol (503 unoccluded booth faces >= 100 px, IoU >= 0.5); "
         "groups: the seven group events, booth faces by box width, IoU >= 0.4; false: "
         "detections overlapping no labelled box (IoU < 0.2). Boxes mapped to WIDER's "
-        "convention first (`edge.face_detector.BOX_FIT`).\n"
+        "convention first (`edge.perception.face_detector.BOX_FIT`).\n"
     )
 
 

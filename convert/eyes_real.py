@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 
 from edge.config.perception import DetectorConfig
-from edge.eyes import EyeReader, EyeStateModel, count_open
-from edge.face_detector import FaceDetector
+from edge.perception.eyes import EyeReader, EyeStateModel, count_open
+from edge.perception.face_detector import FaceDetector
 
 ROOT = Path(__file__).resolve().parents[1]
 BLINK_LABELS = ROOT / "tests" / "data" / "blink_portrait_labels.csv"

@@ -28,9 +28,9 @@ import numpy as np
 
 from convert.detector_calibration import calibration_photos
 from convert.tflite_graph import FUSED_RELU6, FUSED_RELU_N1_TO_1
-from edge.detector_model import ANCHOR_GRIDS, KEYPOINT_ORDER, int8_input, letterbox
-from edge.model_card import card_path, sha256_of
-from edge.runtime import make_interpreter
+from edge.perception.detector_model import ANCHOR_GRIDS, KEYPOINT_ORDER, int8_input, letterbox
+from edge.perception.model_card import card_path, sha256_of
+from edge.perception.runtime import make_interpreter
 
 log = logging.getLogger(__name__)
 WHEEL = "mediapipe==0.10.14"
@@ -112,7 +112,7 @@ def read_member(wheel: Path, member: str) -> bytes:
 
 def model_input(square_rgb: np.ndarray) -> np.ndarray:
     """The float input the int8 file is calibrated for: (pixel - 128) / 128, so that its
-    int8 input is exactly pixel - 128 (edge.detector_model.int8_input)."""
+    int8 input is exactly pixel - 128 (edge.perception.detector_model.int8_input)."""
     return (square_rgb.astype(np.float32)[None] - 128.0) / 128.0
 
 

@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from convert.tflite_calibration import keras_to_int8
-from edge.crop import CROP_RULE_TEXT, CROP_SIZE, model_input
-from edge.labels import EMOTIONS, INTENSITY, INTENSITY_UPPER_VOTES
-from edge.model_card import card_path, sha256_of, write_card
-from edge.runtime import runtime_name
-from edge.smile_model import SmileModel
+from edge.perception.crop import CROP_RULE_TEXT, CROP_SIZE, model_input
+from edge.perception.labels import EMOTIONS, INTENSITY, INTENSITY_UPPER_VOTES
+from edge.perception.model_card import card_path, sha256_of, write_card
+from edge.perception.runtime import runtime_name
+from edge.perception.smile_model import SmileModel
 from training.evaluate import HEADLINE_KEYS, evaluate_heads, headline
 from training.ferplus import FerPlusSplit, load_split
 from training.report import predict_keras

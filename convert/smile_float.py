@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.model_card import sha256_of, write_card
+from edge.perception.model_card import sha256_of, write_card
 
 log = logging.getLogger(__name__)
 FLOAT_MODEL = "smile_float.keras"

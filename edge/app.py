@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from edge import exit_codes
-from edge.capture import folder_problem
 from edge.compose import build_loop
 from edge.config import AppConfig, ConfigError
 from edge.config.command import Overrides, add_config_argument, config_with_flags
-from edge.control import Controls
-from edge.events import EventBus
-from edge.model_card import ModelCardError
+from edge.decide.control import Controls
+from edge.io.capture import folder_problem
+from edge.io.events import EventBus
+from edge.perception.model_card import ModelCardError
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +132,8 @@ def start_publisher(config: AppConfig, bus: EventBus, controls: Controls) -> Any
     """The MQTT feed, when enabled; a broker that is down only delays it (it retries)."""
     if not config.mqtt.enabled:
         return None
-    from edge.mqtt.publisher import MqttPublisher
-    from edge.secrets import read_password
+    from edge.io.mqtt.publisher import MqttPublisher
+    from edge.io.secrets import read_password
 
     publisher = MqttPublisher(
         config.mqtt,

@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 
 from edge import exit_codes
-from edge.capture import PhotoStore, Saved
 from edge.compose import build_loop
 from edge.config import AppConfig
 from edge.config.command import Overrides, add_config_argument, config_with_flags
 from edge.config.output import CaptureConfig
+from edge.io.capture import PhotoStore, Saved
+from edge.io.sources.base import FrameSource
 from edge.loop import FrameProcessor
-from edge.sources.base import FrameSource
 
 STAGES = ("read", "detect", "smile_per_face", "eyes_per_face", "score", "capture")
 
@@ -192,9 +192,9 @@ def format_table(report: dict[str, Any]) -> str:
 
 def bench_command(args: argparse.Namespace) -> int:
     from edge.config import ConfigError
-    from edge.pipeline import build_pipeline
-    from edge.sources import make_source
-    from edge.sources.base import SourceError
+    from edge.io.sources import make_source
+    from edge.io.sources.base import SourceError
+    from edge.perception.pipeline import build_pipeline
 
     try:
         config = bench_config(args)

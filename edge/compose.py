@@ -13,15 +13,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from edge.capture import PhotoStore
 from edge.config import AppConfig, config_digest
-from edge.control import Controls
-from edge.events import EventBus
+from edge.decide.control import Controls
+from edge.decide.tracking import Tracker
+from edge.io.capture import PhotoStore
+from edge.io.events import EventBus
+from edge.io.notify import Notifier
+from edge.io.sources.base import FrameSource
+from edge.io.status import StatusReporter
 from edge.loop import FrameLoop, FrameProcessor, LoopParts
-from edge.notify import Notifier
-from edge.sources.base import FrameSource
-from edge.status import StatusReporter
-from edge.tracking import Tracker
 
 
 def build_loop(
@@ -43,11 +43,11 @@ def build_loop(
     what a publisher subscribes to and commands change.
     """
     if pipeline is None:
-        from edge.pipeline import build_pipeline  # loads the models: only when needed
+        from edge.perception.pipeline import build_pipeline  # loads the models: only when needed
 
         pipeline = build_pipeline(config, live=True)
     if source is None:
-        from edge.sources import make_source
+        from edge.io.sources import make_source
 
         source = make_source(config.source)
     bus = EventBus()

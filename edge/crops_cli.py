@@ -1,8 +1,9 @@
 """`smilebooth crops SOURCE... --out DIR`: cut eye and face crops the way the device does.
 
 Faces come from the device's own detector (config.yaml's detector section) and are cut by
-edge.crop / edge.eye_crop, the functions the live loop uses, so crops sorted into
-open/ and closed/ (or smile classes) train a model on exactly the framing it will see.
+edge.perception.crop / edge.perception.eye_crop, the functions the live loop uses, so crops
+sorted into open/ and closed/ (or smile classes) train a model on exactly the framing it
+will see.
 Eye crops keep their native resolution (training shrinks them to booth sizes itself);
 face crops are the smile model's 48x48 input.
 """
@@ -20,9 +21,9 @@ import numpy as np
 
 from edge.config import ConfigError
 from edge.config.command import add_config_argument, config_from_argument
-from edge.crop import crop_face, to_gray
-from edge.eye_crop import EYE_CROP_SIZE, EYES, crop_eye, eye_geometry
-from edge.image_io import read_image
+from edge.io.image_io import read_image
+from edge.perception.crop import crop_face, to_gray
+from edge.perception.eye_crop import EYE_CROP_SIZE, EYES, crop_eye, eye_geometry
 from edge.score_cli import iter_images
 from edge.types import Face
 
@@ -93,7 +94,7 @@ def write_crops(
 
 
 def crops_command(args: argparse.Namespace) -> int:
-    from edge.pipeline import build_face_detector
+    from edge.perception.pipeline import build_face_detector
 
     eyes, faces = args.eyes, args.faces
     if not eyes and not faces:

@@ -18,17 +18,18 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from edge import events, exit_codes
-from edge.burst import Burst, ScoredFrame, capture_sidecar, eyes_closed
-from edge.capture import CaptureError, PhotoStore
+from edge import exit_codes
 from edge.config.decide import ScoringConfig, TriggerConfig
-from edge.control import Controls, ControlState
-from edge.notify import Notifier
-from edge.scoring import smoothed_group
-from edge.sources.base import Frame, FrameSource, PhotoError, SourceError, SourceLostError
-from edge.status import StatusReporter
-from edge.tracking import Tracker
-from edge.trigger import TriggerState, burst_open, step
+from edge.decide.burst import Burst, ScoredFrame, capture_sidecar, eyes_closed
+from edge.decide.control import Controls, ControlState
+from edge.decide.scoring import smoothed_group
+from edge.decide.tracking import Tracker
+from edge.decide.trigger import TriggerState, burst_open, step
+from edge.io import events
+from edge.io.capture import CaptureError, PhotoStore
+from edge.io.notify import Notifier
+from edge.io.sources.base import Frame, FrameSource, PhotoError, SourceError, SourceLostError
+from edge.io.status import StatusReporter
 from edge.types import FrameResult
 
 log = logging.getLogger(__name__)

@@ -15,15 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from edge import exit_codes, image_io
+from edge import exit_codes
 from edge.annotate import annotate
 from edge.config import ConfigError
 from edge.config.command import add_config_argument, config_from_argument
 from edge.config.output import ImageConfig
-from edge.image_io import IMAGE_SUFFIXES
-from edge.pipeline import Pipeline
+from edge.io import image_io
+from edge.io.image_io import IMAGE_SUFFIXES
+from edge.io.serialize import frame_to_dict
+from edge.perception.pipeline import Pipeline
 from edge.progress import Progress
-from edge.serialize import frame_to_dict
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,8 @@ def score_paths(
 
 
 def score_command(args: argparse.Namespace) -> int:
-    from edge.model_card import ModelCardError
-    from edge.pipeline import build_pipeline
+    from edge.perception.model_card import ModelCardError
+    from edge.perception.pipeline import build_pipeline
 
     try:
         config = config_from_argument(args.config)

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from edge.config.decide import ScoringConfig
-from edge.scoring import group_from_values
+from edge.decide.scoring import group_from_values
 from edge.types import Box, Face, FaceScore, FrameResult, SmileResult
 from tests.paths import FACE_MODEL, MEDIA, SMILE_MODEL, require
 
@@ -121,12 +121,12 @@ def sigterm_child(video_path: str, folder: str) -> int:
     import threading
     import time
 
-    from edge import capture
     from edge.app import install_signal_handlers
     from edge.compose import build_loop
     from edge.config import AppConfig
     from edge.config.decide import TrackingConfig, TriggerConfig
     from edge.config.source import SourceConfig
+    from edge.io import capture
 
     logging.basicConfig(level=logging.INFO)
     real_write = capture.write_atomically

@@ -8,7 +8,7 @@
    every 2 s: grabs, loop frames, main copies. Before this change every grab copied main.
 3. Still mode: how long a photo takes (switch to the full-sensor still mode, capture,
    switch back) and the longest gap between video frames around it, against the
-   look-alike's model of the sensor (edge/sources/fake_picamera2.py). A Pi is slower.
+   look-alike's model of the sensor (edge/io/sources/fake_picamera2.py). A Pi is slower.
 Not a test: it prints figures; the tests assert the behaviour.
 """
 
@@ -26,8 +26,8 @@ from typing import Any
 from edge.compose import build_loop
 from edge.config import AppConfig
 from edge.config.source import SourceConfig
-from edge.sources.fake_picamera2 import FakePicamera2
-from edge.sources.picamera2_source import Picamera2Source
+from edge.io.sources.fake_picamera2 import FakePicamera2
+from edge.io.sources.picamera2_source import Picamera2Source
 from tests.paths import MEDIA
 
 VIDEO = MEDIA / "video" / "stage_360p.mp4"

@@ -29,9 +29,9 @@ import paho.mqtt.client as mqtt
 from edge.compose import build_loop
 from edge.config import AppConfig
 from edge.config.source import SourceConfig
-from edge.mqtt.publisher import MqttPublisher, close_client
-from edge.sources.fake_picamera2 import FakePicamera2
-from edge.sources.picamera2_source import Picamera2Source
+from edge.io.mqtt.publisher import MqttPublisher, close_client
+from edge.io.sources.fake_picamera2 import FakePicamera2
+from edge.io.sources.picamera2_source import Picamera2Source
 from tests.mosquitto import Broker
 from tests.paths import MEDIA
 

@@ -14,7 +14,7 @@ from edge.bench import STAGES, format_table, run_bench
 from edge.config import AppConfig
 from edge.config.decide import TriggerConfig
 from edge.config.source import SourceConfig
-from edge.sources.opencv_source import OpenCVSource
+from edge.io.sources.opencv_source import OpenCVSource
 from tests._loop_helpers import (
     STAGE,
     ScriptedProcessor,

@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from edge import capture
-from edge.capture import CaptureError, PhotoStore
 from edge.config.output import CaptureConfig
+from edge.io import capture
+from edge.io.capture import CaptureError, PhotoStore
 from tests._loop_helpers import CROWD, video
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.crop import (
+from edge.perception.crop import (
     CROP_CENTER_SHIFT_Y,
     CROP_EXPANSION,
     CROP_SIZE,

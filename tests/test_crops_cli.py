@@ -7,8 +7,8 @@ import sys
 
 import cv2
 
-from edge.crop import CROP_SIZE
-from edge.eye_crop import EYE_CROP_SIZE
+from edge.perception.crop import CROP_SIZE
+from edge.perception.eye_crop import EYE_CROP_SIZE
 from tests.paths import MEDIA, ROOT, require
 
 

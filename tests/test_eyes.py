@@ -15,9 +15,15 @@ from convert.eyes_real import (
     read_blink_labels,
     runs,
 )
-from edge.eye_crop import EYE_CROP_SCALE, EYE_CROP_SIZE, crop_eye, crop_eyes, eye_geometry
-from edge.eyes import EyeReader, EyeStateModel, count_open
-from edge.model_card import ModelCardError, card_path, sha256_of
+from edge.perception.eye_crop import (
+    EYE_CROP_SCALE,
+    EYE_CROP_SIZE,
+    crop_eye,
+    crop_eyes,
+    eye_geometry,
+)
+from edge.perception.eyes import EyeReader, EyeStateModel, count_open
+from edge.perception.model_card import ModelCardError, card_path, sha256_of
 from edge.types import Box, Face, Keypoints
 from tests.paths import FACE_MODEL, MEDIA, MODELS, ROOT, SHARED, require
 
@@ -90,7 +96,7 @@ def _blink_face(scale: float) -> tuple[np.ndarray, Face]:
     """A real frame of the blink video scaled by `scale`, and its detected face."""
     from convert.eyes_real import read_video
     from edge.config.perception import DetectorConfig
-    from edge.face_detector import FaceDetector
+    from edge.perception.face_detector import FaceDetector
 
     frame = read_video(require(MEDIA / "video" / "blink_portrait.mp4"))[3]
     frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -167,7 +173,7 @@ def test_count_open_uses_the_threshold() -> None:
 def test_real_blink_frames_read_closed_and_open_ones_open() -> None:
     from convert.eyes_real import read_video
     from edge.config.perception import DetectorConfig
-    from edge.face_detector import FaceDetector
+    from edge.perception.face_detector import FaceDetector
 
     frames = read_video(require(MEDIA / "video" / "blink_portrait.mp4"))
     detector = FaceDetector(DetectorConfig(model=str(require(FACE_MODEL))), root=ROOT)

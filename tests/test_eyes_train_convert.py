@@ -50,7 +50,7 @@ def test_smoke_train_convert_and_resume_from_weights(tmp_path) -> None:
 
     # The card's figure is what the edge app measures on the saved file.
     from convert.eyes import predict_tflite
-    from edge.eyes import EyeStateModel
+    from edge.perception.eyes import EyeStateModel
     from training.eyes_data import eval_set
     from training.eyes_eval import eye_metrics
     from training.train_eyes import splits

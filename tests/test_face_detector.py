@@ -13,10 +13,10 @@ from convert.detection_eval import faces_dlib, recall_report, video_frames
 from convert.detector_eval import labelled_box
 from convert.wider import group_images, near_faces, read_ground_truth, read_image, zoom_crop
 from edge.config.perception import DetectorConfig
-from edge.detection_schedule import ScheduledDetector
-from edge.detector_model import DetectorModel, letterbox
-from edge.face_detector import FaceDetector
-from edge.model_card import ModelCardError, card_path, sha256_of
+from edge.perception.detection_schedule import ScheduledDetector
+from edge.perception.detector_model import DetectorModel, letterbox
+from edge.perception.face_detector import FaceDetector
+from edge.perception.model_card import ModelCardError, card_path, sha256_of
 from tests.paths import FACE_MODEL, MEDIA, MODELS, ROOT, require
 
 SHORT_MODEL = MODELS / "face_detector_short_int8.tflite"

@@ -16,16 +16,16 @@ import cv2
 import numpy as np
 import pytest
 
-from edge import capture, events
 from edge.compose import build_loop
 from edge.config import AppConfig, config_digest
 from edge.config.decide import TriggerConfig
 from edge.config.output import CaptureConfig, StatusConfig
 from edge.config.source import SourceConfig
-from edge.sources.fake_picamera2 import FakePicamera2
-from edge.sources.images_source import ImageFolderSource
-from edge.sources.opencv_source import OpenCVSource
-from edge.sources.picamera2_source import Picamera2Source
+from edge.io import capture, events
+from edge.io.sources.fake_picamera2 import FakePicamera2
+from edge.io.sources.images_source import ImageFolderSource
+from edge.io.sources.opencv_source import OpenCVSource
+from edge.io.sources.picamera2_source import Picamera2Source
 from tests._loop_helpers import (
     CROWD,
     STAGE,

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 import paho.mqtt.client as mqtt
 import pytest
 
-from edge import events
 from edge.config.mqtt import MqttConfig
-from edge.control import Controls, ControlState
-from edge.mqtt.publisher import MqttPublisher, close_client
+from edge.decide.control import Controls, ControlState
+from edge.io import events
+from edge.io.mqtt.publisher import MqttPublisher, close_client
 from tests.mosquitto import Broker
 
 pytestmark = pytest.mark.broker
@@ -280,8 +280,8 @@ def test_last_capture_is_retained_and_a_photo_fires_the_trigger_topic(broker) ->
 
 
 def test_with_include_image_the_photo_itself_is_published(broker) -> None:
-    from edge.mqtt.discovery import discovery_messages
-    from edge.mqtt.topics import Topics
+    from edge.io.mqtt.discovery import discovery_messages
+    from edge.io.mqtt.topics import Topics
 
     photo = b"\xff\xd8 not really a jpeg \xff\xd9"
     config = MqttConfig(

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.config.mqtt import MqttConfig
-from edge.control import Controls, ControlState
-from edge.mqtt.commands import MAX_PAYLOAD, CommandError, handle_message
-from edge.secrets import read_password
+from edge.decide.control import Controls, ControlState
+from edge.io.mqtt.commands import MAX_PAYLOAD, CommandError, handle_message
+from edge.io.secrets import read_password
 from tests.test_mqtt import run_loop
 
 
@@ -86,8 +86,8 @@ def test_password_comes_from_file_environment_or_systemd_credentials(tmp_path) -
 def test_the_templates_give_the_states_ha_would_show() -> None:
     """The value templates rendered with Jinja (HA's engine) on the payloads we publish."""
     jinja2 = pytest.importorskip("jinja2")
-    from edge.mqtt.discovery import discovery_messages
-    from edge.mqtt.topics import Topics
+    from edge.io.mqtt.discovery import discovery_messages
+    from edge.io.mqtt.topics import Topics
 
     configs = {
         t.split("/")[3]: json.loads(p)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from edge.notify import Notifier, watchdog_interval
+from edge.io.notify import Notifier, watchdog_interval
 
 
 @pytest.fixture
@@ -173,9 +173,9 @@ def test_a_camera_lost_for_longer_than_the_watchdog_keeps_the_pings(systemd_sock
     import threading
 
     from edge.config.source import SourceConfig
-    from edge.notify import Notifier
-    from edge.sources.fake_picamera2 import FakePicamera2
-    from edge.sources.picamera2_source import Picamera2Source
+    from edge.io.notify import Notifier
+    from edge.io.sources.fake_picamera2 import FakePicamera2
+    from edge.io.sources.picamera2_source import Picamera2Source
     from tests._loop_helpers import STAGE, ScriptedProcessor, smiling_between, video
     from tests.test_loop import build
 

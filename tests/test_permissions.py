@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.capture import PhotoStore
 from edge.config.output import CaptureConfig
+from edge.io.capture import PhotoStore
 from tests.paths import ROOT
 
 

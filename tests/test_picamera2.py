@@ -17,14 +17,14 @@ import cv2
 import numpy as np
 import pytest
 
-from edge import events
 from edge.config import load_config
 from edge.config.decide import TriggerConfig
 from edge.config.engine import ConfigError
 from edge.config.source import SourceConfig
-from edge.sources.base import PhotoError
-from edge.sources.fake_picamera2 import SENSOR_RESOLUTION, FakePicamera2
-from edge.sources.picamera2_source import Picamera2Source
+from edge.io import events
+from edge.io.sources.base import PhotoError
+from edge.io.sources.fake_picamera2 import SENSOR_RESOLUTION, FakePicamera2
+from edge.io.sources.picamera2_source import Picamera2Source
 from tests._loop_helpers import CROWD, STAGE, ScriptedProcessor, smiling_between, video
 from tests.test_loop import build, drain
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from edge.config.perception import DetectorConfig
-from edge.face_detector import FaceDetector
-from edge.smile_model import SmileModel
+from edge.perception.face_detector import FaceDetector
+from edge.perception.smile_model import SmileModel
 from edge.types import Box, Face
 from tests.paths import FACE_MODEL, FERPLUS, ROOT, SMILE_MODEL, require
 from training.ferplus import load_split

@@ -11,7 +11,7 @@ import sys
 import cv2
 import pytest
 
-from edge.labels import EMOTIONS
+from edge.perception.labels import EMOTIONS
 from tests.paths import FACE_MODEL, FERPLUS, MEDIA, ROOT, SMILE_MODEL, require
 
 

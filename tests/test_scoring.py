@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from edge.config.decide import ScoringConfig
-from edge.labels import DEFAULT_INTENSITY_WEIGHTS, EMOTIONS
-from edge.scoring import score_face, score_group, smile_weight
+from edge.decide.scoring import score_face, score_group, smile_weight
+from edge.perception.labels import DEFAULT_INTENSITY_WEIGHTS, EMOTIONS
 from edge.types import Box, Face, SmileResult
 
 CONFIG = ScoringConfig()

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.labels import INTENSITY, intensity_index
-from edge.model_card import sha256_of
-from edge.smile_model import SmileModel
+from edge.perception.labels import INTENSITY, intensity_index
+from edge.perception.model_card import sha256_of
+from edge.perception.smile_model import SmileModel
 from tests.paths import FERPLUS, MODELS, SMILE_MODEL, require
 
 pytest.importorskip("tensorflow", reason="the train extra is not installed")

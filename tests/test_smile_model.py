@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from edge.model_card import ModelCardError, card_path, sha256_of
-from edge.smile_model import SmileModel
+from edge.perception.model_card import ModelCardError, card_path, sha256_of
+from edge.perception.smile_model import SmileModel
 from tests.paths import FERPLUS, SMILE_MODEL, require
 from training.evaluate import evaluate_heads
 from training.ferplus import load_split

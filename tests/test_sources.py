@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 from edge.config.source import SourceConfig
-from edge.sources import SOURCES, make_source
-from edge.sources.base import Frame, SourceError, SourceLostError
-from edge.sources.fake_picamera2 import FakePicamera2
-from edge.sources.images_source import ImageFolderSource
-from edge.sources.opencv_source import OpenCVSource, describe
-from edge.sources.picamera2_source import Picamera2Source
+from edge.io.sources import SOURCES, make_source
+from edge.io.sources.base import Frame, SourceError, SourceLostError
+from edge.io.sources.fake_picamera2 import FakePicamera2
+from edge.io.sources.images_source import ImageFolderSource
+from edge.io.sources.opencv_source import OpenCVSource, describe
+from edge.io.sources.picamera2_source import Picamera2Source
 from tests._loop_helpers import CROWD, STAGE, video, write_frames
 
 
@@ -249,7 +249,7 @@ def test_camera_settings_are_validated() -> None:
 
 
 def test_picamera2_photo_controls_replace_the_video_defaults_and_transform_flips() -> None:
-    from edge.sources.fake_picamera2 import VIDEO_CONTROLS, FakeTransform
+    from edge.io.sources.fake_picamera2 import VIDEO_CONTROLS, FakeTransform
 
     cameras: list[FakePicamera2] = []
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import pytest
 
 from edge.config.decide import ScoringConfig, TrackingConfig, TriggerConfig
-from edge.control import ControlState
-from edge.scoring import smoothed_group
-from edge.tracking import TrackedFrame, Tracker
-from edge.trigger import TriggerState, step
+from edge.decide.control import ControlState
+from edge.decide.scoring import smoothed_group
+from edge.decide.tracking import TrackedFrame, Tracker
+from edge.decide.trigger import TriggerState, step
 from edge.types import Box, FaceScore, GroupScore
 from tests._loop_helpers import BOX_A, BOX_B, FaceSpec, frame_result
 
@@ -115,7 +115,7 @@ def with_eyes(spec: FaceSpec, right: float, left: float, threshold: float = 0.5)
     """A face score with the eye model's per-eye P(open) filled in."""
     import dataclasses
 
-    from edge.eyes import count_open
+    from edge.perception.eyes import count_open
     from tests._loop_helpers import face_score
 
     score = face_score(*spec)
@@ -125,7 +125,7 @@ def with_eyes(spec: FaceSpec, right: float, left: float, threshold: float = 0.5)
 
 
 def test_each_eye_is_smoothed_and_one_blink_frame_moves_the_score_a_little() -> None:
-    from edge.scoring import score_group
+    from edge.decide.scoring import score_group
     from edge.types import FrameResult
 
     tracker = Tracker(TrackingConfig(smoothing=0.35))
@@ -152,9 +152,9 @@ def scored_frames(tracker: Tracker, faces: Sequence[FaceScore]):
     """Each face as one frame through the tracker and the live rating, as the loop makes."""
     import numpy as np
 
-    from edge.burst import ScoredFrame
-    from edge.scoring import score_group
-    from edge.sources.base import Frame
+    from edge.decide.burst import ScoredFrame
+    from edge.decide.scoring import score_group
+    from edge.io.sources.base import Frame
     from edge.types import FrameResult
 
     image = np.zeros((4, 4, 3), np.uint8)
@@ -165,7 +165,7 @@ def scored_frames(tracker: Tracker, faces: Sequence[FaceScore]):
 
 
 def test_a_burst_keeps_an_open_eyed_frame_over_a_higher_scored_blink() -> None:
-    from edge.burst import Burst
+    from edge.decide.burst import Burst
 
     faces = [with_eyes((BOX_A, 0.7, 2), 0.9, 0.9), with_eyes((BOX_A, 1.0, 2), 0.1, 0.2)]
     for guarded, kept in ((True, 0), (False, 1)):  # frame 1: best smile, eyes closed
@@ -178,7 +178,7 @@ def test_a_burst_keeps_an_open_eyed_frame_over_a_higher_scored_blink() -> None:
 def test_a_burst_keeps_the_best_smoothed_frame_not_a_raw_outlier() -> None:
     """The photo is the frame the trigger's own (smoothed) score rates best: a one-frame
     raw spike at the start of the burst, while the smoothed score still climbs, is not."""
-    from edge.burst import Burst
+    from edge.decide.burst import Burst
 
     tracker = Tracker(TrackingConfig(smoothing=0.35))
     steady = [frame_result([(BOX_A, 0.5, 2)]).faces[0]] * 5

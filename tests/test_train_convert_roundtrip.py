@@ -60,7 +60,7 @@ def test_smoke_train_convert_evaluate(tmp_path) -> None:
     assert card["metrics"]["int8"]["images"] == 256
 
     # The card's numbers are what the edge app measures on the saved file.
-    from edge.smile_model import SmileModel
+    from edge.perception.smile_model import SmileModel
     from training.evaluate import evaluate_heads
     from training.ferplus import load_split
 

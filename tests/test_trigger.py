@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from edge.config.decide import TriggerConfig
-from edge.control import ControlState
-from edge.trigger import Decision, TriggerState, burst_open, step
+from edge.decide.control import ControlState
+from edge.decide.trigger import Decision, TriggerState, burst_open, step
 
 CONFIG = TriggerConfig(
     threshold=0.7, rearm_threshold=0.5, hold_s=1.0, min_faces=2, burst_s=0.5, cooldown_s=3.0

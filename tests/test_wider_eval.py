@@ -8,7 +8,7 @@ import pytest
 from convert.detector_eval import group_recall, labelled_box, near_recall
 from convert.wider import NEAR_SCALES, near_faces, read_ground_truth, zoom_crop
 from edge.config.perception import DetectorConfig
-from edge.face_detector import FaceDetector
+from edge.perception.face_detector import FaceDetector
 from edge.types import Box
 from tests.paths import MEDIA, ROOT, require
 

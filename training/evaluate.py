@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.labels import EMOTIONS, INTENSITY
+from edge.perception.labels import EMOTIONS, INTENSITY
 from training.targets import HAPPINESS, intensity_targets, majority_emotion, smiling_targets
 
 

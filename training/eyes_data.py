@@ -2,7 +2,7 @@
 
 A dataset crop is cut close around one eye (the eye spans ~EYE_OF_CROP of its width). Each
 training sample shrinks it so the eye is 5-40 px wide (what the detector gives at booth
-distances), degrades it (blur, noise, JPEG, light), then cuts it with edge.eye_crop's own
+distances), degrades it (blur, noise, JPEG, light), then cuts it with edge.perception.eye_crop's own
 crop_eye, shifted and turned by about the detector's keypoint error, so a training crop
 is made exactly the way a run-time crop is.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edge.eye_crop import EYE_CROP_SIZE, crop_eye
+from edge.perception.eye_crop import EYE_CROP_SIZE, crop_eye
 
 EYE_OF_CROP = 0.75  # eye width / crop width, dataset crops and the run-time rule alike
 EVAL_WIDTHS = (5.0, 7.5, 10.0, 12.5, 15.0, 20.0, 25.0, 32.0, 40.0)  # eye widths, px

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge.eye_crop import EYE_CROP_SIZE
+from edge.perception.eye_crop import EYE_CROP_SIZE
 
 STAGES = ((8, 2), (16, 2), (32, 1))  # (filters, convolutions); a 2x2 max-pool between stages
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.crop import CROP_SIZE
-from edge.labels import EMOTIONS, VOTE_COLUMNS
+from edge.perception.crop import CROP_SIZE
+from edge.perception.labels import EMOTIONS, VOTE_COLUMNS
 
 log = logging.getLogger(__name__)
 

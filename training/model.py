@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge.crop import CROP_SIZE
-from edge.labels import EMOTIONS, INTENSITY
+from edge.perception.crop import CROP_SIZE
+from edge.perception.labels import EMOTIONS, INTENSITY
 
 ARCHITECTURES: dict[str, tuple[tuple[int, int], ...]] = {
     # (filters, convolutions) per stage; a 2x2 max-pool follows every stage but the last.

@@ -2,7 +2,7 @@
 
 FER+ Test crops are tightly registered faces; on a device the crop comes from the face
 detector's box. This puts each Test face into a frame (scaled up, centred on a mid-grey
-canvas), runs the shipped int8 detector, cuts the crop with `edge.crop` and runs the
+canvas), runs the shipped int8 detector, cuts the crop with `edge.perception.crop` and runs the
 shipped int8 smile model, then scores it against the votes exactly as the card does. The
 registered crops of the same (detected) faces are scored alongside, so the gap is the cost
 of the real framing alone. Numpy, OpenCV and the TFLite runtime only: no TensorFlow.
@@ -25,9 +25,9 @@ import cv2
 import numpy as np
 
 from edge.config.perception import DetectorConfig
-from edge.crop import crop_face
-from edge.face_detector import FaceDetector
-from edge.smile_model import SmileModel
+from edge.perception.crop import crop_face
+from edge.perception.face_detector import FaceDetector
+from edge.perception.smile_model import SmileModel
 from edge.types import Box, Face
 from training.evaluate import HEADLINE_KEYS, evaluate_heads, headline
 from training.ferplus import FerPlusSplit, load_split

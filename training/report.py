@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.labels import EMOTIONS, INTENSITY
+from edge.perception.labels import EMOTIONS, INTENSITY
 from training.evaluate import evaluate_heads, headline
 from training.ferplus import load_split
 from training.train import cycle_files

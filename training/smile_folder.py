@@ -19,8 +19,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.crop import CROP_SIZE
-from edge.labels import EMOTIONS, INTENSITY, VOTE_COLUMNS
+from edge.perception.crop import CROP_SIZE
+from edge.perception.labels import EMOTIONS, INTENSITY, VOTE_COLUMNS
 from training.ferplus import FerPlusSplit
 from training.folders import SPLITS, FolderDataError, LabelledImages, load_folder
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.labels import EMOTIONS, INTENSITY, intensity_index
+from edge.perception.labels import EMOTIONS, INTENSITY, intensity_index
 
 HAPPINESS = EMOTIONS.index("happiness")
 

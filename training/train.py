@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from edge.crop import CROP_SIZE
-from edge.labels import EMOTIONS, INTENSITY
+from edge.perception.crop import CROP_SIZE
+from edge.perception.labels import EMOTIONS, INTENSITY
 from training import targets
 from training.augment import AugmentConfig, augment_batch
 from training.ferplus import FerPlusSplit, load_split

@@ -17,7 +17,7 @@ from edge.config.loading import (
     default_config,
     load_config,
 )
-from edge.secrets import read_password, read_token
+from edge.io.secrets import read_password, read_token
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
@@ -62,8 +62,8 @@ def _check_files(config: AppConfig) -> None:
     """What validate-config can see on this device beyond the YAML: the photo folder is not
     a file, the model files exist. (A read-only or missing folder is not an error: it may
     be a mount that comes later, and the loop scores on without captures meanwhile.)"""
-    from edge.capture import folder_problem
-    from edge.pipeline import resolve_model_path
+    from edge.io.capture import folder_problem
+    from edge.perception.pipeline import resolve_model_path
 
     problems = []
     problem = folder_problem(config.capture.folder)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from edge.labels import DEFAULT_INTENSITY_WEIGHTS
+from edge.perception.labels import DEFAULT_INTENSITY_WEIGHTS
 
 
 @dataclass(frozen=True)

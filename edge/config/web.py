@@ -1,5 +1,5 @@
 """The `web` section of config.yaml. The token that guards actions is never read from it
-(edge.secrets.read_token)."""
+(edge.io.secrets.read_token)."""
 
 from __future__ import annotations
 

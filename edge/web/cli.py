@@ -35,8 +35,8 @@ def build_web_app(
 ) -> Starlette:
     """The Starlette app for this config: gallery on capture.folder, its own pipeline; the
     token from web.token_file, then `environ` (default: the process's environment)."""
-    from edge.pipeline import build_pipeline
-    from edge.secrets import read_token
+    from edge.io.secrets import read_token
+    from edge.perception.pipeline import build_pipeline
     from edge.web.auth import Guard
     from edge.web.gallery import Gallery
     from edge.web.photo_scorer import PhotoScorer

@@ -18,7 +18,7 @@ from typing import Any
 
 import cv2
 
-from edge import image_io
+from edge.io import image_io
 
 PHOTO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\.jpg$")
 THUMB_WIDTH = 320

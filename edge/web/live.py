@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edge import image_io
 from edge.annotate import annotate
+from edge.io import image_io
 from edge.types import FrameResult
 
 MAX_VIEWERS = 4  # each viewer holds a worker thread while it waits for the next frame

@@ -11,11 +11,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from edge import image_io
 from edge.annotate import annotate
 from edge.config.output import ImageConfig
-from edge.pipeline import Pipeline
-from edge.serialize import frame_to_dict
+from edge.io import image_io
+from edge.io.serialize import frame_to_dict
+from edge.perception.pipeline import Pipeline
 
 
 class NotAnImageError(ValueError):

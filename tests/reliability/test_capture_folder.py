@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from edge import exit_codes
-from edge.capture import PhotoStore
 from edge.config.output import CaptureConfig
+from edge.io.capture import PhotoStore
 from tests.paths import FACE_MODEL, SMILE_MODEL, require, sample_replay_config
 from tests.reliability.helpers import assert_no_traceback, remount, smilebooth, tmpfs
 

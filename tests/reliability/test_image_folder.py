@@ -76,7 +76,7 @@ def test_a_pass_of_unreadable_files_stops_when_asked(tmp_path: Path, monkeypatch
     import threading
 
     from edge.config.source import SourceConfig
-    from edge.sources.images_source import ImageFolderSource
+    from edge.io.sources.images_source import ImageFolderSource
 
     for n in range(2000):
         (tmp_path / f"{n:05d}.jpg").write_bytes(b"")

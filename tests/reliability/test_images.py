@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from edge.config.output import ImageConfig
-from edge.image_io import decode_image, image_size
+from edge.io.image_io import decode_image, image_size
 from tests.paths import FACE_MODEL, ROOT, SMILE_MODEL, require
 from tests.reliability.helpers import assert_no_traceback, jpeg, jpeg_claiming, smilebooth
 

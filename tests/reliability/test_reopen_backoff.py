@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from edge.config.source import SourceConfig
-from edge.sources.fake_picamera2 import FakePicamera2
-from edge.sources.picamera2_source import Picamera2Source
+from edge.io.sources.fake_picamera2 import FakePicamera2
+from edge.io.sources.picamera2_source import Picamera2Source
 from tests._loop_helpers import STAGE, ScriptedProcessor, smiling_between, video
 from tests.test_loop import build
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edge.config.output import ImageConfig
-from edge.image_io import decode_image
+from edge.io.image_io import decode_image
 from tests.paths import FACE_MODEL, ROOT, SMILE_MODEL, require
 from tests.reliability.helpers import assert_no_traceback, jpeg, jpeg_claiming, smilebooth
 

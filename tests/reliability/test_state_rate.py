@@ -16,8 +16,8 @@ import pytest
 
 from edge.config.mqtt import MqttConfig
 from edge.config.source import SourceConfig
-from edge.mqtt.publisher import MqttPublisher
-from edge.sources.opencv_source import OpenCVSource
+from edge.io.mqtt.publisher import MqttPublisher
+from edge.io.sources.opencv_source import OpenCVSource
 from tests._loop_helpers import BOX_A, BOX_B, STAGE, ScriptedProcessor, video
 from tests.mosquitto import Broker
 from tests.test_loop import build

@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from edge import events
 from edge.config.mqtt import MqttConfig, TlsConfig
-from edge.control import Controls
-from edge.mqtt.publisher import MqttPublisher
+from edge.decide.control import Controls
+from edge.io import events
+from edge.io.mqtt.publisher import MqttPublisher
 from tests.mosquitto import Broker
 from tests.test_mqtt import make_tls_files
 
@@ -42,7 +42,7 @@ def test_tls_failures_are_logged_with_the_certificate_reason(tmp_path, caplog) -
     by_name = dataclasses.replace(
         good, host="localhost", tls=TlsConfig(enabled=True, ca_file=server["ca.crt"])
     )
-    caplog.set_level(logging.WARNING, logger="edge.mqtt.publisher")
+    caplog.set_level(logging.WARNING, logger="edge.io.mqtt.publisher")
     publishers = [
         MqttPublisher(config, events.EventBus(), Controls(True, 0.7), reconnect_delay=(1, 1))
         for config in (good, by_name)

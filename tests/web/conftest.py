@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from edge.capture import PhotoStore
 from edge.config import AppConfig, default_config
-from edge.image_io import read_image
+from edge.io.capture import PhotoStore
+from edge.io.image_io import read_image
 from tests.paths import ROOT
 
 pytest.importorskip("starlette", reason="the web extra is not installed")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.image_io import decode_image
+from edge.io.image_io import decode_image
 from tests.web.conftest import ASTRONAUT, TOKEN, Site, save_photos, serve, web_config
 
 AUTH = {"X-Smilebooth-Token": TOKEN}

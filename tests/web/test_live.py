@@ -12,8 +12,8 @@ import cv2
 import pytest
 
 from edge.config import default_config
-from edge.image_io import decode_image
-from edge.pipeline import build_pipeline
+from edge.io.image_io import decode_image
+from edge.perception.pipeline import build_pipeline
 from edge.web.live import MAX_VIEWERS, LiveView
 from tests.paths import MEDIA, require
 from tests.web.conftest import TOKEN, Site, web_config

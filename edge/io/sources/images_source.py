@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edge.config.source import SourceConfig
-from edge.image_io import IMAGE_SUFFIXES, read_image
-from edge.sources.base import Frame, SourceError, resize_to_width, to_bgr, valid_image
+from edge.io.image_io import IMAGE_SUFFIXES, read_image
+from edge.io.sources.base import Frame, SourceError, resize_to_width, to_bgr, valid_image
 
 log = logging.getLogger(__name__)
 

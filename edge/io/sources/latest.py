@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from edge.sources.base import Frame, SourceLostError
+from edge.io.sources.base import Frame, SourceLostError
 
 
 class LatestFrame:

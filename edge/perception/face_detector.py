@@ -8,11 +8,11 @@
 models on the whole frame, plus the full-range model on 2x2 overlapping tiles when the frame
 is large enough for small faces to hide in it. `redetect()` is the cheap pass between
 thorough ones: the short-range model only inside a square around each face already found,
-where that face is exactly the size the model likes. `edge.detection_schedule` decides which
+where that face is exactly the size the model likes. `detection_schedule` (beside it) decides which
 runs on each frame of the live loop.
 
 Both models' boxes come out in one convention (the full-range model's), so the crop rule
-(`edge.crop`) holds whichever model found the face.
+(`edge.perception.crop`) holds whichever model found the face.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from edge.config.perception import DetectorConfig
-from edge.detector_model import DetectorModel, letterbox
+from edge.perception.detector_model import DetectorModel, letterbox
 from edge.types import Box, Face, Keypoints
 
 __all__ = ["FaceDetector", "letterbox"]

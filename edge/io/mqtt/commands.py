@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from edge.control import Controls
+from edge.decide.control import Controls
 
 MAX_PAYLOAD = 256  # bytes: commands are tiny; anything larger is rejected unread
 TRUE = {"on", "true", "1", "arm", "armed"}

@@ -9,8 +9,8 @@ import json
 import typing
 from typing import Any
 
-from edge.mqtt.topics import Topics
-from edge.trigger import Phase
+from edge.decide.trigger import Phase
+from edge.io.mqtt.topics import Topics
 
 PHASES = list(typing.get_args(Phase))  # the phase sensor's enum options
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.face_detector import FaceDetector
+from edge.perception.face_detector import FaceDetector
 from edge.types import Box, Face
 
 

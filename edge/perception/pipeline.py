@@ -17,13 +17,13 @@ import numpy as np
 
 from edge.config.decide import ScoringConfig
 from edge.config.perception import DetectorConfig, EyesConfig, SmileConfig
-from edge.crop import CROP_SIZE, crop_face, to_gray
-from edge.eyes import EyeReader, EyeStateModel, count_open
-from edge.scoring import score_face, score_group
-from edge.smile_model import SmileModel
+from edge.decide.scoring import score_face, score_group
+from edge.perception.crop import CROP_SIZE, crop_face, to_gray
+from edge.perception.eyes import EyeReader, EyeStateModel, count_open
+from edge.perception.smile_model import SmileModel
 from edge.types import Box, Face, FaceScore, FrameResult
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # edge/perception/ -> the project
 
 
 class FaceFinder(Protocol):
@@ -142,7 +142,7 @@ def _whole_crop(gray: np.ndarray) -> np.ndarray:
 
 def build_face_detector(config: DetectorConfig) -> Any:
     """The detection stage, model paths resolved as every model's are."""
-    from edge.face_detector import FaceDetector
+    from edge.perception.face_detector import FaceDetector
 
     short = config.short_range_model
     return FaceDetector(
@@ -178,7 +178,7 @@ def build_pipeline_from_sections(
 
     `live`: the camera loop's detector, thorough every `detector.thorough_every` frames and
     cheap in between; else (photos) every image gets the thorough pass."""
-    from edge.detection_schedule import ScheduledDetector
+    from edge.perception.detection_schedule import ScheduledDetector
 
     face_finder: Any = None
     if with_detector:

@@ -121,7 +121,7 @@ def verify_model(model_path: Path, input_detail: dict[str, Any]) -> dict[str, An
 def open_checked(model_path: Path, threads: int, verify: bool = True) -> tuple[Any, dict[str, Any]]:
     """A model's interpreter and card: the sha256 checked before the runtime parses the file
     (a corrupted one is refused, not half-loaded), the input contract after."""
-    from edge.runtime import make_interpreter
+    from edge.perception.runtime import make_interpreter
 
     if verify:
         verify_hash(model_path)

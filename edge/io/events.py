@@ -17,12 +17,12 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from edge.serialize import face_to_dict, group_to_dict
+from edge.io.serialize import face_to_dict, group_to_dict
 
 if TYPE_CHECKING:
-    from edge.burst import ScoredFrame
-    from edge.capture import Saved
-    from edge.control import ControlState
+    from edge.decide.burst import ScoredFrame
+    from edge.decide.control import ControlState
+    from edge.io.capture import Saved
 
 # Event kinds published by the loop.
 SCORE = "score"  # every scored frame: group score, faces

@@ -36,8 +36,8 @@ import cv2
 import numpy as np
 
 from edge.config.source import SourceConfig
-from edge.sources.base import Frame, KeptPhoto, Photo, PhotoError, SourceError, SourceLostError
-from edge.sources.latest import LatestFrame
+from edge.io.sources.base import Frame, KeptPhoto, Photo, PhotoError, SourceError, SourceLostError
+from edge.io.sources.latest import LatestFrame
 
 log = logging.getLogger(__name__)
 AF_MODES = {"manual": 0, "auto": 1, "continuous": 2}  # libcamera controls.AfModeEnum

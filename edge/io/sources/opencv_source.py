@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 
 from edge.config.source import SourceConfig
-from edge.sources.base import (
+from edge.io.sources.base import (
     Frame,
     SourceError,
     SourceLostError,
@@ -27,7 +27,7 @@ from edge.sources.base import (
     to_bgr,
     valid_image,
 )
-from edge.sources.latest import LatestFrame
+from edge.io.sources.latest import LatestFrame
 
 log = logging.getLogger(__name__)
 LIVE_TIMEOUT_S = 5.0

@@ -22,12 +22,12 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from edge import events
 from edge.config.mqtt import MqttConfig
-from edge.control import Controls
-from edge.mqtt.commands import CommandError, handle_message
-from edge.mqtt.discovery import discovery_messages, package_version
-from edge.mqtt.topics import Topics
+from edge.decide.control import Controls
+from edge.io import events
+from edge.io.mqtt.commands import CommandError, handle_message
+from edge.io.mqtt.discovery import discovery_messages, package_version
+from edge.io.mqtt.topics import Topics
 
 log = logging.getLogger(__name__)
 VERSION = package_version()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from edge.config.source import SourceConfig
-from edge.sources.base import Frame, FrameSource, SourceError, SourceLostError
-from edge.sources.images_source import ImageFolderSource
-from edge.sources.opencv_source import OpenCVSource
-from edge.sources.picamera2_source import Picamera2Source
+from edge.io.sources.base import Frame, FrameSource, SourceError, SourceLostError
+from edge.io.sources.images_source import ImageFolderSource
+from edge.io.sources.opencv_source import OpenCVSource
+from edge.io.sources.picamera2_source import Picamera2Source
 
 # type -> constructor; adding a source means adding a line here.
 SOURCES: dict[str, Callable[[SourceConfig], FrameSource]] = {

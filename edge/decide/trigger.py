@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from edge.config.decide import TriggerConfig
-from edge.control import ControlState
+from edge.decide.control import ControlState
 
 Phase = Literal["ready", "holding", "burst", "cooldown", "rearm"]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.eye_crop import EYE_CROP_SIZE, crop_eyes
-from edge.model_card import ModelCardError, open_checked
-from edge.runtime import dequantize, quantize
+from edge.perception.eye_crop import EYE_CROP_SIZE, crop_eyes
+from edge.perception.model_card import ModelCardError, open_checked
+from edge.perception.runtime import dequantize, quantize
 from edge.types import Face
 
 EyeProbabilities = tuple[float, float]  # P(open) of the person's right, left eye
@@ -67,7 +67,7 @@ class EyeStateModel:
 
 
 class EyeReader:
-    """P(open) of both eyes of a detected face, from crops cut by edge.eye_crop."""
+    """P(open) of both eyes of a detected face, from crops cut by edge.perception.eye_crop."""
 
     def __init__(self, model: EyeStateModel) -> None:
         self.model = model

@@ -1,6 +1,6 @@
 """After the shutter fires: keep the best frame of the burst, and say what its photo shows.
 
-The trigger (edge.trigger) times the burst window; the burst only ranks the frames offered
+The trigger (edge.decide.trigger) times the burst window; the burst only ranks the frames offered
 during it, by the same smoothed group score the trigger fired on (a one-frame raw outlier
 is not the photo the booth decided to take), any frame without closed eyes ranking above
 those with.
@@ -13,9 +13,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from edge.serialize import face_to_dict, group_to_dict
-from edge.sources.base import Frame
-from edge.tracking import TrackedFrame
+from edge.decide.tracking import TrackedFrame
+from edge.io.serialize import face_to_dict, group_to_dict
+from edge.io.sources.base import Frame
 from edge.types import FrameResult, GroupScore
 
 
@@ -26,7 +26,7 @@ class ScoredFrame:
 
     frame: Frame
     tracked: TrackedFrame
-    group: GroupScore  # the smoothed group rating (edge.scoring.smoothed_group)
+    group: GroupScore  # the smoothed group rating (edge.decide.scoring.smoothed_group)
 
 
 @dataclass

@@ -12,17 +12,17 @@ from typing import Any
 
 import numpy as np
 
-from edge.crop import CROP_SIZE, model_input
-from edge.labels import EMOTION_VALENCE, EMOTIONS, INTENSITY
-from edge.model_card import ModelCardError, open_checked
-from edge.runtime import dequantize, quantize
+from edge.perception.crop import CROP_SIZE, model_input
+from edge.perception.labels import EMOTION_VALENCE, EMOTIONS, INTENSITY
+from edge.perception.model_card import ModelCardError, open_checked
+from edge.perception.runtime import dequantize, quantize
 from edge.types import SmileResult
 
 OUTPUT_SIZES = {"emotions": len(EMOTIONS), "intensity": len(INTENSITY), "smiling": 1}
 
 
 class SmileModel:
-    """Runs the shipped smile .tflite on 48x48 grayscale crops from edge.crop."""
+    """Runs the shipped smile .tflite on 48x48 grayscale crops from edge.perception.crop."""
 
     def __init__(self, model_path: str | Path, threads: int = 1, verify: bool = True) -> None:
         self.path = Path(model_path)

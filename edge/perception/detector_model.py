@@ -1,7 +1,7 @@
 """One MediaPipe-style SSD face model: letterbox -> invoke -> decoded faces in frame pixels.
 
 Both shipped detectors (full range, 192x192, and short range, 128x128) are run through this
-class; `edge.face_detector` decides which runs where. The card says how the converter bounded
+class; `face_detector` (beside it) decides which runs where. The card says how the converter bounded
 the head outputs (the decoder) and which anchor grid the model predicts on; the original
 MediaPipe float files, which have no card, are recognised by their anchor count.
 """
@@ -15,9 +15,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge.anchors import decode, ssd_anchors, weighted_nms
-from edge.model_card import load_card, open_checked
-from edge.runtime import dequantize
+from edge.perception.anchors import decode, ssd_anchors, weighted_nms
+from edge.perception.model_card import load_card, open_checked
+from edge.perception.runtime import dequantize
 from edge.types import KEYPOINT_NAMES, Box, Face, Keypoints
 
 # Letterbox borders are black, as MediaPipe pads.

@@ -3,7 +3,7 @@
 Greedy IoU matching gives each face a stable id; each track keeps an exponential moving
 average of its smile weight and of each eye's P(open) (of its open-eye count when eyes are
 not read). The tracker only smooths: the live group score is the rating formula
-(edge.scoring.smoothed_group) on these smoothed values, a track's open eyes being the sum
+(edge.decide.scoring.smoothed_group) on these smoothed values, a track's open eyes being the sum
 of its smoothed P(open), so a blink (eyes closed for 2-3 frames) or a one-frame
 misdetection moves it a little, not across the threshold.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edge.config.decide import TrackingConfig
-from edge.matching import greedy_matches
+from edge.decide.matching import greedy_matches
 from edge.types import Box, FaceScore, FrameResult, SmoothedFace
 
 

@@ -50,7 +50,7 @@ def make_interpreter(model_path: str | Path, threads: int = 1) -> Any:
         interpreter = cls(model_path=str(path), num_threads=threads)
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError, OSError) as exc:  # the runtime's own words, first line
-        from edge.model_card import ModelLoadError
+        from edge.perception.model_card import ModelLoadError
 
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ModelLoadError(f"{path}: {name} cannot load this model: {reason}") from exc
