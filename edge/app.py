@@ -78,8 +78,9 @@ def run_command(args: argparse.Namespace) -> int:
         )
         return exit_codes.CONFIG
     stop = threading.Event()
+    board = now_board(config)
     try:
-        loop = build_loop(config, stop=stop)
+        loop = build_loop(config, stop=stop, observer=board.observe if board else None)
     except (ModelCardError, FileNotFoundError, RuntimeError) as exc:
         print(f"smilebooth run: cannot load the models: {exc}", file=sys.stderr)
         return exit_codes.MODELS
@@ -92,7 +93,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"smilebooth run: mqtt.password_file: {exc.strerror or exc}", file=sys.stderr)
         return exit_codes.CONFIG
     try:
-        web = start_web(config)
+        web = start_web(config, board, loop.parts.bus, loop.parts.controls)
     except (ImportError, OSError, RuntimeError) as exc:
         print(f"smilebooth run: web: {exc}", file=sys.stderr)
         if publisher is not None:
@@ -106,22 +107,34 @@ def run_command(args: argparse.Namespace) -> int:
         notifier.stopping()
         if web is not None:
             web.stop()
+            board.live.close()
         if publisher is not None:
             publisher.stop()
         notifier.close()
 
 
-def start_web(config: AppConfig) -> Any:
+def now_board(config: AppConfig) -> Any:
+    """What the web page watches of the loop (live view, now panel), when it is enabled."""
+    if not config.web.enabled:
+        return None
+    from edge.web.live import LiveView
+    from edge.web.now import NowBoard
+
+    return NowBoard(config.trigger, config.scoring, LiveView(fps=config.web.live_fps))
+
+
+def start_web(config: AppConfig, board: Any, bus: EventBus, controls: Controls) -> Any:
     """The web page on its own thread, when enabled; started before the camera opens, so a
     port in use or a missing extra stops start-up with the reason."""
-    if not config.web.enabled:
+    if board is None:
         return None
     try:
         from edge.web.cli import build_web_app
-        from edge.web.server import WebServer
+        from edge.web.server import LoopLink, WebServer
     except ImportError as exc:
         raise ImportError(f"needs the web extra: pip install 'smilebooth[web]' ({exc})") from exc
-    server = WebServer(build_web_app(config), config.web)
+    board.attach(bus)
+    server = WebServer(build_web_app(config, link=LoopLink(board, controls)), config.web)
     server.start()
     port = server.wait_started()
     log.info("web page on http://%s:%d/", config.web.host, port)

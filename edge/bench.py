@@ -14,6 +14,7 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from edge.config.command import Overrides, add_config_argument, config_with_flag
 from edge.config.output import CaptureConfig
 from edge.io.capture import PhotoStore, Saved
 from edge.io.sources.base import FrameSource
-from edge.loop import FrameProcessor
+from edge.loop import FrameProcessor, LoopView
 
 STAGES = ("read", "detect", "smile_per_face", "eyes_per_face", "score", "capture")
 
@@ -55,6 +56,12 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=int, default=5, help="frames run before measuring")
     parser.add_argument("--capture", type=Path, help="arm the trigger and save photos here")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument(
+        "--web",
+        action="store_true",
+        help="measure twice: without, then with the web page served and one viewer watching "
+        "(needs the web extra)",
+    )
 
 
 def bench_config(args: argparse.Namespace) -> AppConfig:
@@ -76,6 +83,7 @@ def run_bench(
     frames: int,
     warmup: int = 0,
     capture: Path | None = None,
+    observer: Callable[[LoopView], None] | None = None,
 ) -> dict[str, Any]:
     """Run `frames` frames through the loop's step and summarise the timings."""
     results: list[Any] = []
@@ -86,7 +94,8 @@ def run_bench(
         status=dataclasses.replace(loop_config.status, interval_s=1e9),
     )
     store = TimedStore(dataclasses.replace(config.capture, folder=str(capture or ".")))
-    loop = build_loop(config, source=source, pipeline=_Recorder(processor, results), store=store)
+    recorder = _Recorder(processor, results)
+    loop = build_loop(config, source=source, pipeline=recorder, store=store, observer=observer)
     samples: dict[str, list[float]] = {stage: [] for stage in STAGES}
     faces: list[int] = []
     source.open()
@@ -187,7 +196,53 @@ def format_table(report: dict[str, Any]) -> str:
         lines.append(f"{name:<16}{cells}{figures['n']:>7}")
     for key in ("frames", "fps", "processing_fps", "peak_rss_mb", "faces_per_frame"):
         lines.append(f"{key:<16}{report[key]!s:>10}")
+    web = report.get("web")
+    if web:
+        pairs = ", ".join(f"{a:.0f}/{b:.0f}" for a, b in web["processing_fps_pairs"])
+        lines.append(
+            f"web page + 1 viewer: processing_fps without/with {pairs}: median "
+            f"x{web['processing_fps_ratio_median']}; the viewer got {web['viewer_frames']} "
+            f"frames, {web['viewer_updates']} updates; drawing + encoding "
+            f"{web['live_encode_ms']} ms a frame at {web['live_fps']} fps on the view's thread"
+        )
     return "\n".join(lines)
+
+
+WEB_ROUNDS = 3  # without / with the page, alternated: the machine's drift hits both alike
+
+
+def with_web_page(
+    config: AppConfig, pipeline: Any, args: argparse.Namespace, without: dict[str, Any]
+) -> dict[str, Any]:
+    """The bench again with the page served and watched, alternated with runs without it;
+    the report is the last run with the page, plus every pair's processing fps."""
+    from edge.io.sources import make_source
+    from edge.web.bench_viewer import page_with_viewer
+
+    def once(observer: Callable[[LoopView], None] | None) -> dict[str, Any]:
+        source = make_source(config.source)
+        return run_bench(config, source, pipeline, args.frames, args.warmup, None, observer)
+
+    pairs, frames, updates, errors, encoded, encode_s = [], 0, 0, [], 0, 0.0
+    for round_ in range(WEB_ROUNDS):
+        plain = without if round_ == 0 else once(None)
+        with page_with_viewer(config) as (observer, viewer):
+            report = once(observer)
+        pairs.append((plain["processing_fps"], report["processing_fps"]))
+        frames, updates = frames + viewer.frames, updates + viewer.updates
+        errors += viewer.errors
+        encoded, encode_s = encoded + viewer.encoded, encode_s + viewer.encode_s
+    ratios = sorted(watched / plain for plain, watched in pairs)
+    report["web"] = {
+        "processing_fps_pairs": pairs,  # (without, with) per round
+        "processing_fps_ratio_median": round(ratios[len(ratios) // 2], 3),
+        "viewer_frames": frames,
+        "viewer_updates": updates,
+        "viewer_errors": errors,
+        "live_encode_ms": round(1000 * encode_s / max(1, encoded), 2),  # per frame, own thread
+        "live_fps": config.web.live_fps,
+    }
+    return report
 
 
 def bench_command(args: argparse.Namespace) -> int:
@@ -206,8 +261,13 @@ def bench_command(args: argparse.Namespace) -> int:
         report = run_bench(
             config, make_source(config.source), pipeline, args.frames, args.warmup, args.capture
         )
+        if args.web:
+            report = with_web_page(config, pipeline, args, report)
     except (SourceError, FileNotFoundError, ValueError) as exc:
         print(f"smilebooth bench: {exc}", file=sys.stderr)
+        return exit_codes.CONFIG
+    except ImportError as exc:
+        print(f"smilebooth bench --web needs the web extra: {exc}", file=sys.stderr)
         return exit_codes.CONFIG
     print(format_table(report), file=sys.stderr if args.json else sys.stdout)
     if args.json:

@@ -21,7 +21,7 @@ from edge.io.events import EventBus
 from edge.io.notify import Notifier
 from edge.io.sources.base import FrameSource
 from edge.io.status import StatusReporter
-from edge.loop import FrameLoop, FrameProcessor, LoopParts
+from edge.loop import FrameLoop, FrameProcessor, LoopParts, LoopView
 
 
 def build_loop(
@@ -34,6 +34,7 @@ def build_loop(
     stop: threading.Event | None = None,
     notifier: Notifier | None = None,
     on_frame: Callable[[], None] | None = None,
+    observer: Callable[[LoopView], None] | None = None,
     wait: Callable[[float], bool] | None = None,
 ) -> FrameLoop:
     """The live loop for `config`; each keyword replaces the part the config would build.
@@ -64,6 +65,7 @@ def build_loop(
         notifier=notifier if notifier is not None else Notifier(),
         sidecar_extra=sidecar_extra(config, pipeline),
         on_frame=on_frame,
+        observer=observer,
         reopen=(config.source.reopen_initial_s, config.source.reopen_max_s),
         wait=wait,
     )

@@ -40,6 +40,19 @@ class FrameProcessor(Protocol):
 
 
 @dataclass(frozen=True)
+class LoopView:
+    """One frame as the loop decided it, for watchers (the web page): references only, so
+    handing it over costs the loop nothing; a watcher does its own work on its own thread."""
+
+    scored: ScoredFrame
+    controls: ControlState
+    trigger: TriggerState
+    now: float  # the frame's clock (trigger times are on it)
+    eyes_closed: bool  # some face's eyes read closed this frame (what blocks a fire)
+    fps: float
+
+
+@dataclass(frozen=True)
 class LoopParts:
     source: FrameSource
     pipeline: FrameProcessor
@@ -55,6 +68,8 @@ class LoopParts:
     notifier: Notifier
     sidecar_extra: dict[str, Any] = field(default_factory=dict)  # config digest, model hashes
     on_frame: Callable[[], None] | None = None  # an extra per-frame hook (tests, tools)
+    # Sees every decided frame (the web page's live view and "now" panel); must not block.
+    observer: Callable[[LoopView], None] | None = None
     reopen: tuple[float, float] = (0.5, 30.0)  # first and longest wait before reopening
     # Waits before a reopen; returns True when stopping. None: the stop event's wait.
     wait: Callable[[float], bool] | None = None
@@ -191,14 +206,9 @@ class FrameLoop:
         scored = ScoredFrame(frame, tracked, smoothed_group(tracked.counted, self.parts.scoring))
         controls = self.parts.controls.take()
         trigger = self.parts.trigger
+        closed = eyes_closed(result)
         decision = step(
-            self.state,
-            now,
-            scored.group.score,
-            scored.group.face_count,
-            controls,
-            trigger,
-            eyes_closed(result),
+            self.state, now, scored.group.score, scored.group.face_count, controls, trigger, closed
         )
         self.state = decision.state
         self._publish(scored, controls, wall)
@@ -213,6 +223,9 @@ class FrameLoop:
         self._figures_now = self._figures(scored)
         self.parts.status.frame(wall, self._figures_now)
         self.parts.notifier.tick()
+        if self.parts.observer is not None:
+            fps = self.parts.status.fps
+            self.parts.observer(LoopView(scored, controls, self.state, now, closed, fps))
         if self.parts.on_frame is not None:
             self.parts.on_frame()
 

@@ -18,6 +18,8 @@ install -d -m 0755 /etc/smilebooth
 [ -f /etc/smilebooth/smilebooth.env ] || install -m 0644 systemd/smilebooth.env.example /etc/smilebooth/smilebooth.env
 # Read by systemd (root) and handed to the service as a credential; empty = no password.
 [ -f /etc/smilebooth/mqtt_password ] || install -m 0600 /dev/null /etc/smilebooth/mqtt_password
+# The web page's action token, the same way; empty = the page has no actions.
+[ -f /etc/smilebooth/web_token ] || install -m 0600 /dev/null /etc/smilebooth/web_token
 install -m 0644 systemd/smilebooth.service /etc/systemd/system/smilebooth.service
 # The same check as the unit's ExecStartPre, with the same per-device environment.
 ( set -a; . /etc/smilebooth/smilebooth.env; set +a

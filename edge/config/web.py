@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 class WebConfig:
     """The local web page (needs the `web` extra: pip install 'smilebooth[web]')."""
 
-    enabled: bool = field(default=False, metadata={"doc": "serve the page from `smilebooth run`"})
+    enabled: bool = field(
+        default=False,
+        metadata={
+            "doc": "serve the page (live view, state, controls, photos) from `smilebooth run`"
+        },
+    )
     host: str = field(
         default="127.0.0.1",
         metadata={"doc": "address to listen on; 0.0.0.0 to reach it from a phone on the Wi-Fi"},
@@ -19,13 +24,22 @@ class WebConfig:
     token_file: str = field(
         default="",
         metadata={
-            "doc": "file holding the token that actions (deleting a photo) need; else "
+            "doc": "file holding the token that actions (arm, threshold, take a photo, delete "
+            "a photo) need; else "
             "$SMILEBOOTH_WEB_TOKEN or the systemd credential web_token. No token: no actions"
         },
     )
     protect_viewing: bool = field(
         default=False,
-        metadata={"doc": "viewing (the photos, scoring a photo) needs the token too"},
+        metadata={"doc": "viewing (live view, state, photos, scoring a photo) needs the token too"},
+    )
+    live_fps: float = field(
+        default=5.0,
+        metadata={
+            "doc": "live view frames per second while someone watches",
+            "min": 0.5,
+            "max": 30,
+        },
     )
     max_upload_mb: float = field(
         default=12.0,

@@ -21,7 +21,7 @@ from edge.config.command import add_config_argument, config_from_argument
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from edge.web.live import LiveView
+    from edge.web.server import LoopLink
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_web_app(
-    config: AppConfig, environ: Mapping[str, str] | None = None, live: LiveView | None = None
+    config: AppConfig, environ: Mapping[str, str] | None = None, link: LoopLink | None = None
 ) -> Starlette:
     """The Starlette app for this config: gallery on capture.folder, its own pipeline; the
     token from web.token_file, then `environ` (default: the process's environment)."""
@@ -44,7 +44,7 @@ def build_web_app(
 
     guard = Guard(read_token(config.web, environ), config.web.protect_viewing)
     scorer = PhotoScorer(lambda: build_pipeline(config), config.images)
-    return build_app(config.web, Gallery(Path(config.capture.folder)), scorer, guard, live)
+    return build_app(config.web, Gallery(Path(config.capture.folder)), scorer, guard, link)
 
 
 def web_command(args: argparse.Namespace) -> int:

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from edge.annotate import annotate
+from edge.decide.explain import Explanation
 from edge.io import image_io
-from edge.types import FrameResult
+from edge.loop import LoopView
+from edge.types import Box
+
+HOLDING_BACK = (60, 60, 230)  # BGR: the face the booth is waiting on
 
 MAX_VIEWERS = 4  # each viewer holds a worker thread while it waits for the next frame
 
@@ -38,8 +43,9 @@ class LiveView:
         self.width = width
         self.quality = quality
         self.encoded = 0  # frames drawn and encoded (none while nobody watches)
+        self.encode_s = 0.0  # the time that took, on the view's thread
         self._viewers = 0
-        self._newest: tuple[np.ndarray, FrameResult] | None = None
+        self._newest: tuple[LoopView, Callable[[LoopView], Explanation]] | None = None
         self._fresh = False
         self._frame: LiveFrame | None = None
         self._lock = threading.Condition()
@@ -48,12 +54,13 @@ class LiveView:
 
     # -- the frame loop's side -----------------------------------------------------------
 
-    def offer(self, image: np.ndarray, result: FrameResult) -> None:
-        """The loop's newest frame and its result (references only: never copied here)."""
+    def offer(self, view: LoopView, why: Callable[[LoopView], Explanation]) -> None:
+        """The loop's newest decided frame (references only: never copied here); `why` is
+        run on the view's thread to mark the face the booth waits on."""
         if not self._viewers:
             return
         with self._lock:
-            self._newest = (image, result)
+            self._newest = (view, why)
             self._fresh = True
             self._lock.notify_all()
 
@@ -64,8 +71,7 @@ class LiveView:
             if self._viewers >= MAX_VIEWERS:
                 raise TooManyViewersError(f"the live view has {MAX_VIEWERS} viewers already")
             self._viewers += 1
-            if self._thread is None or not self._thread.is_alive():
-                self._stop.clear()
+            if self._thread is None:  # started by the first viewer, idle while none watch
                 self._thread = threading.Thread(target=self._encode_loop, name="live", daemon=True)
                 self._thread.start()
 
@@ -73,9 +79,7 @@ class LiveView:
         with self._lock:
             self._viewers = max(0, self._viewers - 1)
             if not self._viewers:
-                self._newest = None  # hold no frame while nobody watches
-                self._stop.set()
-                self._lock.notify_all()
+                self._newest, self._fresh = None, False  # hold no frame while nobody watches
 
     @property
     def viewers(self) -> int:
@@ -87,7 +91,7 @@ class LiveView:
         with self._lock:
             while self._frame is None or self._frame.number <= after:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._stop.is_set():
+                if remaining <= 0 or self._stop.is_set() or not self._viewers:
                     return None
                 self._lock.wait(remaining)
             return self._frame
@@ -105,25 +109,49 @@ class LiveView:
         interval = 1.0 / self.fps
         while not self._stop.is_set():
             with self._lock:
-                while not self._fresh and not self._stop.is_set():
+                while (not self._fresh or self._newest is None) and not self._stop.is_set():
                     self._lock.wait(0.5)
-                if self._stop.is_set():
+                if self._stop.is_set() or self._newest is None:
                     return
-                image, result = self._newest  # type: ignore[misc]
+                view, why = self._newest
                 self._fresh = False
             started = time.monotonic()
-            jpeg = self._draw(image, result)
+            jpeg = self._draw(view, why(view))
             with self._lock:
                 number = 1 if self._frame is None else self._frame.number + 1
                 self._frame = LiveFrame(number, jpeg)
                 self.encoded += 1
+                self.encode_s += time.monotonic() - started
                 self._lock.notify_all()
             self._stop.wait(max(0.0, interval - (time.monotonic() - started)))
 
-    def _draw(self, image: np.ndarray, result: FrameResult) -> bytes:
-        drawn = annotate(image, result)
+    def _draw(self, view: LoopView, why: Explanation) -> bytes:
+        result = view.scored.tracked.result
+        drawn = annotate(view.scored.frame.image, result)
+        for track, face in zip(view.scored.tracked.tracks, result.faces, strict=True):
+            if track.track_id == why.track_id:
+                _mark(drawn, face.face.box, why.text)
         height, width = drawn.shape[:2]
         if width > self.width:
             size = (self.width, max(1, round(height * self.width / width)))
             drawn = cv2.resize(drawn, size, interpolation=cv2.INTER_AREA)
         return image_io.encode_jpeg(drawn, quality=self.quality)
+
+
+def _mark(image: np.ndarray, box: Box, text: str) -> None:
+    """A thick box and the reason under the face that holds the score down."""
+    thickness = max(2, round(max(image.shape[:2]) / 200))
+    top_left, bottom_right = (round(box.x1), round(box.y1)), (round(box.x2), round(box.y2))
+    cv2.rectangle(image, top_left, bottom_right, HOLDING_BACK, thickness)
+    scale = 0.45 + max(image.shape[:2]) / 2400
+    y = min(image.shape[0] - 6, bottom_right[1] + int(22 * scale / 0.5))
+    cv2.putText(
+        image,
+        text,
+        (top_left[0], y),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale,
+        HOLDING_BACK,
+        max(1, thickness - 1),
+        cv2.LINE_AA,
+    )

@@ -9,10 +9,12 @@ says what kind: 401 no or wrong token, 403 actions off, 404 no such photo, 413 t
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from importlib import resources
 
 from starlette.applications import Starlette
@@ -27,13 +29,25 @@ from starlette.responses import (
 from starlette.routing import Route
 
 from edge.config.web import WebConfig
+from edge.decide.control import Controls
+from edge.io.mqtt import commands
 from edge.web.auth import COOKIE, HEADER, Guard
 from edge.web.gallery import Gallery, NoSuchPhotoError
-from edge.web.live import LiveView, TooManyViewersError
+from edge.web.live import TooManyViewersError
+from edge.web.now import NowBoard
 from edge.web.photo_scorer import NotAnImageError, PhotoScorer
 
 log = logging.getLogger(__name__)
 BOUNDARY = "smilebooth-frame"
+NOW_INTERVAL_S = 0.25  # the now panel's update period (it sends only when a frame came)
+
+
+@dataclass(frozen=True)
+class LoopLink:
+    """What the page shares with a running loop: its frames and decisions, its controls."""
+
+    now: NowBoard
+    controls: Controls
 
 
 class HttpError(Exception):
@@ -47,8 +61,10 @@ def build_app(
     gallery: Gallery,
     scorer: PhotoScorer,
     guard: Guard,
-    live: LiveView | None = None,
+    link: LoopLink | None = None,
 ) -> Starlette:
+    """The page's routes; `link` joins them to a running loop (live view, now, controls)."""
+    live = link.now.live if link is not None else None
     page = resources.files("edge.web").joinpath("page.html").read_text(encoding="utf-8")
     max_upload = int(config.max_upload_mb * 1024 * 1024)
 
@@ -77,7 +93,7 @@ def build_app(
                     request.headers.get(HEADER), request.cookies.get(COOKIE)
                 ),
                 "max_upload_mb": config.max_upload_mb,
-                "live": live is not None,
+                "live": link is not None,
             }
         )
 
@@ -171,6 +187,54 @@ def build_app(
             headers={"cache-control": "no-store"},
         )
 
+    async def now(request: Request) -> Response:
+        need_view(request)
+        if link is None:
+            raise HttpError(404, "no loop: the booth's state shows with `smilebooth run`")
+        return JSONResponse(link.now.snapshot() or {"waiting": "no frame yet"})
+
+    async def now_stream(request: Request) -> Response:
+        """Server-sent events: the panel's figures a few times a second, when they change."""
+        need_view(request)
+        if link is None:
+            raise HttpError(404, "no loop: the booth's state shows with `smilebooth run`")
+        board = link.now
+
+        async def updates() -> AsyncIterator[str]:
+            sent = -1
+            while not await request.is_disconnected():
+                if board.version != sent:
+                    sent = board.version
+                    snapshot = board.snapshot()
+                    if snapshot is not None:
+                        yield f"data: {json.dumps(snapshot)}\n\n"
+                await asyncio.sleep(NOW_INTERVAL_S)
+
+        return StreamingResponse(
+            updates(), media_type="text/event-stream", headers={"cache-control": "no-store"}
+        )
+
+    async def control(request: Request) -> Response:
+        """The MQTT `set` commands (armed, threshold, trigger), parsed and applied by the
+        same code: one JSON object, all of it applied or none."""
+        need_action(request)
+        if link is None:
+            raise HttpError(404, "no loop to control: controls work with `smilebooth run`")
+        body = await request.body()
+        try:
+            applied = commands.handle_message("", body, link.controls)
+        except commands.CommandError as exc:
+            raise HttpError(400, str(exc)) from exc
+        state = link.controls.peek()
+        log.info("web: %s", ", ".join(c.name for c in applied))
+        return JSONResponse(
+            {
+                "armed": state.armed,
+                "threshold": state.threshold,
+                "trigger_requested": state.trigger_requested,
+            }
+        )
+
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status if isinstance(exc, HttpError) else 404
         message = str(exc) if isinstance(exc, HttpError) else "no such photo"
@@ -193,6 +257,9 @@ def build_app(
         Route("/api/photos/{name}/delete", delete, methods=["POST"]),
         Route("/api/score", score, methods=["POST"]),
         Route("/stream.mjpg", stream),
+        Route("/api/now", now),
+        Route("/api/now/stream", now_stream),
+        Route("/api/control", control, methods=["POST"]),
         Route("/photos/{name}", photo),
         Route("/photos/{name}/thumb", thumbnail),
         Route("/photos/{name}/meta", sidecar),

@@ -101,3 +101,48 @@ def site(tmp_path: Path) -> Iterator[Site]:
     folder = tmp_path / "captures"
     save_photos(folder, 3)
     yield from serve(web_config(folder), TOKEN)
+
+
+@dataclass
+class LoopSite(Site):
+    loop: Any
+    board: Any
+
+
+def replay_config(folder: Path, armed: bool, **web: Any) -> AppConfig:
+    """The bundled portrait replayed at 10 frames/s for a minute, photos under folder."""
+    from edge.config import load_config
+    from tests.paths import sample_replay_config
+
+    path = sample_replay_config(folder, fps=10, repeat=600, extra=f"trigger: {{armed: {armed}}}\n")
+    config = load_config(path)
+    return dataclasses.replace(config, web=dataclasses.replace(config.web, port=0, **web))
+
+
+def serve_loop(config: AppConfig, token: str | None) -> Iterator[LoopSite]:
+    """A real loop (real models, the replayed portrait) with the page joined to it."""
+    import threading
+
+    from edge.app import now_board
+    from edge.compose import build_loop
+    from edge.web.cli import build_web_app
+    from edge.web.server import LoopLink, WebServer
+
+    config = dataclasses.replace(config, web=dataclasses.replace(config.web, enabled=True))
+    board = now_board(config)
+    stop = threading.Event()
+    loop = build_loop(config, stop=stop, observer=board.observe)
+    board.attach(loop.parts.bus)
+    link = LoopLink(board, loop.parts.controls)
+    environ = {"SMILEBOOTH_WEB_TOKEN": token} if token else {}
+    server = WebServer(build_web_app(config, environ, link), config.web)
+    runner = threading.Thread(target=loop.run, daemon=True)
+    runner.start()
+    server.start()
+    try:
+        yield LoopSite(server.wait_started(), Path(config.capture.folder), loop, board)
+    finally:
+        stop.set()
+        runner.join(10)
+        server.stop()
+        board.live.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import ASTRONAUT, TOKEN, Site
+from tests.web.conftest import ASTRONAUT, TOKEN, LoopSite, Site, replay_config, serve_loop
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
@@ -99,3 +99,43 @@ def test_an_uploaded_photo_comes_back_annotated(browser: object, site: Site) -> 
     assert width == 512  # the photo itself, with the drawing on it
     screenshot(page, "score-phone.png")
     page.close()
+
+
+@pytest.fixture
+def booth(tmp_path: Path) -> Iterator[LoopSite]:
+    yield from serve_loop(replay_config(tmp_path, armed=False), TOKEN)
+
+
+def test_live_view_now_panel_and_controls(browser: object, booth: LoopSite) -> None:
+    page = browser.new_page(viewport=DESKTOP)  # type: ignore[attr-defined]
+    page.goto(booth.url)
+    page.wait_for_function("document.getElementById('live-view').naturalWidth > 0")
+    page.locator("#now-message").filter(has_text="Paused").wait_for()
+    assert "1 face(s)" in page.inner_text("#now-figures")
+    screenshot(page, "live-desktop.png")
+    page.click("#shoot")  # no token entered yet
+    page.locator("#message").filter(has_text="needs the token").wait_for()
+    assert booth.request("GET", "/api/photos").json()["photos"] == []
+    page.fill("#token", TOKEN)
+    page.dispatch_event("#token", "change")
+    page.click("#shoot")
+    page.locator("#last-photo").filter(has_text="Last photo").wait_for(timeout=20_000)
+    assert len(booth.request("GET", "/api/photos").json()["photos"]) == 1
+    page.eval_on_selector(
+        "#threshold", "el => { el.value = 0.8; el.dispatchEvent(new Event('change')); }"
+    )
+    page.locator("#now-figures").filter(has_text="needs 80 %").wait_for()
+    page.click("#arm")
+    page.wait_for_function("document.getElementById('arm').textContent.startsWith('Pause')")
+    assert booth.loop.parts.controls.peek().armed is True
+    page.close()
+    phone = browser.new_page(viewport=PHONE, is_mobile=True)  # type: ignore[attr-defined]
+    phone.goto(booth.url)
+    phone.wait_for_function("document.getElementById('live-view').naturalWidth > 0")
+    phone.locator("#now-message").filter(has_text="Looking good").or_(
+        phone.locator("#now-message").filter(has_text="Photo taken")
+    ).or_(phone.locator("#now-message").filter(has_text="Resting")).or_(
+        phone.locator("#now-message").filter(has_text="Taking")
+    ).first.wait_for()
+    screenshot(phone, "live-phone.png")
+    phone.close()

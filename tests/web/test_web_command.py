@@ -115,3 +115,24 @@ def test_run_stops_before_the_camera_when_the_port_is_taken(tmp_path: Path) -> N
     assert "web:" in result.stderr and "port" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "photos").exists()
+
+
+def test_bench_with_the_page_open_and_one_viewer(tmp_path: Path) -> None:
+    from tests.paths import MEDIA, require
+
+    video = require(MEDIA / "video" / "stage_360p.mp4")
+    command = ["bench", "--source", str(video), "--width", "640", "--frames", "270", "--web"]
+    result = subprocess.run(
+        [sys.executable, "-m", "edge", *command, "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    web = json.loads(result.stdout.strip().splitlines()[-1])["web"]
+    assert len(web["processing_fps_pairs"]) == 3
+    assert web["viewer_frames"] >= 3 and web["viewer_updates"] >= 3
+    assert web["viewer_errors"] == [] and web["live_encode_ms"] > 0
+    assert "web page + 1 viewer" in result.stderr
+    assert list(tmp_path.iterdir()) == []
