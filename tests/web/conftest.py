@@ -119,6 +119,29 @@ def replay_config(folder: Path, armed: bool, **web: Any) -> AppConfig:
     return dataclasses.replace(config, web=dataclasses.replace(config.web, port=0, **web))
 
 
+def video_replay_config(folder: Path, video: Path, frames: int, armed: bool) -> AppConfig:
+    """The first `frames` frames of a real video, replayed at 10 frames/s for a minute."""
+    import cv2
+
+    from edge.config import load_config
+
+    still = folder / "frames"
+    still.mkdir()
+    capture = cv2.VideoCapture(str(video))
+    for index in range(frames):
+        ok, frame = capture.read()
+        assert ok, f"{video}: only {index} frames"
+        cv2.imwrite(str(still / f"{index:04d}.jpg"), frame)
+    capture.release()
+    config = folder / "config.yaml"
+    config.write_text(
+        f"source: {{type: images, folder: {still}, fps: 10, repeat: {600 // frames + 1}}}\n"
+        f"capture: {{folder: {folder / 'photos'}}}\ntrigger: {{armed: {armed}}}\n"
+    )
+    loaded = load_config(config)
+    return dataclasses.replace(loaded, web=dataclasses.replace(loaded.web, port=0))
+
+
 def serve_loop(config: AppConfig, token: str | None) -> Iterator[LoopSite]:
     """A real loop (real models, the replayed portrait) with the page joined to it."""
     import threading

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import ASTRONAUT, TOKEN, LoopSite, Site, replay_config, serve_loop
+from tests.paths import MEDIA, require
+from tests.web.conftest import ASTRONAUT, TOKEN, LoopSite, Site, serve_loop, video_replay_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
@@ -103,13 +104,15 @@ def test_an_uploaded_photo_comes_back_annotated(browser: object, site: Site) -> 
 
 @pytest.fixture
 def booth(tmp_path: Path) -> Iterator[LoopSite]:
-    yield from serve_loop(replay_config(tmp_path, armed=False), TOKEN)
+    """The loop on frames of the blink portrait video (a real face, eyes that close)."""
+    video = require(MEDIA / "video" / "blink_portrait.mp4")
+    yield from serve_loop(video_replay_config(tmp_path, video, 40, armed=False), TOKEN)
 
 
 def test_live_view_now_panel_and_controls(browser: object, booth: LoopSite) -> None:
     page = browser.new_page(viewport=DESKTOP)  # type: ignore[attr-defined]
     page.goto(booth.url)
-    page.wait_for_function("document.getElementById('live-view').naturalWidth > 0")
+    page.wait_for_function("document.getElementById('live-view').naturalWidth === 480")
     page.locator("#now-message").filter(has_text="Paused").wait_for()
     assert "1 face(s)" in page.inner_text("#now-figures")
     screenshot(page, "live-desktop.png")
@@ -132,10 +135,9 @@ def test_live_view_now_panel_and_controls(browser: object, booth: LoopSite) -> N
     phone = browser.new_page(viewport=PHONE, is_mobile=True)  # type: ignore[attr-defined]
     phone.goto(booth.url)
     phone.wait_for_function("document.getElementById('live-view').naturalWidth > 0")
-    phone.locator("#now-message").filter(has_text="Looking good").or_(
-        phone.locator("#now-message").filter(has_text="Photo taken")
-    ).or_(phone.locator("#now-message").filter(has_text="Resting")).or_(
-        phone.locator("#now-message").filter(has_text="Taking")
-    ).first.wait_for()
+    # Armed, threshold 0.8, a face that does not smile: once the cooldown is over, the page
+    # asks for a smile and the live view marks that face.
+    phone.locator("#now-message").filter(has_text="Smile!").wait_for(timeout=30_000)
+    phone.wait_for_timeout(500)  # the next live frame, drawn with the mark
     screenshot(phone, "live-phone.png")
     phone.close()
