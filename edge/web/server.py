@@ -39,6 +39,7 @@ from edge.web.photo_scorer import NotAnImageError, PhotoScorer
 
 log = logging.getLogger(__name__)
 BOUNDARY = "smilebooth-frame"
+STREAM_POLL_S = 0.5  # how often a waiting stream checks for a hang-up or a stop
 NOW_INTERVAL_S = 0.25  # the now panel's update period (it sends only when a frame came)
 
 
@@ -65,6 +66,7 @@ def build_app(
 ) -> Starlette:
     """The page's routes; `link` joins them to a running loop (live view, now, controls)."""
     live = link.now.live if link is not None else None
+    stopping = threading.Event()  # set by WebServer.stop(): streams end at once
     page = resources.files("edge.web").joinpath("page.html").read_text(encoding="utf-8")
     max_upload = int(config.max_upload_mb * 1024 * 1024)
 
@@ -168,8 +170,8 @@ def build_app(
         async def parts() -> AsyncIterator[bytes]:
             last = 0
             try:
-                while True:
-                    frame = await asyncio.to_thread(live.next_frame, last, 2.0)
+                while not stopping.is_set():
+                    frame = await asyncio.to_thread(live.next_frame, last, STREAM_POLL_S)
                     if frame is None:
                         if await request.is_disconnected():
                             return
@@ -202,7 +204,7 @@ def build_app(
 
         async def updates() -> AsyncIterator[str]:
             sent = -1
-            while not await request.is_disconnected():
+            while not stopping.is_set() and not await request.is_disconnected():
                 if board.version != sent:
                     sent = board.version
                     snapshot = board.snapshot()
@@ -264,7 +266,7 @@ def build_app(
         Route("/photos/{name}/thumb", thumbnail),
         Route("/photos/{name}/meta", sidecar),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         exception_handlers={
             HttpError: http_error,
@@ -273,6 +275,8 @@ def build_app(
             405: starlette_error,
         },
     )
+    app.state.stopping = stopping
+    return app
 
 
 class WebServer:
@@ -281,9 +285,15 @@ class WebServer:
     def __init__(self, app: Starlette, config: WebConfig) -> None:
         import uvicorn
 
+        self._app = app
         self._server = uvicorn.Server(
             uvicorn.Config(
-                app, host=config.host, port=config.port, log_level="warning", access_log=False
+                app,
+                host=config.host,
+                port=config.port,
+                log_level="warning",
+                access_log=False,
+                timeout_graceful_shutdown=2,  # a viewer that never hangs up cannot hold a stop
             )
         )
         self._thread: threading.Thread | None = None
@@ -303,6 +313,7 @@ class WebServer:
         return int(sockets[0].getsockname()[1])
 
     def stop(self, timeout: float = 5.0) -> None:
+        self._app.state.stopping.set()
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import signal
 import socket
@@ -136,3 +138,46 @@ def test_bench_with_the_page_open_and_one_viewer(tmp_path: Path) -> None:
     assert web["viewer_errors"] == [] and web["live_encode_ms"] > 0
     assert "web page + 1 viewer" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_run_stops_at_once_with_viewers_connected(tmp_path: Path) -> None:
+    """A phone left on the live view must not hold up a stop (systemd's stop timeout)."""
+    import threading
+
+    port = free_port()
+    web = f"web: {{enabled: true, port: {port}}}\n"
+    process = start("run", "--config", str(sample_replay_config(tmp_path, 10, 600, web)))
+    streams: list[str] = []
+    viewers: list[threading.Thread] = []
+    try:
+        assert poll_photos(process, port, 60), "the loop never took its photo"
+
+        def watch(path: str) -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                connection.request("GET", path)
+                response = connection.getresponse()
+                streams.append(path)
+                with contextlib.suppress(http.client.HTTPException, OSError):
+                    while response.read(1024):
+                        pass
+            finally:
+                connection.close()
+
+        viewers += [
+            threading.Thread(target=watch, args=(path,), daemon=True)
+            for path in ("/stream.mjpg", "/api/now/stream")
+        ]
+        for viewer in viewers:
+            viewer.start()
+        deadline = time.monotonic() + 10
+        while len(streams) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(streams) == 2
+    finally:
+        started = time.monotonic()
+        stop(process)
+        stopped = time.monotonic() - started
+        for viewer in viewers:
+            viewer.join(5)
+    assert stopped < 5, f"stopping took {stopped:.1f} s with two viewers connected"
