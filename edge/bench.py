@@ -208,7 +208,7 @@ def format_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-WEB_ROUNDS = 3  # without / with the page, alternated: the machine's drift hits both alike
+WEB_ROUNDS = 5  # without / with the page, alternated: the machine's drift hits both alike
 
 
 def with_web_page(

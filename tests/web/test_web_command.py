@@ -13,6 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from edge.bench import WEB_ROUNDS
 from tests.paths import sample_replay_config
 from tests.web.conftest import save_photos
 
@@ -133,7 +134,7 @@ def test_bench_with_the_page_open_and_one_viewer(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     web = json.loads(result.stdout.strip().splitlines()[-1])["web"]
-    assert len(web["processing_fps_pairs"]) == 3
+    assert len(web["processing_fps_pairs"]) == WEB_ROUNDS
     assert web["viewer_frames"] >= 3 and web["viewer_updates"] >= 3
     assert web["viewer_errors"] == [] and web["live_encode_ms"] > 0
     assert "web page + 1 viewer" in result.stderr
