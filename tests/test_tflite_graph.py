@@ -91,3 +91,34 @@ def test_a_head_rescale_is_relu6_of_gain_x_plus_3(model: bytes) -> None:
         )
     with pytest.raises(ValueError, match="already has an activation"):
         rescale_head(rescaled, rescaled.outputs[0], gain)
+
+
+def test_a_graph_without_the_detector_heads_is_refused_naming_what_was_expected(
+    model: bytes,
+) -> None:
+    from convert.detector_specs import FULL_RANGE
+    from convert.face_detector import bounded_tensors, head_positions
+    from convert.tflite_graph import read_graph
+
+    graph = read_graph(model)
+    [(name, shape)] = graph.output_shapes()
+    with pytest.raises(ValueError) as failure:
+        head_positions(FULL_RANGE, graph)
+    message = str(failure.value)
+    assert message.startswith(f"{FULL_RANGE.member}: expected an output named ")
+    assert "(1, anchors, 16)" in message or "(1, anchors, 1)" in message
+    assert f"its outputs are {name!r} {list(shape)}" in message
+    with pytest.raises(ValueError, match="expected one computed tensor named 'model_1/model/"):
+        bounded_tensors(FULL_RANGE, graph)
+
+
+def test_a_computed_tensor_is_found_by_a_fused_name_a_weight_shares(model: bytes) -> None:
+    from convert.tflite_graph import read_graph
+
+    graph = read_graph(model)
+    first = next(op for op in graph.ops if op.name == "CONV_2D")
+    weights = graph.names[first.inputs[1]]
+    assert weights in graph.names[first.outputs[0]].split(";")  # as MediaPipe's biases do
+    assert graph.computed_named(weights, "the first convolution") == first.outputs[0]
+    with pytest.raises(ValueError, match=r"'no such layer' \(the head\); the graph has none"):
+        graph.computed_named("no such layer", "the head")
