@@ -12,7 +12,7 @@ from typing import Any
 
 from convert.detector_specs import DECODER, DetectorSpec
 from edge.perception.detector_model import KEYPOINT_ORDER, int8_input
-from edge.perception.model_card import card_path, load_card, sha256_of, write_card
+from edge.perception.model_card import ModelCardError, load_card, sha256_of, write_card
 from edge.perception.runtime import make_interpreter
 
 
@@ -69,9 +69,10 @@ def write_detector_card(model_path: Path, card: dict[str, Any]) -> Path:
 def earlier_figures(model_path: Path, sha256: str) -> dict[str, Any]:
     """The stage figures of the card already beside `model_path`, if that card is for the
     very same bytes (a conversion that reproduces a file keeps what was measured on it)."""
-    if not card_path(model_path).exists():
+    try:
+        card = load_card(model_path)
+    except ModelCardError:  # none yet, or one not worth keeping
         return {}
-    card = load_card(model_path)
     if card["sha256"] != sha256 or "stage_metrics" not in card:
         return {}
     return {"stage_metrics": card["stage_metrics"]}

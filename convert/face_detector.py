@@ -40,7 +40,7 @@ from convert.detector_specs import (
     WHEEL,
     DetectorSpec,
 )
-from convert.tflite_graph import FUSED_RELU6, FUSED_RELU_N1_TO_1
+from convert.tflite_graph import FUSED_RELU6, FUSED_RELU_N1_TO_1, Graph
 from edge.perception.detector_model import (
     REGRESSORS,
     SCORES,
@@ -82,13 +82,13 @@ def read_member(wheel: Path, member: str) -> bytes:
         return archive.read(member)
 
 
-def head_positions(spec: DetectorSpec, graph: Any) -> dict[str, int]:
+def head_positions(spec: DetectorSpec, graph: Graph) -> dict[str, int]:
     """Where the regressor and score heads are among the float file's outputs, by the
     names `spec` gives them; ValueError naming the member and what was expected."""
     return find_heads(graph.output_shapes(), spec.member, spec.output_names)
 
 
-def bounded_tensors(spec: DetectorSpec, graph: Any) -> list[tuple[int, float]]:
+def bounded_tensors(spec: DetectorSpec, graph: Graph) -> list[tuple[int, float]]:
     """The tensors `spec.head_input_bounds` names, as (index, bound)."""
     try:
         return [

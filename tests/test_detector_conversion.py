@@ -70,6 +70,8 @@ def test_a_reconversion_keeps_the_figures_measured_on_the_very_same_bytes(
     assert earlier_figures(model, same) == {"stage_metrics": measured}
     assert earlier_figures(model, "0" * 64) == {}
     assert earlier_figures(tmp_path / "absent.tflite", same) == {}
+    model.with_suffix(".card.json").write_text("{not json")
+    assert earlier_figures(model, same) == {}
 
 
 def broken_score_head(source: Path, target: Path, factor: float) -> None:
