@@ -40,7 +40,7 @@ from convert.detector_specs import (
     WHEEL,
     DetectorSpec,
 )
-from convert.tflite_graph import FUSED_RELU6, FUSED_RELU_N1_TO_1, Graph
+from convert.tflite_graph import FUSED_NONE, FUSED_RELU6, FUSED_RELU_N1_TO_1, Graph
 from edge.perception.detector_model import (
     REGRESSORS,
     SCORES,
@@ -148,7 +148,7 @@ def rescale_head(graph: Any, output: int, gain: float) -> Any:
     constants = dict(graph.constants)
     replaced = {}
     for op in head_convolutions(graph, output):
-        if op.options["fusedActivationFunction"]:
+        if op.options["fusedActivationFunction"] != FUSED_NONE:
             raise ValueError(f"head convolution {op.outputs[0]} already has an activation")
         weights, bias = op.inputs[1], op.inputs[2]
         constants[weights] = constants[weights] * gain
@@ -167,7 +167,8 @@ def bound_tensor(graph: Any, tensor: int, bound: float) -> Any:
     readers = [o for o in graph.ops if tensor in o.inputs]
     pad = readers[0] if len(readers) == 1 and readers[0].name == "PAD" else None
     consumers = [o for o in graph.ops if pad is not None and pad.outputs[0] in o.inputs]
-    if op.name != "CONV_2D" or op.options["fusedActivationFunction"] or len(consumers) != 1:
+    has_activation = op.options.get("fusedActivationFunction") != FUSED_NONE
+    if op.name != "CONV_2D" or has_activation or len(consumers) != 1:
         raise ValueError(f"cannot bound tensor {tensor}: {op.name} -> {readers}")
     constants = dict(graph.constants)
     constants[op.inputs[1]] = constants[op.inputs[1]] / bound

@@ -210,7 +210,7 @@ def equalize_depthwise(graph: Graph, samples: list[np.ndarray]) -> Graph:
         (op, readers[op.outputs[0]][0])
         for op in graph.ops
         if op.name == "DEPTHWISE_CONV_2D"
-        and not op.options["fusedActivationFunction"]
+        and op.options["fusedActivationFunction"] == FUSED_NONE
         and len(readers.get(op.outputs[0], [])) == 1
         and readers[op.outputs[0]][0].name == "CONV_2D"
     ]
