@@ -48,16 +48,21 @@ GROUP_SIZES = (32, 48)
 FALSE_IOU = 0.2
 
 
-def labelled_box(box: Box) -> Box:
-    """A full-range-convention box mapped to the labelled (WIDER) convention."""
-    fw, fh, fdy = BOX_FIT["full_range"]
+def labelled_box(box: Box, convention: str = "full_range") -> Box:
+    """A box in one model's convention (the stage's is the full-range model's) mapped to
+    the labelled (WIDER) convention."""
+    fw, fh, fdy = BOX_FIT[convention]
     cx, cy = box.center
     width, height = box.width * fw, box.height * fh
     cy += fdy * box.height
     return Box(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
 
 
-def near_recall(detect: Detect, wider: Path, limit: int | None = None) -> dict[str, Any]:
+def near_recall(
+    detect: Detect, wider: Path, limit: int | None = None, convention: str = "full_range"
+) -> dict[str, Any]:
+    """Recall per face size on the WIDER zoom protocol (the first `limit` faces if given);
+    `convention`: whose box convention `detect` returns (`BOX_FIT`)."""
     hits = {s: 0 for s in NEAR_SCALES}
     raw = {s: 0 for s in NEAR_SCALES}
     totals = {s: 0 for s in NEAR_SCALES}
@@ -68,7 +73,7 @@ def near_recall(detect: Detect, wider: Path, limit: int | None = None) -> dict[s
             break
         progress.step()
         boxes = [face.box for face in detect(crop)]
-        hits[scale] += any(truth.iou(labelled_box(b)) >= 0.5 for b in boxes)
+        hits[scale] += any(truth.iou(labelled_box(b, convention)) >= 0.5 for b in boxes)
         raw[scale] += any(truth.iou(b) >= 0.5 for b in boxes)
         totals[scale] += 1
     progress.close()
@@ -137,7 +142,7 @@ def other_checks(detect: Detect, media: Path) -> dict[str, Any]:
 
 def float_originals(wheel: Path, folder: Path) -> tuple[Path, Path]:
     """MediaPipe's own float files, out of the wheel."""
-    from convert.face_detector import FULL_RANGE, SHORT_RANGE
+    from convert.detector_specs import FULL_RANGE, SHORT_RANGE
 
     paths = []
     with zipfile.ZipFile(wheel) as archive:
@@ -180,52 +185,19 @@ def evaluate(config: DetectorConfig, wheel: Path | None, media: Path, limit: int
 
 def write_cards(report: dict[str, Any], config: DetectorConfig) -> None:
     """The stage's figures into both shipped cards, and a human card beside each."""
-    from edge.perception.model_card import card_path
+    from convert.detector_card import write_detector_card
+    from edge.perception.model_card import load_card
 
     for path in (config.model, config.short_range_model):
         model = ROOT / path if not Path(path).is_absolute() else Path(path)
-        card = json.loads(card_path(model).read_text())
+        card = load_card(model)
         card["stage_metrics"] = {
             "what": "the detection stage as `smilebooth score` runs it (both int8 models, "
             "tiles, confirmation; python -m convert.detector_eval), next to the same stage "
             "on MediaPipe's float originals",
             **report,
         }
-        card_path(model).write_text(json.dumps(card, indent=2) + "\n")
-        model.with_suffix(".md").write_text(markdown(card))
-
-
-def markdown(card: dict[str, Any]) -> str:
-    m = card["stage_metrics"]
-    rows = []
-    for name in ("int8", "float"):
-        if name not in m:
-            continue
-        r = m[name]
-        near = " / ".join(f"{v}" for v in r["near"]["recall"].values())
-        groups = r["groups"]
-        rows.append(
-            f"| {name} | {near} | {groups['recall']['>=32px']} / {groups['recall']['>=48px']} "
-            f"| {groups['false_detections']} | {r['faces_dlib']['found']}/43, "
-            f"{r['dogs_detections']} on dogs | {r['blink_portrait_frames_with_a_face']} |"
-        )
-    return (
-        f"# {card['name']}\n\n"
-        f"File `{card['file']}`, {card['size_bytes']:,} bytes, sha256 `{card['sha256']}`.\n"
-        f"From `{card['source']['member']}` in `{card['source']['package']}`, rebuilt and "
-        f"quantized by `{card['reproduce']}`.\n\n"
-        f"Input: {card['input']['shape']} int8, {card['input']['preprocessing']}.\n"
-        f"Calibration: {card['calibration']['frames']} frames ({card['calibration']['what']}), "
-        f"activation ranges clipped at the {card['calibration']['percentile']} % percentile.\n\n"
-        "## The detection stage it is part of (WIDER FACE, faces-dlib, the blink video)\n\n"
-        "| models | near: recall at 30 / 50 / 70 / 90 % of the frame | groups: recall >= 32 / "
-        "48 px | false detections (397 photos) | faces-dlib | blink video |\n"
-        "|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
-        "Near: the WIDER zoom protocol (503 unoccluded booth faces >= 100 px, IoU >= 0.5); "
-        "groups: the seven group events, booth faces by box width, IoU >= 0.4; false: "
-        "detections overlapping no labelled box (IoU < 0.2). Boxes mapped to WIDER's "
-        "convention first (`edge.perception.face_detector.BOX_FIT`).\n"
-    )
+        write_detector_card(model, card)
 
 
 def main(argv: list[str] | None = None) -> int:

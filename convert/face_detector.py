@@ -6,7 +6,10 @@ range, 128x128, for faces that fill the frame): take the float file out of the m
 equals the original (the conversion fails beyond REBUILD_TOLERANCE); bound the heads so
 background anchors' huge raw values do not eat the int8 range; equalize depthwise channels;
 quantize with activation ranges clipped to percentiles of frames that span every face size;
-write the file and a card. `python -m convert.detector_eval` then measures the saved files.
+check the int8 file finds (nearly) every face its float original finds on a quick slice
+(`convert.detector_gate`: the conversion fails otherwise); write the file and its card
+(`convert.detector_card`). `python -m convert.detector_eval` then measures the saved files.
+The models' names, outputs and grids are in `convert.detector_specs`, once.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
-import json
 import logging
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,67 +30,36 @@ import cv2
 import numpy as np
 
 from convert.detector_calibration import calibration_photos
-from convert.tflite_graph import FUSED_RELU6, FUSED_RELU_N1_TO_1
-from edge.perception.detector_model import ANCHOR_GRIDS, KEYPOINT_ORDER, int8_input, letterbox
-from edge.perception.model_card import card_path, sha256_of
+from convert.detector_card import detector_card, earlier_figures, write_detector_card
+from convert.detector_gate import RecallGateError, check_recall
+from convert.detector_specs import (
+    DECODER,
+    LOGIT_BOUND,
+    REGRESSOR_BOUND,
+    SPECS,
+    WHEEL,
+    DetectorSpec,
+)
+from convert.tflite_graph import FUSED_NONE, FUSED_RELU6, FUSED_RELU_N1_TO_1, Graph
+from edge.perception.detector_model import (
+    REGRESSORS,
+    SCORES,
+    find_heads,
+    int8_input_values,
+    letterbox,
+)
+from edge.perception.model_card import sha256_of
 from edge.perception.runtime import make_interpreter
 
 log = logging.getLogger(__name__)
-WHEEL = "mediapipe==0.10.14"
-REGRESSOR_BOUND = 1.0  # in units of the input side: boxes/keypoints within the frame
-LOGIT_BOUND = 10.0  # sigmoid(-10) = 0.00005: every background anchor looks the same
 REBUILD_TOLERANCE = 1e-3  # largest allowed difference between the replay and the original
-# Each head's last convolution is rescaled so that its bounded range maps onto [0, 6] and
-# gets a fused RELU6: the int8 range of the conv output itself is then the bounded one (a
-# clip after the conv would come too late: its input is already int8).
-DECODER = {
-    "regressor_gain": REGRESSOR_BOUND / 3,
-    "regressor_offset": -REGRESSOR_BOUND,
-    "logit_gain": LOGIT_BOUND / 3,
-    "logit_offset": -LOGIT_BOUND,
-}
 LOOK_THROUGH = ("RESHAPE", "DEPTH_TO_SPACE", "CONCATENATION")  # ops that only move values
 DEFAULT_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
+PERCENTILE_DEFAULT = 99.9
 
 
-@dataclasses.dataclass(frozen=True)
-class DetectorSpec:
-    """One MediaPipe face model: where it is in the wheel and how its graph is shaped."""
-
-    name: str
-    member: str
-    output: str
-    regressors: str  # output tensor names in the float file
-    scores: str
-    # Convolutions before a head whose background values span far more than faces need:
-    # (tensor index in the float file -> bound), clipped so int8 keeps precision.
-    head_input_bounds: tuple[tuple[int, float], ...] = ()
-
-    @property
-    def anchors(self) -> dict[str, Any]:
-        return ANCHOR_GRIDS[2304 if self.name == "full_range" else 896]
-
-    @property
-    def size(self) -> int:
-        return int(self.anchors["input_size"])
-
-
-FULL_RANGE = DetectorSpec(
-    name="full_range",
-    member="mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite",
-    output="face_detector_int8.tflite",
-    regressors="Identity",
-    scores="Identity_1",
-    head_input_bounds=((553, 64.0),),  # the 4-channel conv before the score head: +-1250
-)
-SHORT_RANGE = DetectorSpec(
-    name="short_range",
-    member="mediapipe/modules/face_detection/face_detection_short_range.tflite",
-    output="face_detector_short_int8.tflite",
-    regressors="regressors",
-    scores="classificators",
-)
-SPECS = {spec.name: spec for spec in (FULL_RANGE, SHORT_RANGE)}
+class RebuildError(RuntimeError):
+    """The replayed graph differs from MediaPipe's float file beyond REBUILD_TOLERANCE."""
 
 
 def find_wheel(wheel: Path | None) -> Path:
@@ -110,10 +82,21 @@ def read_member(wheel: Path, member: str) -> bytes:
         return archive.read(member)
 
 
-def model_input(square_rgb: np.ndarray) -> np.ndarray:
-    """The float input the int8 file is calibrated for: (pixel - 128) / 128, so that its
-    int8 input is exactly pixel - 128 (edge.perception.detector_model.int8_input)."""
-    return (square_rgb.astype(np.float32)[None] - 128.0) / 128.0
+def head_positions(spec: DetectorSpec, graph: Graph) -> dict[str, int]:
+    """Where the regressor and score heads are among the float file's outputs, by the
+    names `spec` gives them; ValueError naming the member and what was expected."""
+    return find_heads(graph.output_shapes(), spec.member, spec.output_names)
+
+
+def bounded_tensors(spec: DetectorSpec, graph: Graph) -> list[tuple[int, float]]:
+    """The tensors `spec.head_input_bounds` names, as (index, bound)."""
+    try:
+        return [
+            (graph.computed_named(name, "a convolution before a head, to be bounded"), bound)
+            for name, bound in spec.head_input_bounds
+        ]
+    except ValueError as exc:
+        raise ValueError(f"{spec.member}: {exc}") from exc
 
 
 def bounded_function(spec: DetectorSpec, model: bytes, samples: list[np.ndarray]) -> Any:
@@ -123,18 +106,23 @@ def bounded_function(spec: DetectorSpec, model: bytes, samples: list[np.ndarray]
 
     from convert.tflite_graph import equalize_depthwise, read_graph, replay
 
-    graph = equalize_depthwise(read_graph(model), [model_input(s) for s in samples])
-    regressors_at = graph.output_names.index(spec.regressors)
-    scores_at = graph.output_names.index(spec.scores)
-    for tensor, bound in spec.head_input_bounds:
-        graph = bound_tensor(graph, int(tensor), bound)
-    graph = rescale_head(graph, graph.outputs[regressors_at], 3 / (spec.size * REGRESSOR_BOUND))
-    graph = rescale_head(graph, graph.outputs[scores_at], 3 / LOGIT_BOUND)
+    graph = read_graph(model)
+    at = head_positions(spec, graph)
+    bounds = bounded_tensors(spec, graph)
+    graph = equalize_depthwise(graph, [int8_input_values(s) for s in samples])
+    for tensor, bound in bounds:
+        graph = bound_tensor(graph, tensor, bound)
+    regressors, scores = graph.outputs[at[REGRESSORS.role]], graph.outputs[at[SCORES.role]]
+    graph = rescale_head(graph, regressors, 3 / (spec.size * REGRESSOR_BOUND))
+    graph = rescale_head(graph, scores, 3 / LOGIT_BOUND)
 
     @tf.function(input_signature=[tf.TensorSpec([1, spec.size, spec.size, 3], tf.float32)])
     def detector(image: Any) -> dict[str, Any]:
         outputs = replay(graph, image)
-        return {"regressors": outputs[regressors_at], "scores": outputs[scores_at]}
+        return {
+            REGRESSORS.role: outputs[at[REGRESSORS.role]],
+            SCORES.role: outputs[at[SCORES.role]],
+        }
 
     return detector
 
@@ -160,7 +148,7 @@ def rescale_head(graph: Any, output: int, gain: float) -> Any:
     constants = dict(graph.constants)
     replaced = {}
     for op in head_convolutions(graph, output):
-        if op.options["fusedActivationFunction"]:
+        if op.options["fusedActivationFunction"] != FUSED_NONE:
             raise ValueError(f"head convolution {op.outputs[0]} already has an activation")
         weights, bias = op.inputs[1], op.inputs[2]
         constants[weights] = constants[weights] * gain
@@ -179,7 +167,8 @@ def bound_tensor(graph: Any, tensor: int, bound: float) -> Any:
     readers = [o for o in graph.ops if tensor in o.inputs]
     pad = readers[0] if len(readers) == 1 and readers[0].name == "PAD" else None
     consumers = [o for o in graph.ops if pad is not None and pad.outputs[0] in o.inputs]
-    if op.name != "CONV_2D" or op.options["fusedActivationFunction"] or len(consumers) != 1:
+    has_activation = op.options.get("fusedActivationFunction") != FUSED_NONE
+    if op.name != "CONV_2D" or has_activation or len(consumers) != 1:
         raise ValueError(f"cannot bound tensor {tensor}: {op.name} -> {readers}")
     constants = dict(graph.constants)
     constants[op.inputs[1]] = constants[op.inputs[1]] / bound
@@ -210,7 +199,7 @@ def to_int8(function: Any, samples: list[np.ndarray], percentile: float) -> byte
 
     def representative() -> Any:
         for square in samples:
-            yield [model_input(square)]
+            yield [int8_input_values(square)]
 
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [function.get_concrete_function()], function
@@ -221,30 +210,34 @@ def to_int8(function: Any, samples: list[np.ndarray], percentile: float) -> byte
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     tighten_on = samples[:: max(1, len(samples) // 120)]
-    return percentile_int8(converter, lambda: (model_input(s) for s in tighten_on), percentile)
+    return percentile_int8(
+        converter, lambda: (int8_input_values(s) for s in tighten_on), percentile
+    )
 
 
 def rebuild_error(
     spec: DetectorSpec, model: bytes, function: Any, samples: list[np.ndarray]
 ) -> dict[str, float]:
-    """Largest difference between the replayed, bounded graph and the original float file."""
+    """Largest difference between the replayed, bounded graph and the original float file;
+    RebuildError beyond REBUILD_TOLERANCE."""
     with tempfile.NamedTemporaryFile(suffix=".tflite") as handle:
         handle.write(model)
         handle.flush()
         original = make_interpreter(handle.name)
-    names = {d["name"]: d["index"] for d in original.get_output_details()}
+    details = original.get_output_details()
+    at = find_heads([(d["name"], d["shape"]) for d in details], spec.member, spec.output_names)
     score_error = regressor_error = 0.0
     for square in samples[:8]:
-        x = model_input(square)
+        x = int8_input_values(square)
         original.set_tensor(original.get_input_details()[0]["index"], x)
         original.invoke()
-        raw_regressors = original.get_tensor(names[spec.regressors])
-        raw_logits = original.get_tensor(names[spec.scores])
+        raw_regressors = original.get_tensor(details[at[REGRESSORS.role]]["index"])
+        raw_logits = original.get_tensor(details[at[SCORES.role]]["index"])
         ours = {k: v.numpy() for k, v in function(x).items()}
         expected_regressors = np.clip(raw_regressors / spec.size, -REGRESSOR_BOUND, REGRESSOR_BOUND)
         expected_logits = np.clip(raw_logits, -LOGIT_BOUND, LOGIT_BOUND)
-        regressors = ours["regressors"] * DECODER["regressor_gain"] + DECODER["regressor_offset"]
-        logits = ours["scores"] * DECODER["logit_gain"] + DECODER["logit_offset"]
+        regressors = ours[REGRESSORS.role] * DECODER["regressor_gain"] + DECODER["regressor_offset"]
+        logits = ours[SCORES.role] * DECODER["logit_gain"] + DECODER["logit_offset"]
         regressor_error = max(
             regressor_error, float(np.abs(expected_regressors - regressors).max())
         )
@@ -254,52 +247,16 @@ def rebuild_error(
         "max_abs_regressor_difference": regressor_error,
     }
     if max(error.values()) > REBUILD_TOLERANCE:
-        raise RuntimeError(f"{spec.name}: the rebuilt graph differs from the original: {error}")
+        raise RebuildError(
+            f"{spec.member}: the rebuilt graph differs from the original by more than "
+            f"{REBUILD_TOLERANCE}: {error}"
+        )
     return error
 
 
-def write_card(
-    spec: DetectorSpec, path: Path, source: dict[str, str], extra: dict[str, Any]
-) -> None:
-    interpreter = make_interpreter(path)
-    detail = interpreter.get_input_details()[0]
-    if int8_input(detail) is None:
-        raise RuntimeError(
-            f"{path}: input quantization {detail['quantization']} is not "
-            "(1/128, 0): the calibration frames lacked a 0 or 255 pixel"
-        )
-    outputs = {
-        d["name"]: {
-            "shape": [int(v) for v in d["shape"]],
-            "dtype": d["dtype"].__name__,
-            "quantization": [float(q) for q in d["quantization"]],
-        }
-        for d in interpreter.get_output_details()
-    }
-    card = {
-        "name": f"MediaPipe face detection, {spec.name.replace('_', ' ')}, full int8",
-        "file": path.name,
-        "sha256": sha256_of(path),
-        "size_bytes": path.stat().st_size,
-        "source": source,
-        "input": {
-            "shape": [int(v) for v in detail["shape"]],
-            "dtype": "int8",
-            "quantization": [float(q) for q in detail["quantization"]],
-            "preprocessing": (
-                f"RGB, letterboxed (scaled to fit with bilinear interpolation, centred, black "
-                f"borders) to {spec.size}x{spec.size}; int8 = pixel - 128"
-            ),
-        },
-        "outputs": outputs,
-        "anchors": spec.anchors,
-        "decoder": {**DECODER, "keypoints": list(KEYPOINT_ORDER)},
-        **extra,
-    }
-    card_path(path).write_text(json.dumps(card, indent=2) + "\n")
-
-
 def convert(spec: DetectorSpec, wheel: Path, out_dir: Path, media: Path, percentile: float) -> Path:
+    """One detector: rebuild, check, quantize, gate on recall, and only then into out_dir
+    (a file the gate rejects stays in a temporary folder the error names)."""
     model = read_member(wheel, spec.member)
     source = {
         "package": WHEEL,
@@ -312,31 +269,33 @@ def convert(spec: DetectorSpec, wheel: Path, out_dir: Path, media: Path, percent
     function = bounded_function(spec, model, samples[:48])
     error = rebuild_error(spec, model, function, samples)
     log.info("%s: rebuild vs float original: %s", spec.name, error)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / spec.output
-    path.write_bytes(to_int8(function, samples, percentile))
+    staged = Path(tempfile.mkdtemp(prefix=f"smilebooth-{spec.name}-")) / spec.output
+    staged.write_bytes(to_int8(function, samples, percentile))
     reproduce = "smilebooth convert face-detector --wheel mediapipe-0.10.14-*.whl"
     if percentile != PERCENTILE_DEFAULT:
         reproduce += f" --percentile {percentile}"
-    write_card(
-        spec,
-        path,
-        source,
-        {
-            "rebuild_check": error,
-            "calibration": {
-                "frames": len(samples),
-                "percentile": percentile,
-                "what": "WIDER near faces zoomed to 30-90 % of the frame, WIDER group "
-                "photos, faces-dlib, the three videos, dim and empty scenes",
-            },
-            "reproduce": reproduce,
+    checks: dict[str, Any] = {"rebuild_check": error}
+    details = {
+        "calibration": {
+            "frames": len(samples),
+            "percentile": percentile,
+            "what": "WIDER near faces zoomed to 30-90 % of the frame, WIDER group "
+            "photos, faces-dlib, the three videos, dim and empty scenes",
         },
-    )
+        "reproduce": reproduce,
+    }
+    write_detector_card(staged, detector_card(spec, staged, source, {**checks, **details}))
+    reference = staged.parent / Path(spec.member).name
+    reference.write_bytes(model)
+    checks["recall_check"] = check_recall(staged, reference, spec, media)
+    log.info("%s: recall check passed: %s", spec.name, checks["recall_check"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / spec.output
+    earlier = earlier_figures(path, sha256_of(staged))
+    shutil.move(staged, path)
+    shutil.rmtree(staged.parent)
+    write_detector_card(path, detector_card(spec, path, source, {**checks, **details, **earlier}))
     return path
-
-
-PERCENTILE_DEFAULT = 99.9
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -364,12 +323,15 @@ def main(argv: list[str] | None = None) -> int:
         help=f"activation range clip percentile (default: {PERCENTILE_DEFAULT})",
     )
     args = parser.parse_args(argv)
-    wheel = find_wheel(args.wheel)
-    for spec in SPECS.values():
-        if args.model in (spec.name, "both"):
-            log.info(
-                "wrote %s", convert(spec, wheel, args.out_dir, args.media_dir, args.percentile)
-            )
+    try:
+        wheel = find_wheel(args.wheel)
+        for spec in SPECS.values():
+            if args.model in (spec.name, "both"):
+                path = convert(spec, wheel, args.out_dir, args.media_dir, args.percentile)
+                log.info("wrote %s", path)
+    except (FileNotFoundError, ValueError, RebuildError, RecallGateError) as exc:
+        print(f"smilebooth convert face-detector: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -33,8 +33,31 @@ class Graph:
     ops: tuple[Op, ...]
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
-    output_names: tuple[str, ...]
     constants: dict[int, np.ndarray]
+    names: tuple[str, ...] = ()  # every tensor's name in the file, by index
+    shapes: tuple[tuple[int, ...], ...] = ()  # and its shape
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(self.names[i] for i in self.outputs)
+
+    def output_shapes(self) -> list[tuple[str, tuple[int, ...]]]:
+        """(name, shape) of each graph output, in order."""
+        return [(self.names[i], self.shapes[i]) for i in self.outputs]
+
+    def computed_named(self, name: str, what: str) -> int:
+        """The index of the one computed tensor (an op's output, not a weight) called
+        `name`; TFLite joins the names of fused ops with ';', any one of them matches (a
+        fused bias carries its convolution's name too, hence computed ones only).
+        ValueError saying what was expected if there is no such tensor or more than one."""
+        computed = [o for op in self.ops if op.name not in CONSTANT_OPS for o in op.outputs]
+        found = [i for i in computed if name in self.names[i].split(";")]
+        if len(found) != 1:
+            count = "none" if not found else f"{len(found)}: {found}"
+            raise ValueError(
+                f"expected one computed tensor named {name!r} ({what}); the graph has {count}"
+            )
+        return found[0]
 
 
 def read_graph(model: bytes) -> Graph:
@@ -72,8 +95,9 @@ def read_graph(model: bytes) -> Graph:
         i: np.array(interpreter.get_tensor(i), dtype=np.float32)
         for i in needed - produced - set(subgraph.inputs)
     }
-    output_names = tuple(subgraph.tensors[i].name.decode() for i in subgraph.outputs)
-    return Graph(ops, tuple(subgraph.inputs), tuple(subgraph.outputs), output_names, constants)
+    names = tuple(t.name.decode() for t in subgraph.tensors)
+    shapes = tuple(tuple(int(v) for v in t.shape) for t in subgraph.tensors)
+    return Graph(ops, tuple(subgraph.inputs), tuple(subgraph.outputs), constants, names, shapes)
 
 
 def _activation(x: Any, code: int) -> Any:
@@ -186,7 +210,7 @@ def equalize_depthwise(graph: Graph, samples: list[np.ndarray]) -> Graph:
         (op, readers[op.outputs[0]][0])
         for op in graph.ops
         if op.name == "DEPTHWISE_CONV_2D"
-        and not op.options["fusedActivationFunction"]
+        and op.options["fusedActivationFunction"] == FUSED_NONE
         and len(readers.get(op.outputs[0], [])) == 1
         and readers[op.outputs[0]][0].name == "CONV_2D"
     ]

@@ -21,9 +21,6 @@ def ssd_anchors(input_size: int, strides: tuple[int, ...], per_cell: tuple[int, 
     return np.concatenate(centres).astype(np.float32)
 
 
-FULL_RANGE_ANCHORS = ssd_anchors(192, (4,), (1,))
-
-
 def decode(values: np.ndarray, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(N, 16) regressors in units of the input side -> boxes (N, 4: x1, y1, x2, y2) and
     keypoints (N, 6, 2), both in [0, 1] coordinates of the model input."""

@@ -8,6 +8,7 @@ MediaPipe float files, which have no card, are recognised by their anchor count.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,66 @@ PAD_COLOUR = (0, 0, 0)
 
 KEYPOINT_ORDER = KEYPOINT_NAMES  # the detector's output order: the Keypoints fields
 
-# Anchor grids of the MediaPipe face models, by the number of anchors they output.
+# Anchor grids of the MediaPipe face models: the input side and the anchors they predict on.
+FULL_RANGE_GRID: dict[str, Any] = {"input_size": 192, "strides": [4], "per_cell": [1]}
+SHORT_RANGE_GRID: dict[str, Any] = {"input_size": 128, "strides": [8, 16], "per_cell": [2, 6]}
+
+
+def grid_anchors(grid: dict[str, Any]) -> np.ndarray:
+    return ssd_anchors(int(grid["input_size"]), tuple(grid["strides"]), tuple(grid["per_cell"]))
+
+
+# The grids by the number of anchors a model outputs (2304 and 896): how a card-less
+# original MediaPipe file is recognised.
 ANCHOR_GRIDS: dict[int, dict[str, Any]] = {
-    2304: {"input_size": 192, "strides": [4], "per_cell": [1]},  # full range
-    896: {"input_size": 128, "strides": [8, 16], "per_cell": [2, 6]},  # short range
+    len(grid_anchors(grid)): grid for grid in (FULL_RANGE_GRID, SHORT_RANGE_GRID)
 }
+
+
+@dataclass(frozen=True)
+class Head:
+    """One output of a face model, per anchor: its role, width and what it holds."""
+
+    role: str
+    width: int
+    what: str
+
+
+# The two outputs of every MediaPipe face model (and of the int8 files made from them):
+# box centre, size and six keypoints (x, y) per anchor, and one score logit per anchor.
+REGRESSORS = Head("regressors", 4 + 2 * len(KEYPOINT_NAMES), "box and keypoint regressors")
+SCORES = Head("scores", 1, "score logits")
+HEADS = (REGRESSORS, SCORES)
+
+
+def find_heads(
+    outputs: Sequence[tuple[str, Sequence[int]]],
+    source: str,
+    names: dict[str, str] | None = None,
+) -> dict[str, int]:
+    """Where each head is among a model's (name, shape) outputs: {role: position}.
+
+    By name where the file's names are known (`names`: role -> output name), else by
+    width; the shape (1, anchors, width) is checked either way. A model shaped otherwise
+    is a ValueError naming the source, the head expected and the outputs it has."""
+    found: dict[str, int] = {}
+    listed = ", ".join(f"{name!r} {list(shape)}" for name, shape in outputs) or "none"
+    for head in HEADS:
+        expected = f"(1, anchors, {head.width})"
+        if names is not None:
+            wanted = names[head.role]
+            matches = [i for i, (name, _) in enumerate(outputs) if name == wanted]
+            looked_for = f"an output named {wanted!r} ({head.what}, {expected})"
+        else:
+            matches = [
+                i for i, (_, shape) in enumerate(outputs) if list(shape)[-1:] == [head.width]
+            ]
+            looked_for = f"one output of shape {expected} ({head.what})"
+        shape = list(outputs[matches[0]][1]) if len(matches) == 1 else []
+        if len(matches) != 1 or len(shape) != 3 or shape[0] != 1 or shape[2] != head.width:
+            raise ValueError(f"{source}: expected {looked_for}; its outputs are {listed}")
+        found[head.role] = matches[0]
+    return found
 
 
 @dataclass(frozen=True)
@@ -88,16 +144,15 @@ class DetectorModel:
         if not verify and self.path.with_suffix(".card.json").exists():
             self.card = load_card(self.path)
         outputs = self._interpreter.get_output_details()
-        self._regressors = next(d for d in outputs if d["shape"][-1] == 16)
-        self._scores = next(d for d in outputs if d["shape"][-1] == 1)
+        heads = find_heads([(d["name"], d["shape"]) for d in outputs], str(self.path))
+        self._regressors = outputs[heads[REGRESSORS.role]]
+        self._scores = outputs[heads[SCORES.role]]
         self.size = int(self._input["shape"][1])
         count = int(self._scores["shape"][1])
         grid = self.card.get("anchors") or ANCHOR_GRIDS.get(count)
         if grid is None:
             raise ValueError(f"{self.path}: {count} anchors, and no anchor grid in a card")
-        self.anchors = ssd_anchors(
-            int(grid["input_size"]), tuple(grid["strides"]), tuple(grid["per_cell"])
-        )
+        self.anchors = grid_anchors(grid)
         if len(self.anchors) != count:
             raise ValueError(
                 f"{self.path}: the card's anchor grid gives {len(self.anchors)}, "
@@ -151,28 +206,48 @@ class DetectorModel:
         return faces
 
 
+# The shipped int8 detectors' input quantization: q = pixel - 128, standing for q / 128.
+INT8_INPUT_SCALE = 1 / 128
+INT8_INPUT_ZERO_POINT = 0
+
+
+def mediapipe_input(square_rgb: np.ndarray) -> np.ndarray:
+    """MediaPipe's own float preprocessing (its float files expect it): pixel / 127.5 - 1."""
+    return square_rgb.astype(np.float32)[None] / 127.5 - 1.0
+
+
+def int8_input_values(square_rgb: np.ndarray) -> np.ndarray:
+    """The float values the shipped int8 input stands for, (pixel - 128) / 128: what the
+    converter calibrates on, so that the int8 input is exactly pixel - 128 (`int8_input`)."""
+    return (square_rgb.astype(np.float32)[None] - 128.0) / 128.0
+
+
 def int8_input(detail: dict[str, Any]) -> Any:
     """For an int8 input of scale 1/128 and zero point 0, q = pixel - 128: the pixel's top
     bit flipped, no float at all (the shipped detectors are converted so). Else None."""
     scale, zero_point = detail["quantization"]
-    if detail["dtype"] == np.int8 and abs(scale - 1 / 128) < 1e-7 and zero_point == 0:
+    if (
+        detail["dtype"] == np.int8
+        and abs(scale - INT8_INPUT_SCALE) < 1e-7
+        and zero_point == INT8_INPUT_ZERO_POINT
+    ):
         return lambda rgb: np.bitwise_xor(rgb, 0x80)[None].view(np.int8)
     return None
 
 
 def _input_writer(detail: dict[str, Any]) -> Any:
     """RGB uint8 (H, W, 3) -> the model's input tensor: the bit flip where it applies, else
-    through float32 as MediaPipe preprocesses (pixel / 127.5 - 1)."""
+    through float32 as MediaPipe preprocesses (`mediapipe_input`)."""
     dtype = detail["dtype"]
     scale, zero_point = detail["quantization"]
     fast = int8_input(detail)
     if fast is not None:
         return fast
     if dtype == np.float32:
-        return lambda rgb: rgb.astype(np.float32)[None] / 127.5 - 1.0
+        return mediapipe_input
 
     def quantized(rgb: np.ndarray) -> np.ndarray:
-        x = rgb.astype(np.float32)[None] / 127.5 - 1.0
+        x = mediapipe_input(rgb)
         info = np.iinfo(dtype)
         return np.clip(np.round(x / scale + zero_point), info.min, info.max).astype(dtype)
 
