@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from edge.perception.crop import model_input
 from edge.perception.labels import EMOTIONS, INTENSITY
 from training.evaluate import evaluate_heads, headline
 from training.ferplus import load_split
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def predict_keras(model: Any, images: np.ndarray, batch: int = 512) -> dict[str, np.ndarray]:
     """Float model outputs on uint8 crops (N, 48, 48)."""
-    x = images[..., None].astype(np.float32) / 255.0
+    x = model_input(images[..., None])
     outputs = model.predict(x, batch_size=batch, verbose=0)
     return {name: np.asarray(value) for name, value in outputs.items()}
 

@@ -175,6 +175,7 @@ def make_dataset(split: FerPlusSplit, batch: int, training: bool, seed: int) -> 
     config = AugmentConfig()
 
     def scaled(x: Any, y: Any) -> Any:
+        # edge.perception.crop.model_input, written in TensorFlow for the tf.data graph
         return tf.cast(x, tf.float32) / 255.0, y
 
     if not training:

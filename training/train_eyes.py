@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from edge.perception.crop import model_input
 from training.eyes_data import EyeAugment, augmented_set, eval_set
 from training.eyes_eval import CLASSES
 from training.folders import LabelledImages, load_folder
@@ -66,7 +67,7 @@ def splits(data: Path) -> dict[str, LabelledImages]:
 
 def as_input(crops: np.ndarray) -> np.ndarray:
     """uint8 (N, S, S) -> float (N, S, S, 1) in 0..1: the int8 model's float contract."""
-    return crops[..., None].astype(np.float32) / 255.0
+    return model_input(crops[..., None])
 
 
 def _model(args: argparse.Namespace) -> Any:
