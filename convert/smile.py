@@ -28,6 +28,10 @@ from training.report import predict_keras
 log = logging.getLogger(__name__)
 CALIBRATION_IMAGES = 500
 MIRROR_TEXT = " Outputs are averaged over the crop and its mirror image."
+ONE_PASS_TEXT = (
+    " One pass per crop: averaging with the mirror image (`--flip-average`, two passes) "
+    "was measured on FER+ Valid and left out (`python -m convert.smile_mirror`; README)."
+)
 
 
 def with_flip_average(model: Any) -> Any:
@@ -111,8 +115,10 @@ def _card(
 
 def _write_markdown(card: dict[str, Any], path: Path) -> None:
     metrics = card["metrics"]
+    splits = [("Test", metrics)] + ([("Valid", metrics["valid"])] if "valid" in metrics else [])
     rows = "\n".join(
-        f"| {key} | {100 * metrics['float'][key]:.2f} % | {100 * metrics['int8'][key]:.2f} % |"
+        f"| {key} ({name}) | {100 * split['float'][key]:.2f} % | {100 * split['int8'][key]:.2f} % |"
+        for name, split in splits
         for key in HEADLINE_KEYS
     )
     path.write_text(
@@ -121,7 +127,7 @@ def _write_markdown(card: dict[str, Any], path: Path) -> None:
         f"- Data: FER2013 images with FER+ votes; trained on FER2013Train with the epoch chosen "
         f"on FER2013Valid{_finetune_text(card)}; measured on FER2013Test "
         f"({metrics['int8']['images']} images: majority label, majority unknown/NF left out)."
-        f"{MIRROR_TEXT if card['training']['flip_average'] else ''}\n"
+        f"{MIRROR_TEXT if card['training']['flip_average'] else ONE_PASS_TEXT}\n"
         f"- Input: {card['input']['shape']} {card['input']['dtype']}, quantization "
         f"{card['input']['quantization']}. Crop rule: {card['input']['crop_rule']}.\n"
         f"- Outputs: emotions ({', '.join(EMOTIONS)}), intensity ({', '.join(INTENSITY)}; "
@@ -131,9 +137,11 @@ def _write_markdown(card: dict[str, Any], path: Path) -> None:
         f"{card['training']['parameters']} parameters.\n"
         f"- Latency: one invoke p50 {card['latency_ms']['p50']:.3f} ms, p95 "
         f"{card['latency_ms']['p95']:.3f} ms ({card['latency_runtime']}, 1 thread, this "
-        f"machine).\n\n| metric (FER+ Test) | float (Keras) | int8 (this file) |\n|---|---|---|\n"
-        f"{rows}\n\nReproduce: `{card['reproduce']}`\n\nFull metrics, per-class precision/"
-        f"recall and confusion matrices: `{card_path(Path(card['file'])).name}`; plotted in "
+        f"machine).\n\n| metric (FER+) | float (Keras) | int8 (this file) |\n|---|---|---|\n"
+        f"{rows}\n\nReproduce: `{card['reproduce']}` (from `{card['training']['keras_file']}`"
+        f" of sha256 `{card['training'].get('keras_sha256', '?')}`)\n\n"
+        f"Full metrics, per-class precision/recall and confusion matrices: "
+        f"`{card_path(Path(card['file'])).name}`; plotted in "
         f"`{Path(card['file']).stem}_confusion_intensity.png` and "
         f"`{Path(card['file']).stem}_confusion_emotions.png`.\n"
     )
@@ -148,22 +156,25 @@ def convert_smile(
     if flip_average:
         model = with_flip_average(model)
     train, test = load_split(data, "train"), load_split(data, "test")
+    valid = load_split(data, "valid")
     rng = np.random.default_rng(7)
     calibration = train.images[rng.choice(len(train), CALIBRATION_IMAGES, replace=False)]
     if smoke:
-        test = test.subset(np.arange(256))
+        test, valid = test.subset(np.arange(256)), valid.subset(np.arange(256))
     out_dir.mkdir(parents=True, exist_ok=True)
     tflite_path = out_dir / ("smile_smoke_int8.tflite" if smoke else "smile_int8.tflite")
     tflite_path.write_bytes(to_int8_tflite(model, calibration[:64] if smoke else calibration))
     metrics = _measure(model, tflite_path, test)
+    metrics["valid"] = _measure(model, tflite_path, valid, "FER+ Valid")
     edge_model = SmileModel(tflite_path, threads=1, verify=False)
     extra = {
         "latency_ms": invoke_latency_ms(edge_model, test.images[0]),
         "latency_runtime": runtime_name(),
         "training": {
-            "architecture": _architecture(keras_path),
+            "architecture": _architecture(keras_path, model),
             "parameters": model.count_params(),
             "keras_file": keras_path.name,
+            "keras_sha256": sha256_of(keras_path),  # what `reproduce` starts from
             "flip_average": flip_average,
             "finetune_epochs": _train_args(keras_path).get("finetune_epochs", "0"),
         },
@@ -177,13 +188,15 @@ def convert_smile(
     return tflite_path
 
 
-def _measure(model: Any, tflite_path: Path, test: FerPlusSplit) -> dict[str, Any]:
-    float_metrics = evaluate_heads(predict_keras(model, test.images), test.votes)
+def _measure(
+    model: Any, tflite_path: Path, split: FerPlusSplit, dataset: str = "FER+ Test"
+) -> dict[str, Any]:
+    float_metrics = evaluate_heads(predict_keras(model, split.images), split.votes)
     edge_model = SmileModel(tflite_path, threads=1, verify=False)
-    int8_metrics = evaluate_heads(predict_tflite(edge_model, test.images), test.votes)
+    int8_metrics = evaluate_heads(predict_tflite(edge_model, split.images), split.votes)
     gap = {k: round(100 * (float_metrics[k] - int8_metrics[k]), 2) for k in HEADLINE_KEYS}
     return {
-        "dataset": "FER+ Test",
+        "dataset": dataset,
         "float": float_metrics,
         "int8": int8_metrics,
         "float_minus_int8_points": gap,
@@ -230,6 +243,11 @@ def _reproduce(keras_path: Path, flip_average: bool) -> str:
 
     from training.train import add_arguments
 
+    convert = f"smilebooth convert smile --keras {_shown(keras_path)}" + (
+        " --flip-average" if flip_average else ""
+    )
+    if not (keras_path.parent / "train_args.json").is_file():
+        return convert  # e.g. models/smile_float.keras: weights with no training run beside
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     defaults = vars(parser.parse_args([]))  # every training option at its default
@@ -239,10 +257,25 @@ def _reproduce(keras_path: Path, flip_average: bool) -> str:
         if name in skipped or name not in defaults or value == str(defaults[name]):
             continue
         train += f" --{name.replace('_', '-')} {value}"
-    convert = f"smilebooth convert smile --keras build/smile/{keras_path.name}"
-    return f"{train} && {convert}" + (" --flip-average" if flip_average else "")
+    return f"{train} && {convert}"
 
 
-def _architecture(keras_path: Path) -> str:
+def _shown(keras_path: Path) -> str:
+    """The path as a command in the project's folder would name it."""
+    try:
+        return str(keras_path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(keras_path)
+
+
+def _architecture(keras_path: Path, model: Any) -> str:
+    """From the training run's arguments, else from the network's conv widths."""
+    from convert.smile_float import architecture_of
+
     args = keras_path.parent / "train_args.json"
-    return json.loads(args.read_text()).get("architecture", "?") if args.is_file() else "?"
+    if args.is_file():
+        return str(json.loads(args.read_text()).get("architecture", "?"))
+    filters = tuple(
+        int(layer.filters) for layer in model.layers if layer.__class__.__name__ == "Conv2D"
+    )
+    return architecture_of(filters) or "?"

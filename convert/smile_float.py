@@ -90,14 +90,11 @@ def _dequantize(values: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
     ).astype(np.float32)
 
 
-def float_model_from_int8(tflite_path: Path) -> Any:
-    """A Keras model (BatchNorm folded) holding the int8 file's dequantized weights."""
-    from training.model import ARCHITECTURES, build_model
+def architecture_of(filters: tuple[int, ...]) -> str | None:
+    """The smile architecture (training.model.ARCHITECTURES) with these conv widths."""
+    from training.model import ARCHITECTURES
 
-    layers = read_int8_layers(tflite_path)
-    convs = [layer for layer in layers if layer.op == "CONV_2D"]
-    filters = tuple(int(layer.kernel.shape[-1]) for layer in convs)
-    architecture = next(
+    return next(
         (
             name
             for name, stages in ARCHITECTURES.items()
@@ -105,6 +102,16 @@ def float_model_from_int8(tflite_path: Path) -> Any:
         ),
         None,
     )
+
+
+def float_model_from_int8(tflite_path: Path) -> Any:
+    """A Keras model (BatchNorm folded) holding the int8 file's dequantized weights."""
+    from training.model import ARCHITECTURES, build_model
+
+    layers = read_int8_layers(tflite_path)
+    convs = [layer for layer in layers if layer.op == "CONV_2D"]
+    filters = tuple(int(layer.kernel.shape[-1]) for layer in convs)
+    architecture = architecture_of(filters)
     if architecture is None or len(layers) != len(convs) + 1 + len(HEADS):
         raise Int8GraphError(
             f"{tflite_path}: conv filters {filters} and {len(layers) - len(convs)} dense "

@@ -2,8 +2,10 @@
 
 It runs the same FrameLoop.step() as `smilebooth run` (pipeline, tracking, trigger,
 events) so the numbers are the loop's, and prints per-stage p50/p95 latency, fps, the
-fps of everything after the read, peak RSS and faces per frame: as a table (stderr) and as
-one JSON object (stdout, with --json). Nothing is written unless --capture DIR is given.
+fps of everything after the read, peak RSS, faces per frame and the cold start (process
+start to the first score): as a table (stderr) and as one JSON object (stdout, with
+--json). `--faces-sweep` measures the cost of a frame against the faces in it instead.
+Nothing is written unless --capture DIR is given.
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ from edge.config.output import CaptureConfig
 from edge.io.capture import PhotoStore, Saved
 from edge.io.sources.base import FrameSource
 from edge.loop import FrameProcessor, LoopView
+from edge.perception.pipeline import PROJECT_ROOT
 
+SWEEP_FACES = (0, 1, 2, 4, 8)
+SWEEP_PHOTOS = PROJECT_ROOT.parent / "shared" / "media" / "faces-dlib"
 STAGES = ("read", "detect", "smile_per_face", "eyes_per_face", "score", "capture")
 
 
@@ -61,6 +66,19 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="measure twice: without, then with the web page served and one viewer watching "
         "(needs the web extra)",
+    )
+    parser.add_argument(
+        "--faces-sweep",
+        action="store_true",
+        help=f"per-frame cost against {', '.join(map(str, SWEEP_FACES))} faces in the frame "
+        "(real faces from --faces-from pasted into a 640x360 frame; --source is not read)",
+    )
+    parser.add_argument(
+        "--faces-from",
+        type=Path,
+        default=SWEEP_PHOTOS,
+        help="folder of .jpg photos with faces for --faces-sweep (default: ../shared/media/"
+        "faces-dlib)",
     )
 
 
@@ -102,6 +120,7 @@ def run_bench(
     if capture is not None:
         store.open()
     read_s = step_s = 0.0
+    cold_start_s: float | None = None
     try:
         for n in range(warmup + frames):
             started = time.perf_counter()
@@ -112,6 +131,8 @@ def run_bench(
             results.clear()
             loop.step(frame)
             done = time.perf_counter()
+            if cold_start_s is None:
+                cold_start_s = seconds_since_process_start()
             if n < warmup or not results:
                 continue
             read_s, step_s = read_s + read - started, step_s + done - read
@@ -121,7 +142,25 @@ def run_bench(
     finally:
         source.close()
     samples["capture"] = store.durations_ms
-    return summarise(samples, faces, read_s, step_s)
+    report = summarise(samples, faces, read_s, step_s)
+    report["cold_start_s"] = None if cold_start_s is None else round(cold_start_s, 3)
+    return report
+
+
+def seconds_since_process_start() -> float | None:
+    """Wall time since this process started (Linux: /proc, to 10 ms); None elsewhere. The
+    first call of a bench is the cold start: interpreter, imports, models, first frame."""
+    import os
+
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime", encoding="ascii") as uptime:
+            now = float(uptime.read().split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+    started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: starttime, in ticks
+    return now - started
 
 
 class _Recorder:
@@ -182,7 +221,15 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    """Peak resident set size of this process: VmHWM on Linux (ru_maxrss would count a
+    forked child's peak, which children inherit); ru_maxrss elsewhere (bytes on macOS)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
@@ -196,6 +243,8 @@ def format_table(report: dict[str, Any]) -> str:
         lines.append(f"{name:<16}{cells}{figures['n']:>7}")
     for key in ("frames", "fps", "processing_fps", "peak_rss_mb", "faces_per_frame"):
         lines.append(f"{key:<16}{report[key]!s:>10}")
+    if report.get("cold_start_s") is not None:
+        lines.append(f"{'cold_start_s':<16}{report['cold_start_s']!s:>10}")
     web = report.get("web")
     if web:
         pairs = ", ".join(f"{a:.0f}/{b:.0f}" for a, b in web["processing_fps_pairs"])
@@ -205,6 +254,60 @@ def format_table(report: dict[str, Any]) -> str:
             f"frames, {web['viewer_updates']} updates; drawing + encoding "
             f"{web['live_encode_ms']} ms a frame at {web['live_fps']} fps on the view's thread"
         )
+    return "\n".join(lines)
+
+
+def faces_sweep(
+    loop_config: Any, pipeline: Any, photos: Path, frames: int, warmup: int
+) -> list[dict[str, Any]]:
+    """One bench run per face count on a frame holding that many real faces. The warmup
+    spans a thorough detection pass, so every face of the new count is known when timing
+    starts (the live loop finds a face that walks in at the next thorough pass)."""
+    warmup = max(warmup, loop_config.detector.thorough_every)
+    from edge.bench_faces import RepeatedFrame, collect_faces, frame_with_faces
+
+    detector = pipeline.parts.detector
+    thorough = getattr(detector, "detector", detector)  # the whole-photo pass
+    patches = collect_faces(photos, thorough.detect, max(SWEEP_FACES))
+    if len(patches) < max(SWEEP_FACES):
+        raise ValueError(
+            f"{photos}: {len(patches)} faces of at least the sweep's size found in its .jpg "
+            f"photos; the sweep needs {max(SWEEP_FACES)}"
+        )
+    rows = []
+    for count in SWEEP_FACES:
+        image = frame_with_faces(patches, count)
+        report = run_bench(
+            loop_config, RepeatedFrame(image, warmup + frames), pipeline, frames, warmup
+        )
+        fps = report["processing_fps"]
+        rows.append(
+            {
+                "faces": count,
+                "found": report["faces_per_frame"],
+                "ms_per_frame": round(1000 / fps, 3) if fps else None,
+                "detect_ms": report["stages_ms"]["detect"]["mean"],
+                "smile_ms_per_face": report["stages_ms"]["smile_per_face"]["mean"],
+                "eyes_ms_per_face": report["stages_ms"]["eyes_per_face"]["mean"],
+                "processing_fps": fps,
+            }
+        )
+    return rows
+
+
+def format_sweep(rows: list[dict[str, Any]]) -> str:
+    columns = (
+        "faces",
+        "found",
+        "ms_per_frame",
+        "detect_ms",
+        "smile_ms_per_face",
+        "eyes_ms_per_face",
+        "processing_fps",
+    )
+    lines = ["".join(f"{c:>18}" for c in columns)]
+    for row in rows:
+        lines.append("".join(f"{row[c] if row[c] is not None else '-'!s:>18}" for c in columns))
     return "\n".join(lines)
 
 
@@ -258,6 +361,12 @@ def bench_command(args: argparse.Namespace) -> int:
         return exit_codes.CONFIG
     try:
         pipeline = build_pipeline(config, live=True)
+        if args.faces_sweep:
+            rows = faces_sweep(config, pipeline, args.faces_from, args.frames, args.warmup)
+            print(format_sweep(rows), file=sys.stderr if args.json else sys.stdout)
+            if args.json:
+                print(json.dumps({"faces_sweep": rows, "peak_rss_mb": round(peak_rss_mb(), 1)}))
+            return 0
         report = run_bench(
             config, make_source(config.source), pipeline, args.frames, args.warmup, args.capture
         )

@@ -22,7 +22,7 @@ from tests._loop_helpers import (
     smiling_between,
     video,
 )
-from tests.paths import ROOT
+from tests.paths import ROOT, require
 
 
 def source(width: int = 320) -> OpenCVSource:
@@ -86,5 +86,54 @@ def test_bench_command_with_the_shipped_models(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["frames"] == 20 and report["stages_ms"]["detect"]["n"] == 20
+    assert 0 < report["cold_start_s"] < 120  # process start to the first score
+    assert 30 < report["peak_rss_mb"] < 1000  # this process's VmHWM
     assert "p95" in result.stderr  # the table
     assert list(tmp_path.iterdir()) == []
+
+
+def test_opencv_threads_follow_the_models_threads() -> None:
+    import cv2
+
+    from edge.config.decide import ScoringConfig
+    from edge.config.perception import DetectorConfig, EyesConfig, SmileConfig
+    from edge.perception.pipeline import build_pipeline_from_sections
+
+    require_models()
+    before = cv2.getNumThreads()
+    try:
+        for threads in (1, 2):
+            build_pipeline_from_sections(
+                DetectorConfig(threads=threads),
+                SmileConfig(threads=threads),
+                EyesConfig(threads=threads),
+                ScoringConfig(),
+            )
+            assert cv2.getNumThreads() == threads
+    finally:
+        cv2.setNumThreads(before)
+
+
+def test_the_faces_sweep_frames_hold_the_faces_it_names() -> None:
+    from edge.bench import SWEEP_FACES, SWEEP_PHOTOS, faces_sweep, format_sweep
+    from edge.perception.pipeline import build_pipeline
+
+    require_models()
+    config = AppConfig()
+    rows = faces_sweep(config, build_pipeline(config, live=True), require(SWEEP_PHOTOS), 12, 2)
+    assert [row["faces"] for row in rows] == list(SWEEP_FACES)
+    for row in rows:  # the live loop finds every pasted face, and nothing on the grey
+        assert row["found"] == row["faces"], row
+        assert row["ms_per_frame"] > 0
+    assert rows[0]["smile_ms_per_face"] is None and rows[-1]["smile_ms_per_face"] > 0
+    assert "ms_per_frame" in format_sweep(rows)
+
+
+def test_the_faces_sweep_names_a_folder_without_enough_faces(tmp_path: Path) -> None:
+    from edge.bench import faces_sweep
+    from edge.perception.pipeline import build_pipeline
+
+    require_models()
+    config = AppConfig()
+    with pytest.raises(ValueError, match=f"{tmp_path}: 0 faces"):
+        faces_sweep(config, build_pipeline(config, live=True), tmp_path, 5, 0)

@@ -47,9 +47,15 @@ def folder_crops(root: Path) -> np.ndarray:
 
 
 def predict(model, crops: np.ndarray) -> dict[str, np.ndarray]:
-    """The float model as the shipped file runs it: averaged with the mirror image."""
+    """The float model as the shipped file runs it: once per crop, or averaged with the
+    mirror image when its card says it was converted so."""
     x = crops[..., None].astype(np.float32) / 255.0
-    direct, mirrored = model.predict(x, verbose=0), model.predict(x[:, :, ::-1], verbose=0)
+    direct = model.predict(x, verbose=0)
+    if not json.loads(SMILE_MODEL.with_suffix(".card.json").read_text())["training"][
+        "flip_average"
+    ]:
+        return dict(direct)
+    mirrored = model.predict(x[:, :, ::-1], verbose=0)
     return {name: (direct[name] + mirrored[name]) / 2 for name in direct}
 
 

@@ -60,6 +60,26 @@ def test_video_file_every_frame_in_order_then_the_end() -> None:
     assert source.dropped_frames == source.bad_frames == 0
 
 
+def test_a_kept_file_frame_outlives_the_decode_buffer_the_next_read_reuses() -> None:
+    source = OpenCVSource(SourceConfig(device=str(video(CROWD)), width=640))
+    source.open()
+    try:
+        first = source.read()
+        assert first is not None
+        before = first.capture_image.copy()
+        kept = first.keep()
+        second = source.read()
+        assert second is not None
+    finally:
+        source.close()
+    assert first.capture_image is second.capture_image  # one 1080p buffer, decoded into
+    assert np.array_equal(kept.capture_image, before)  # the kept copy is the first frame's
+    assert not np.array_equal(second.capture_image, before)
+    assert first.image.shape == (360, 640, 3) and first.scale == (3.0, 3.0)
+    exact = cv2.resize(before, (640, 360), interpolation=cv2.INTER_AREA)
+    assert np.array_equal(first.image, exact)  # the 3x box filter is area averaging
+
+
 def test_width_zero_or_larger_keeps_the_frame() -> None:
     source = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=0))
     source.open()

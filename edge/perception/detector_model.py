@@ -159,19 +159,26 @@ class DetectorModel:
                 f"the model outputs {count}"
             )
         self._decoder = self.card.get("decoder", raw_decoder(self.size))
+        self._scores_of = _score_reader(self._scores, self._decoder)
         self._to_input = _input_writer(self._input)
         self.invokes = 0
 
-    def _run(self, square_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _run(self, square_rgb: np.ndarray, score_threshold: float) -> tuple[np.ndarray, ...]:
+        """(regressors, scores, anchors) of the anchors scoring at least the threshold.
+
+        Scores come from a 256-entry table of the raw output byte (the same dequantize ->
+        logit -> sigmoid, done once), and only the kept anchors' regressors are dequantized:
+        a frame has a handful of candidates among 896-2304 anchors."""
         self._interpreter.set_tensor(self._input["index"], self._to_input(square_rgb))
         self._interpreter.invoke()
         self.invokes += 1
+        raw_scores = self._interpreter.get_tensor(self._scores["index"])[0, :, 0]
+        scores = self._scores_of(raw_scores)
+        keep = np.flatnonzero(scores >= score_threshold)
+        raw = self._interpreter.get_tensor(self._regressors["index"])[0, keep]
         d = self._decoder
-        y = dequantize(self._interpreter.get_tensor(self._regressors["index"]), self._regressors)
-        regressors = y[0] * d["regressor_gain"] + d["regressor_offset"]
-        y = dequantize(self._interpreter.get_tensor(self._scores["index"]), self._scores)
-        logits = y[0, :, 0] * d["logit_gain"] + d["logit_offset"]
-        return regressors, 1.0 / (1.0 + np.exp(-np.clip(logits, -80, 80)))
+        regressors = dequantize(raw, self._regressors) * d["regressor_gain"] + d["regressor_offset"]
+        return regressors, scores[keep], self.anchors[keep]
 
     def detect(
         self,
@@ -182,14 +189,13 @@ class DetectorModel:
     ) -> list[Face]:
         """Faces in `rgb` (a frame or a region cut from one at `offset`), frame pixels."""
         square, box = letterbox(rgb, self.size)
-        regressors, scores = self._run(square)
-        keep = scores >= score_threshold
-        if not keep.any():
+        regressors, scores, anchors = self._run(square, score_threshold)
+        if not scores.size:
             return []
-        boxes, points = decode(regressors[keep], self.anchors[keep])
+        boxes, points = decode(regressors, anchors)
         faces = []
         ox, oy = offset
-        for score, b, p in weighted_nms(scores[keep], boxes, points, nms_iou):
+        for score, b, p in weighted_nms(scores, boxes, points, nms_iou):
             x1, y1 = box.to_frame(b[0], b[1])
             x2, y2 = box.to_frame(b[2], b[3])
             px, py = box.to_frame(p[:, 0], p[:, 1])
@@ -220,6 +226,21 @@ def int8_input_values(square_rgb: np.ndarray) -> np.ndarray:
     """The float values the shipped int8 input stands for, (pixel - 128) / 128: what the
     converter calibrates on, so that the int8 input is exactly pixel - 128 (`int8_input`)."""
     return (square_rgb.astype(np.float32)[None] - 128.0) / 128.0
+
+
+def _score_reader(detail: dict[str, Any], decoder: dict[str, float]) -> Any:
+    """Raw score outputs -> anchor scores: dequantize, logit, sigmoid. For an 8-bit output
+    (the shipped files) a 256-entry table computed once; for a float one (MediaPipe's
+    original files) the same arithmetic on every call."""
+
+    def scores(raw: np.ndarray) -> np.ndarray:
+        logits = dequantize(raw, detail) * decoder["logit_gain"] + decoder["logit_offset"]
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -80, 80)))
+
+    if np.dtype(detail["dtype"]).itemsize != 1:
+        return scores
+    table = scores(np.arange(256, dtype=np.uint8).view(detail["dtype"]))
+    return lambda raw: table[raw.view(np.uint8)]
 
 
 def int8_input(detail: dict[str, Any]) -> Any:

@@ -109,14 +109,16 @@ class FaceDetector:
         More: those squares side by side, four to a short-range input (measured on
         crowd_1080p: 3.07 faces a frame at 1.5 ms p50, against 2.71 at 2.8 ms for nine to a
         full-range input)."""
-        rgb = _as_rgb(frame_bgr)
-        if rgb is None:
+        # Only the regions are converted to RGB, not the whole frame (a channel swap: the
+        # same pixels either way, at a fraction of the cost).
+        bgr = _as_bgr(frame_bgr)
+        if bgr is None:
             return ()
         regions: list[tuple[Box, np.ndarray, tuple[int, int]]] = []
         for box in known:
-            region, offset = _region(rgb, box)
+            region, offset = _region(bgr, box)
             if region is not None:
-                regions.append((box, region, offset))
+                regions.append((box, cv2.cvtColor(region, cv2.COLOR_BGR2RGB), offset))
         faces: list[Face] = []
         if len(regions) <= MOSAIC_FROM - 1 and self.models.short_range is not None:
             for box, region, offset in regions:
@@ -125,7 +127,7 @@ class FaceDetector:
         else:
             for start in range(0, len(regions), MOSAIC_GRID**2):
                 faces += self._mosaic(regions[start : start + MOSAIC_GRID**2])
-        return self._finish(faces, rgb.shape)
+        return self._finish(faces, bgr.shape)
 
     def _mosaic(self, regions: list[tuple[Box, np.ndarray, tuple[int, int]]]) -> list[Face]:
         model = self.models.short_range or self.models.full_range
@@ -270,6 +272,16 @@ def _region(rgb: np.ndarray, box: Box) -> tuple[np.ndarray | None, tuple[int, in
     if x2 - x1 < 8 or y2 - y1 < 8:
         return None, (x1, y1)
     return rgb[y1:y2, x1:x2], (x1, y1)
+
+
+def _as_bgr(frame: np.ndarray) -> np.ndarray | None:
+    """BGR, gray or BGRA frames -> BGR; None for frames that cannot hold a face."""
+    if frame.ndim < 2 or frame.size == 0 or min(frame.shape[:2]) < 8:
+        return None
+    if frame.ndim == 3 and frame.shape[2] == 3:
+        return frame
+    rgb = _as_rgb(frame)
+    return None if rgb is None else cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
 def _as_rgb(frame: np.ndarray) -> np.ndarray | None:

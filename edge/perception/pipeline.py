@@ -180,6 +180,9 @@ def build_pipeline_from_sections(
     cheap in between; else (photos) every image gets the thorough pass."""
     from edge.perception.detection_schedule import ScheduledDetector
 
+    # OpenCV's own pool (resize, colour conversion, warps) follows the models' thread count
+    # instead of taking every core: on a shared board its threads only wait on each other.
+    cv2.setNumThreads(max(detector.threads, smile.threads, eyes.threads))
     face_finder: Any = None
     if with_detector:
         face_finder = build_face_detector(detector)

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from edge.config.source import SourceConfig
 from edge.io.sources.base import (
     Frame,
+    KeptPhoto,
     SourceError,
     SourceLostError,
     resize_to_width,
@@ -31,6 +34,15 @@ from edge.io.sources.latest import LatestFrame
 
 log = logging.getLogger(__name__)
 LIVE_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class DecodedPhoto(KeptPhoto):
+    """A video file's full-size frame, still in the decode buffer the next read reuses:
+    copied out only for a frame the loop keeps (a 1080p frame is 6 MB a read otherwise)."""
+
+    def keep(self) -> KeptPhoto:
+        return KeptPhoto(self.image.copy())
 
 
 def fourcc_text(code: float) -> str:
@@ -100,6 +112,7 @@ class OpenCVSource:
         self._latest: LatestFrame | None = None
         self._index = 0
         self._dropped_before = 0
+        self._buffer: np.ndarray | None = None  # a file's decode buffer, reused per read
 
     @property
     def dropped_frames(self) -> int:
@@ -133,7 +146,9 @@ class OpenCVSource:
         capture = self._capture
         if capture is None:
             raise SourceLostError("source is closed")
-        ok, image = capture.read()
+        # A live camera's frames cross to the loop's thread: a new array each; a file's
+        # are decoded into one buffer, the loop seeing only its downscaled copy.
+        ok, image = capture.read() if self.live else capture.read(self._buffer)
         if not ok:
             raise SourceLostError(f"{self.config.device!r} stopped delivering frames")
         if not valid_image(image):
@@ -144,7 +159,12 @@ class OpenCVSource:
         self._index += 1
         # Files run on the video's own clock, so replays decide the same at any speed.
         stamp = time.monotonic() if self.live else capture.get(cv2.CAP_PROP_POS_MSEC) / 1e3
-        return Frame(small, self._index - 1, stamp, None if small is full else full)
+        if small is full:
+            return Frame(small, self._index - 1, stamp)
+        if self.live or full is not image:
+            return Frame(small, self._index - 1, stamp, full)
+        self._buffer = image
+        return Frame(small, self._index - 1, stamp, photo=DecodedPhoto(image))
 
     def read(self) -> Frame | None:
         if self._capture is None:

@@ -1,0 +1,94 @@
+"""Frames with a chosen number of real faces, for `smilebooth bench --faces-sweep`.
+
+The cost of a frame grows with the faces in it (a smile and an eye invoke per face, one
+more region for the cheap detection pass), so the bench measures it against 0, 1, 2, 4
+and 8 faces on frames built the same way: real faces, found by the shipped detector in
+the photos of a folder, pasted into the cells of a grey 640x360 frame, one face a cell,
+the same cells whatever the count. Each frame is then replayed like a video.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge.io.sources.base import Frame
+from edge.types import Face
+
+FRAME_SIZE = (640, 360)  # width, height: the loop's usual model frame
+GRID = (4, 2)  # columns, rows: up to 8 faces
+MARGIN = 1.2  # each cell holds the face and this much of its side around it, each way
+MIN_FACE_PX = 40  # faces smaller than this in their photo are not used
+BACKGROUND = 118  # grey
+
+
+def collect_faces(
+    folder: Path, detect: Callable[[np.ndarray], Sequence[Face]], count: int
+) -> list[np.ndarray]:
+    """Up to `count` square face patches (BGR) from the photos in `folder`, in name order."""
+    patches: list[np.ndarray] = []
+    for path in sorted(folder.glob("*.jpg")):
+        image = cv2.imread(str(path))
+        if image is None:
+            continue
+        for face in sorted(detect(image), key=lambda f: f.box.x1):
+            side = max(face.box.width, face.box.height)
+            if side < MIN_FACE_PX:
+                continue
+            cx, cy = face.box.center
+            half = side * (0.5 + MARGIN / 2)
+            x1, y1 = int(cx - half), int(cy - half)
+            x2, y2 = int(cx + half), int(cy + half)
+            if x1 < 0 or y1 < 0 or x2 > image.shape[1] or y2 > image.shape[0]:
+                continue
+            patches.append(image[y1:y2, x1:x2])
+            if len(patches) == count:
+                return patches
+    return patches
+
+
+def frame_with_faces(patches: Sequence[np.ndarray], count: int) -> np.ndarray:
+    """A grey frame with the first `count` patches, one in each cell of the grid."""
+    width, height = FRAME_SIZE
+    columns, rows = GRID
+    if count > columns * rows or count > len(patches):
+        raise ValueError(f"{count} faces asked for; {min(columns * rows, len(patches))} fit")
+    frame = np.full((height, width, 3), BACKGROUND, np.uint8)
+    cell_w, cell_h = width // columns, height // rows
+    side = min(cell_w, cell_h)
+    for index in range(count):
+        row, column = divmod(index, columns)
+        x = column * cell_w + (cell_w - side) // 2
+        y = row * cell_h + (cell_h - side) // 2
+        frame[y : y + side, x : x + side] = cv2.resize(
+            patches[index], (side, side), interpolation=cv2.INTER_AREA
+        )
+    return frame
+
+
+class RepeatedFrame:
+    """A FrameSource that hands over one image `frames` times, on a 30 fps clock."""
+
+    live = False
+    bad_frames = 0
+    dropped_frames = 0
+
+    def __init__(self, image: np.ndarray, frames: int) -> None:
+        self.image = image
+        self.frames = frames
+        self._index = 0
+
+    def open(self) -> None:
+        self._index = 0
+
+    def read(self) -> Frame | None:
+        if self._index >= self.frames:
+            return None
+        self._index += 1
+        return Frame(self.image, self._index - 1, (self._index - 1) / 30.0)
+
+    def close(self) -> None:
+        pass
