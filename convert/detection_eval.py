@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from edge.decide.matching import greedy_matches
+from edge.io.video import video_frames as read_video
 from edge.types import Box, Face
 
 Detect = Callable[[np.ndarray], Sequence[Face]]
@@ -99,16 +100,5 @@ def agreement(
 
 
 def video_frames(path: Path, every: int = 1) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    frames, index = [], 0
-    try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            if index % every == 0:
-                frames.append(frame)
-            index += 1
-    finally:
-        capture.release()
-    return frames
+    """Every `every`-th frame of a video, in memory (the test videos are short)."""
+    return [frame for _, frame in read_video(path, every)]

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from convert.eyes_real import BLINK_VIDEO, GROUP_PHOTO, blink_figures, group_photo_figures
+from convert.latency import latency_ms
 from convert.tflite_calibration import keras_to_int8
 from edge.perception.eye_crop import EYE_CROP_RULE_TEXT, EYE_CROP_SIZE
 from edge.perception.eyes import EyeStateModel
@@ -45,14 +45,7 @@ def predict_tflite(model: EyeStateModel, crops: np.ndarray) -> np.ndarray:
 def pair_latency_ms(model: EyeStateModel, runs: int = 500) -> dict[str, float]:
     """One invoke on both eyes of a face (the crop cut is measured by `smilebooth bench`)."""
     pair = np.full((2, EYE_CROP_SIZE, EYE_CROP_SIZE), 128, np.uint8)
-    for _ in range(50):
-        model.open_probabilities(pair)
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        model.open_probabilities(pair)
-        times.append((time.perf_counter() - started) * 1000)
-    return {"p50": float(np.percentile(times, 50)), "p95": float(np.percentile(times, 95))}
+    return latency_ms(lambda: model.open_probabilities(pair), runs, warmup=50)
 
 
 THRESHOLDS = tuple(round(0.05 * step, 2) for step in range(1, 20))  # 0.05 .. 0.95

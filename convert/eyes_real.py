@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from edge.config.perception import DetectorConfig
+from edge.io.video import video_frames
 from edge.perception.eyes import EyeReader, EyeStateModel, count_open
 from edge.perception.face_detector import FaceDetector
 
@@ -58,14 +59,7 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def read_video(path: Path) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
+    frames = [frame for _, frame in video_frames(path)]
     if not frames:
         raise ValueError(f"{path}: no frames could be decoded")
     return frames

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from convert.latency import latency_ms
 from convert.tflite_calibration import keras_to_int8
 from edge.perception.crop import CROP_RULE_TEXT, CROP_SIZE, model_input
 from edge.perception.labels import EMOTIONS, INTENSITY, INTENSITY_UPPER_VOTES
@@ -64,14 +64,7 @@ def predict_tflite(model: SmileModel, images: np.ndarray) -> dict[str, np.ndarra
 
 
 def invoke_latency_ms(model: SmileModel, crop: np.ndarray, runs: int = 300) -> dict[str, float]:
-    for _ in range(20):
-        model.raw_outputs(crop)
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        model.raw_outputs(crop)
-        times.append((time.perf_counter() - started) * 1000)
-    return {"p50": float(np.percentile(times, 50)), "p95": float(np.percentile(times, 95))}
+    return latency_ms(lambda: model.raw_outputs(crop), runs, warmup=20)
 
 
 def _card(

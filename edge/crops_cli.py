@@ -22,6 +22,7 @@ import numpy as np
 from edge.config import ConfigError
 from edge.config.command import add_config_argument, config_from_argument
 from edge.io.image_io import read_image
+from edge.io.video import video_frames
 from edge.perception.crop import crop_face, to_gray
 from edge.perception.eye_crop import EYE_CROP_SIZE, EYES, crop_eye, eye_geometry
 from edge.score_cli import iter_images
@@ -48,21 +49,11 @@ def frames_of(path: Path, every: int) -> Iterator[tuple[str, np.ndarray]]:
             raise ValueError(f"{path}: cannot be read as an image ({read.problem})")
         yield path.stem, read.image
         return
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise ValueError(f"{path}: cannot be opened as a video")
-    index = 0
-    try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            if index % every == 0:
-                yield f"{path.stem}-{index:05d}", frame
-            index += 1
-    finally:
-        capture.release()
-    if index == 0:
+    decoded = 0
+    for index, frame in video_frames(path, every):
+        decoded += 1
+        yield f"{path.stem}-{index:05d}", frame
+    if decoded == 0:
         raise ValueError(f"{path}: no frame could be decoded")
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from edge.config.decide import ScoringConfig
 from edge.decide.scoring import group_from_values
+from edge.io.video import video_frames
 from edge.types import Box, Face, FaceScore, FrameResult, SmileResult
 from tests.paths import FACE_MODEL, MEDIA, SMILE_MODEL, require
 
@@ -95,19 +96,13 @@ def smiling_between(start: int, end: int, smile: float = 0.95) -> Callable[[int]
 def write_frames(path: Path, folder: Path, count: int, step: int = 1) -> list[Path]:
     """Every `step`-th frame of a real video as numbered JPEGs (an image-folder source)."""
     folder.mkdir(parents=True, exist_ok=True)
-    capture = cv2.VideoCapture(str(video(path)))
     written: list[Path] = []
-    index = 0
-    while len(written) < count:
-        ok, image = capture.read()
-        if not ok:
+    for _, image in video_frames(video(path), step):
+        if len(written) == count:
             break
-        if index % step == 0:
-            target = folder / f"frame_{len(written):04d}.jpg"
-            cv2.imwrite(str(target), image)
-            written.append(target)
-        index += 1
-    capture.release()
+        target = folder / f"frame_{len(written):04d}.jpg"
+        cv2.imwrite(str(target), image)
+        written.append(target)
     return written
 
 

@@ -210,16 +210,20 @@ def test_the_source_option_picks_the_source(tmp_path: Path) -> None:
         assert (chosen.type, chosen.device, chosen.width) == ("opencv", value, 480)
 
 
+def file_fourcc_and_fps(path: Path) -> tuple[str, float]:
+    """What OpenCV reads of the file itself, for the read-back expectations."""
+    probe = cv2.VideoCapture(str(path))
+    fourcc = "".join(chr((int(probe.get(cv2.CAP_PROP_FOURCC)) >> 8 * i) & 0xFF) for i in range(4))
+    fps = probe.get(cv2.CAP_PROP_FPS)
+    probe.release()
+    return fourcc, fps
+
+
 def test_a_camera_is_asked_fourcc_size_fps_and_read_back(caplog) -> None:
     """A video file opened as a camera (no V4L2 here): OpenCV's real set/get path. A file
     ignores every request, so the read-back is the file's own values and each is warned."""
     path = video(STAGE)
-    probe = cv2.VideoCapture(str(path))
-    own_fourcc = "".join(
-        chr((int(probe.get(cv2.CAP_PROP_FOURCC)) >> 8 * i) & 0xFF) for i in range(4)
-    )
-    own_fps = probe.get(cv2.CAP_PROP_FPS)
-    probe.release()
+    own_fourcc, own_fps = file_fourcc_and_fps(path)
     config = SourceConfig(device=str(path), capture_size=(1920, 1080), capture_fps=60)
     with caplog.at_level("WARNING"):
         source = OpenCVSource(config, live=True)
@@ -236,12 +240,7 @@ def test_a_camera_is_asked_fourcc_size_fps_and_read_back(caplog) -> None:
 
 def test_a_camera_that_gives_what_was_asked_is_not_warned_about(caplog) -> None:
     path = video(STAGE)
-    probe = cv2.VideoCapture(str(path))
-    own_fourcc = "".join(
-        chr((int(probe.get(cv2.CAP_PROP_FOURCC)) >> 8 * i) & 0xFF) for i in range(4)
-    )
-    own_fps = probe.get(cv2.CAP_PROP_FPS)
-    probe.release()
+    own_fourcc, own_fps = file_fourcc_and_fps(path)
     config = SourceConfig(
         device=str(path), capture_size=(640, 360), capture_fps=own_fps, fourcc=own_fourcc
     )

@@ -35,7 +35,7 @@ __all__ = [
 # Environment variables that override one key each: the few things that differ per device,
 # so one config.yaml serves a fleet (systemd: /etc/smilebooth/smilebooth.env). They are
 # validated like the same value in config.yaml. The MQTT password is read separately
-# (edge.io.mqtt.credentials.read_password) and never lands in AppConfig.
+# (edge.io.secrets.read_password) and never lands in AppConfig.
 ENV_OVERRIDES = {
     "SMILEBOOTH_DEVICE_ID": ("mqtt", "device_id"),
     "SMILEBOOTH_MQTT_HOST": ("mqtt", "host"),

@@ -1,4 +1,4 @@
-"""The `mqtt` section of config.yaml. Secrets are never read from it (edge.io.mqtt.credentials)."""
+"""The `mqtt` section of config.yaml. Secrets are never read from it (edge.io.secrets)."""
 
 from __future__ import annotations
 

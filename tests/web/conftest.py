@@ -121,18 +121,11 @@ def replay_config(folder: Path, armed: bool, **web: Any) -> AppConfig:
 
 def video_replay_config(folder: Path, video: Path, frames: int, armed: bool) -> AppConfig:
     """The first `frames` frames of a real video, replayed at 10 frames/s for a minute."""
-    import cv2
-
     from edge.config import load_config
+    from tests._loop_helpers import write_frames
 
     still = folder / "frames"
-    still.mkdir()
-    capture = cv2.VideoCapture(str(video))
-    for index in range(frames):
-        ok, frame = capture.read()
-        assert ok, f"{video}: only {index} frames"
-        cv2.imwrite(str(still / f"{index:04d}.jpg"), frame)
-    capture.release()
+    assert len(write_frames(video, still, frames)) == frames, f"{video}: too few frames"
     config = folder / "config.yaml"
     config.write_text(
         f"source: {{type: images, folder: {still}, fps: 10, repeat: {600 // frames + 1}}}\n"
