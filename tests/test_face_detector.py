@@ -15,8 +15,9 @@ from convert.wider import group_images, near_faces, read_ground_truth, read_imag
 from edge.config.perception import DetectorConfig
 from edge.perception.detection_schedule import ScheduledDetector
 from edge.perception.detector_model import DetectorModel, letterbox
-from edge.perception.face_detector import FaceDetector
+from edge.perception.face_detector import FaceDetector, square_tiles
 from edge.perception.model_card import ModelCardError, card_path, sha256_of
+from edge.types import Box, Face
 from tests.paths import FACE_MODEL, MEDIA, MODELS, ROOT, require
 
 SHORT_MODEL = MODELS / "face_detector_short_int8.tflite"
@@ -146,12 +147,76 @@ def test_the_cheap_pass_finds_known_faces_again(detector: FaceDetector, count: i
         assert max(face.box.iou(f.box) for f in again) > 0.5  # tracking matches from 0.3
 
 
-def test_the_live_schedule_is_thorough_every_n_frames(detector: FaceDetector) -> None:
+def test_the_live_schedule_searches_for_new_faces_every_n_frames(detector) -> None:
     frames = video_frames(require(MEDIA / "video" / "blink_portrait.mp4"), every=10)[:12]
     live = ScheduledDetector(detector, thorough_every=5)
     counts = [len(live.detect(frame)) for frame in frames]
-    assert live.passes == {"thorough": 3, "whole": 0, "regions": 9}
+    # The first frame (no face known) gets the thorough pass; frames 5 and 10 a search.
+    assert live.passes == {"thorough": 1, "whole": 0, "regions": 11, "search": 2}
     assert counts == [1] * 12
+
+
+def _one_face_shown(image: np.ndarray, faces, keep: int) -> np.ndarray:
+    """The photo with every face but one painted over in grey."""
+    shown = image.copy()
+    for index, face in enumerate(faces):
+        if index != keep:
+            b = face.box
+            x1, y1, x2, y2 = (int(v) for v in (b.x1 - 4, b.y1 - 4, b.x2 + 4, b.y2 + 4))
+            shown[max(0, y1) : y2, max(0, x1) : x2] = 128
+    return shown
+
+
+def test_a_face_that_walks_in_is_found_at_the_next_search(detector) -> None:
+    item = max(faces_dlib(require(MEDIA)), key=lambda i: len(i.faces))
+    image = cv2.imread(str(item.path))
+    everyone = detector.detect(image)
+    assert len(everyone) >= 4
+    alone = _one_face_shown(image, everyone, keep=0)
+    live = ScheduledDetector(detector, thorough_every=5)
+    seen = [len(live.detect(alone if n < 3 else image)) for n in range(11)]
+    # Tracked alone until frame 5's search finds the others, who are tracked from then on.
+    assert seen[:5] == [1] * 5
+    assert seen[5:] == [len(everyone)] * 6
+
+
+def test_a_search_gives_a_sure_tracked_face_no_second_look(detector) -> None:
+    portrait = video_frames(require(MEDIA / "video" / "blink_portrait.mp4"), every=50)[0]
+    tracked = detector.redetect(portrait, [f.box for f in detector.detect(portrait)])
+    assert len(tracked) == 1 and tracked[0].score >= 0.85
+    short, full = detector.models.short_range, detector.models.full_range
+    assert short is not None
+    before = short.invokes, full.invokes
+    again = detector.discover(portrait, tracked)
+    # Both models on the whole frame and the full-range one on the portrait's two square
+    # tiles; no confirmation of the face already tracked.
+    assert (short.invokes - before[0], full.invokes - before[1]) == (1, 3)
+    assert len(again) == 1 and again[0].box.iou(tracked[0].box) > 0.9
+
+
+def test_a_search_drops_a_doubtful_track_that_is_not_a_face(detector) -> None:
+    grey = np.full((360, 640, 3), 128, np.uint8)
+    ghost = Face(Box(300, 150, 340, 190), 0.45)  # the cheap pass was unsure of it
+    assert detector.discover(grey, [ghost]) == ()
+
+
+@pytest.mark.parametrize("shape", [(360, 640), (854, 480), (1080, 1920), (480, 640)])
+def testsquare_tiles_cover_the_frame_with_overlap(shape: tuple[int, int]) -> None:
+    tiles = square_tiles(shape)
+    height, width = shape
+    side = min(shape)
+    assert len(tiles) >= 2
+    assert all(w == h == side for _, _, w, h in tiles)
+    covered = np.zeros(shape, bool)
+    for x, y, w, h in tiles:
+        covered[y : y + h, x : x + w] = True
+    assert covered.all()
+    starts = sorted(x + y for x, y, _, _ in tiles)  # along the long side
+    assert all(b - a <= side - side // 5 for a, b in zip(starts, starts[1:], strict=False))
+
+
+def test_frames_under_640_pixels_get_no_tiles() -> None:
+    assert square_tiles((360, 480)) == [] and square_tiles((600, 600)) == []
 
 
 def test_with_no_face_known_the_live_pass_searches_the_whole_frame(detector) -> None:
@@ -160,7 +225,7 @@ def test_with_no_face_known_the_live_pass_searches_the_whole_frame(detector) -> 
     portrait = video_frames(require(MEDIA / "video" / "blink_portrait.mp4"), every=50)[0]
     assert live.detect(empty) == ()  # thorough
     assert len(live.detect(portrait)) == 1  # whole frame: found at once, not 9 frames later
-    assert live.passes == {"thorough": 1, "whole": 1, "regions": 0}
+    assert live.passes == {"thorough": 1, "whole": 1, "regions": 0, "search": 0}
 
 
 def test_the_short_range_model_can_be_switched_off() -> None:
