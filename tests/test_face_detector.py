@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import shutil
 
 import cv2
@@ -188,8 +189,8 @@ def test_a_search_gives_a_sure_tracked_face_no_second_look(detector) -> None:
     assert short is not None
     before = short.invokes, full.invokes
     again = detector.discover(portrait, tracked)
-    # Both models on the whole frame and the full-range one on the portrait's two square
-    # tiles; no confirmation of the face already tracked.
+    # Both models on the whole frame and the full-range one on the portrait's
+    # two square tiles; no confirmation of the face already tracked.
     assert (short.invokes - before[0], full.invokes - before[1]) == (1, 3)
     assert len(again) == 1 and again[0].box.iou(tracked[0].box) > 0.9
 
@@ -201,9 +202,8 @@ def test_a_search_drops_a_doubtful_track_that_is_not_a_face(detector) -> None:
 
 
 @pytest.mark.parametrize("shape", [(360, 640), (854, 480), (1080, 1920), (480, 640)])
-def testsquare_tiles_cover_the_frame_with_overlap(shape: tuple[int, int]) -> None:
+def test_square_tiles_cover_the_frame_with_overlap(shape: tuple[int, int]) -> None:
     tiles = square_tiles(shape)
-    height, width = shape
     side = min(shape)
     assert len(tiles) >= 2
     assert all(w == h == side for _, _, w, h in tiles)
@@ -212,7 +212,7 @@ def testsquare_tiles_cover_the_frame_with_overlap(shape: tuple[int, int]) -> Non
         covered[y : y + h, x : x + w] = True
     assert covered.all()
     starts = sorted(x + y for x, y, _, _ in tiles)  # along the long side
-    assert all(b - a <= side - side // 5 for a, b in zip(starts, starts[1:], strict=False))
+    assert all(b - a <= side - side // 5 for a, b in itertools.pairwise(starts))
 
 
 def test_frames_under_640_pixels_get_no_tiles() -> None:

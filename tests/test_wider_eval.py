@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from convert.detector_eval import group_recall, labelled_box, near_recall
-from convert.wider import NEAR_SCALES, near_faces, read_ground_truth, zoom_crop
+from convert.live_detection_eval import panned
+from convert.wider import (
+    NEAR_SCALES,
+    WiderFace,
+    WiderImage,
+    near_faces,
+    read_ground_truth,
+    zoom_crop,
+)
 from edge.config.perception import DetectorConfig
 from edge.perception.face_detector import FaceDetector
 from edge.types import Box
@@ -48,3 +58,21 @@ def test_recall_figures_on_a_slice_of_each_protocol() -> None:
     assert groups["photos"] == 10
     assert groups["recall"][">=32px"] >= 60.0
     assert groups["false_detections"] <= 3
+
+
+def test_the_live_evaluation_pans_the_labelled_boxes_with_the_frame() -> None:
+    """A bright square labelled as a face stays under its moved box in every panned frame."""
+    photo = np.zeros((600, 1000, 3), np.uint8)
+    photo[250:310, 480:540] = 255
+    face = WiderFace(Box(480, 250, 540, 310), blur=0, occlusion=0, pose=0, invalid=False)
+    frames = list(panned(photo, WiderImage(Path("square.jpg"), "test", (face,)), frames=5))
+    assert len(frames) == 5
+    lefts = []
+    for frame, (box,), (inside,) in frames:
+        assert frame.shape[1:] == (640, 3) and abs(frame.shape[0] - 360) <= 1  # 16:9
+        assert inside
+        x1, y1, x2, y2 = (round(v) for v in (box.x1, box.y1, box.x2, box.y2))
+        assert frame[y1 + 3 : y2 - 3, x1 + 3 : x2 - 3].min() > 200  # the square, under its box
+        assert frame[:, : max(0, x1 - 3)].max() < 50 and frame[:, x2 + 3 :].max() < 50
+        lefts.append(box.x1)
+    assert lefts == sorted(lefts, reverse=True)  # the window moves right: the face left
