@@ -79,6 +79,15 @@ class SmileConfig:
             "max": 1.0,
         },
     )
+    every: int = field(
+        default=2,
+        metadata={
+            "doc": "live loop: each tracked face's smile is read every N frames, the last "
+            "reading kept in between (1 = every frame; eyes are read every frame)",
+            "min": 1,
+            "max": 10,
+        },
+    )
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from edge.decide.scoring import score_face, score_group
 from edge.perception.crop import CROP_SIZE, crop_face, to_gray
 from edge.perception.eyes import EyeReader, EyeStateModel, count_open
 from edge.perception.smile_model import SmileModel
-from edge.types import Box, Face, FaceScore, FrameResult
+from edge.perception.smile_schedule import SmileSchedule
+from edge.types import Box, Face, FaceScore, FrameResult, SmileResult
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # edge/perception/ -> the project
 
@@ -58,8 +59,10 @@ class PipelineParts:
 class Pipeline:
     """Runs the models on one frame and returns a FrameResult with per-stage timings."""
 
-    def __init__(self, parts: PipelineParts) -> None:
+    def __init__(self, parts: PipelineParts, smiles: SmileSchedule | None = None) -> None:
+        """`smiles`: the live loop's smile schedule (None: every face read on every image)."""
         self.parts = parts
+        self.smiles = smiles
 
     @property
     def model_hashes(self) -> dict[str, str]:
@@ -101,16 +104,22 @@ class Pipeline:
         whole: bool = False,
     ) -> FrameResult:
         gray = to_gray(frame)
-        smile_ms = eyes_ms = 0.0
+        started = time.perf_counter()
+
+        def read_smile(index: int) -> SmileResult:
+            crop = _whole_crop(gray) if whole else crop_face(gray, faces[index].box)
+            return self.parts.smile.predict(crop)
+
+        boxes = [face.box for face in faces]
+        smiles = (
+            self.smiles.smiles(boxes, read_smile)
+            if self.smiles is not None
+            else [read_smile(i) for i in range(len(faces))]
+        )
+        smiled = time.perf_counter()
         scores: list[FaceScore] = []
-        for face in faces:
-            started = time.perf_counter()
-            crop = _whole_crop(gray) if whole else crop_face(gray, face.box)
-            smile = self.parts.smile.predict(crop)
-            smiled = time.perf_counter()
+        for face, smile in zip(faces, smiles, strict=True):
             eyes_open, probabilities = self._eyes(gray, face)
-            eyes_ms += (time.perf_counter() - smiled) * 1000
-            smile_ms += (smiled - started) * 1000
             scores.append(
                 score_face(
                     face,
@@ -121,6 +130,8 @@ class Pipeline:
                     probabilities,
                 )
             )
+        smile_ms = (smiled - started) * 1000
+        eyes_ms = (time.perf_counter() - smiled) * 1000
         started = time.perf_counter()
         group = score_group(scores, self.parts.scoring)
         timings.update(smile=smile_ms, eyes=eyes_ms, score=(time.perf_counter() - started) * 1000)
@@ -176,8 +187,9 @@ def build_pipeline_from_sections(
 ) -> Pipeline:
     """Build every model once, from config sections (each stage gets only its part).
 
-    `live`: the camera loop's detector, thorough every `detector.thorough_every` frames and
-    cheap in between; else (photos) every image gets the thorough pass."""
+    `live`: the camera loop's detector (cheap on tracked faces, a search every
+    `detector.thorough_every` frames) and smile schedule (`smile.every`); else (photos)
+    every image gets the thorough pass and every face a reading."""
     from edge.perception.detection_schedule import ScheduledDetector
 
     # OpenCV's own pool (resize, colour conversion, warps) follows the models' thread count
@@ -197,7 +209,8 @@ def build_pipeline_from_sections(
             detector_config=detector,
             smile_config=smile,
             eyes_config=eyes,
-        )
+        ),
+        SmileSchedule(smile.every) if live else None,
     )
 
 
