@@ -241,3 +241,20 @@ def test_letterbox_maps_back_to_frame_pixels() -> None:
     assert square.shape == (192, 192, 3)
     x, y = box.to_frame(np.array([0.5]), np.array([0.5]))
     assert x[0] == pytest.approx(150, abs=1) and y[0] == pytest.approx(50, abs=1)
+
+
+def test_a_search_confirms_new_faces_four_to_an_input(detector: FaceDetector) -> None:
+    item = max(faces_dlib(require(MEDIA)), key=lambda i: len(i.faces))
+    image = cv2.imread(str(item.path))
+    image = cv2.resize(image, (640, round(image.shape[0] * 640 / image.shape[1])))
+    photo = detector.detect(image)
+    short = detector.models.short_range
+    assert short is not None and len(photo) >= 5
+    before = short.invokes
+    found = detector.discover(image, [])
+    # One whole-frame invoke, then the candidates (each face seen by 1-3 passes, merged)
+    # confirmed in packs of four: far fewer invokes than one per candidate.
+    assert short.invokes - before <= 1 + 2 * -(-len(photo) // 4)
+    assert len(found) == len(photo)
+    for face in photo:
+        assert max(face.box.iou(f.box) for f in found) > 0.5
