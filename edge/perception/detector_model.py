@@ -106,6 +106,8 @@ def letterbox(frame_rgb: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
     """Scale to fit (bilinear: INTER_AREA costs 20x more here and finds no more faces),
     centre, black borders."""
     height, width = frame_rgb.shape[:2]
+    if height == width == size:  # already the model's input (the cheap pass's mosaic)
+        return frame_rgb, Letterbox(1.0, 0.0, 0.0, size)
     scale = size / max(height, width)
     new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
     resized = cv2.resize(frame_rgb, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
@@ -186,9 +188,13 @@ class DetectorModel:
         score_threshold: float,
         nms_iou: float,
         offset: tuple[float, float] = (0.0, 0.0),
+        bgr: bool = False,
     ) -> list[Face]:
-        """Faces in `rgb` (a frame or a region cut from one at `offset`), frame pixels."""
+        """Faces in `rgb` (a frame or a region cut from one at `offset`), frame pixels.
+        `bgr`: the image is BGR, swapped to RGB only once at the model's input size."""
         square, box = letterbox(rgb, self.size)
+        if bgr:
+            square = cv2.cvtColor(square, cv2.COLOR_BGR2RGB)
         regressors, scores, anchors = self._run(square, score_threshold)
         if not scores.size:
             return []
