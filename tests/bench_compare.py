@@ -1,6 +1,7 @@
 """`smilebooth bench` of this checkout against an older one, in the same run, as ratios.
 
     python -m tests.bench_compare --old /work/wt-old [--rounds 5] [--threads 1 2]
+        [--source VIDEO_OR_FOLDER ...] [--predecode DIR]
 
 The older checkout is a git worktree of the commit to compare with (`git worktree add
 /work/wt-old d5169b2`); both are run by this checkout's interpreter, each from its own
@@ -26,7 +27,8 @@ VIDEOS = ("crowd_1080p.mp4", "stage_360p.mp4", "blink_portrait.mp4")
 
 
 def bench(tree: Path, video: Path, threads: int, frames: int) -> dict[str, Any]:
-    command = [sys.executable, "-m", "edge", "bench", "--source", str(video), "--width", "640"]
+    command = [sys.executable, "-m", "edge", "bench", "--source", str(video.resolve())]
+    command += ["--width", "640"]
     command += ["--threads", str(threads), "--frames", str(frames), "--json"]
     result = subprocess.run(command, cwd=tree, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
@@ -35,10 +37,12 @@ def bench(tree: Path, video: Path, threads: int, frames: int) -> dict[str, Any]:
     return report
 
 
-def compare(old: Path, rounds: int, threads: list[int], frames: int) -> list[dict[str, Any]]:
+def compare(
+    old: Path, rounds: int, threads: list[int], frames: int, sources: list[Path]
+) -> list[dict[str, Any]]:
     rows = []
-    for name in VIDEOS:
-        video = MEDIA / "video" / name
+    for video in sources:
+        name = video.name
         for count in threads:
             runs: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
             for round_ in range(rounds):
@@ -77,6 +81,26 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def predecode(folder: Path, width: int = 640) -> list[Path]:
+    """Each sample video's frames as PNG files at `width` (area-averaged down, as the
+    source does), one folder per video: sources whose reading costs no decoder."""
+    import cv2
+
+    from edge.io.video import video_frames
+
+    folders = []
+    for name in VIDEOS:
+        out = folder / Path(name).stem
+        out.mkdir(parents=True, exist_ok=True)
+        for index, frame in video_frames(MEDIA / "video" / name):
+            if frame.shape[1] > width:
+                height = round(frame.shape[0] * width / frame.shape[1])
+                frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+            cv2.imwrite(str(out / f"{index:05d}.png"), frame)
+        folders.append(out)
+    return folders
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench_compare", description=__doc__)
     parser.add_argument("--old", type=Path, required=True, help="checkout to compare with")
@@ -84,11 +108,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--frames", type=int, default=400, help="frames a run (files end first)")
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        action="append",
+        help="a video or image folder (repeatable; default: the three sample videos). A folder "
+        "of frames decoded beforehand measures the step with no decoder running beside it",
+    )
+    parser.add_argument(
+        "--predecode",
+        type=Path,
+        metavar="DIR",
+        help="first decode the sample videos into DIR/<video>/ as PNG frames and compare on those",
+    )
     args = parser.parse_args(argv)
+    sources = args.source or [MEDIA / "video" / name for name in VIDEOS]
+    if args.predecode is not None:
+        sources = predecode(args.predecode)
     if not (args.old / "edge").is_dir():
         print(f"bench_compare: {args.old} is not a smilebooth checkout", file=sys.stderr)
         return 2
-    rows = compare(args.old.resolve(), args.rounds, args.threads, args.frames)
+    rows = compare(args.old.resolve(), args.rounds, args.threads, args.frames, sources)
     if args.json is not None:
         with args.json.open("w", encoding="utf-8") as out:
             json.dump(rows, out, indent=2)
