@@ -67,7 +67,7 @@ def evaluate(config: DetectorConfig, wider: Path, photos: int | None) -> dict[st
     progress = Progress(len(images), "panned group photos")
     for image in images:
         progress.step(image.path.name)
-        live = ScheduledDetector(detector, config.thorough_every)
+        live = ScheduledDetector(detector, config.thorough_every, config.track_every)
         for frame, truth, booth in panned(read_image(image.path), image):
             boxes = [labelled_box(face.box) for face in live.detect(frame)]
             matched = _matched_truth(truth, boxes, 0.4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import itertools
 import shutil
@@ -134,10 +135,10 @@ def test_gray_and_bgra_frames_are_accepted(detector: FaceDetector) -> None:
     assert len(detector.detect(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))) == colour
 
 
-@pytest.mark.parametrize("count", [1, 6], ids=["one-region", "mosaic"])
+@pytest.mark.parametrize("count", [1, 6], ids=["one-face", "six-faces"])
 def test_the_cheap_pass_finds_known_faces_again(detector: FaceDetector, count: int) -> None:
-    """Around known boxes only: one face through the short-range model, six packed into
-    one full-range input; each comes back near where it was."""
+    """Around known boxes only, each face in its own short-range input; each comes back
+    near where it was."""
     item = max(faces_dlib(require(MEDIA)), key=lambda i: len(i.faces))
     image = cv2.imread(str(item.path))
     known = detector.detect(image)[:count]
@@ -145,7 +146,7 @@ def test_the_cheap_pass_finds_known_faces_again(detector: FaceDetector, count: i
     again = detector.redetect(image, [f.box for f in known])
     assert len(again) == count
     for face in known:
-        assert max(face.box.iou(f.box) for f in again) > 0.5  # tracking matches from 0.3
+        assert max(face.box.iou(f.box) for f in again) > 0.4  # tracking matches from 0.3
 
 
 def test_the_live_schedule_searches_for_new_faces_every_n_frames(detector) -> None:
@@ -258,3 +259,45 @@ def test_a_search_confirms_new_faces_four_to_an_input(detector: FaceDetector) ->
     assert len(found) == len(photo)
     for face in photo:
         assert max(face.box.iou(f.box) for f in found) > 0.5
+
+
+def test_tracked_faces_are_looked_at_in_turns(detector: FaceDetector) -> None:
+    item = max(faces_dlib(require(MEDIA)), key=lambda i: len(i.faces))
+    image = cv2.imread(str(item.path))
+    live = ScheduledDetector(detector, thorough_every=10, track_every=2)
+    counts = [len(live.detect(image)) for _ in range(5)]
+    everyone = counts[0]
+    assert everyone >= 5 and counts == [everyone] * 5  # every face in every frame
+    # After the first frame's thorough pass, half the faces are looked at on each frame.
+    assert live.looks == 4 * (everyone // 2) or live.looks == 2 * everyone
+
+
+def test_a_still_face_is_looked_for_in_the_same_square(detector: FaceDetector) -> None:
+    """The square held while the face stays put: fed back, the short-range model's own box
+    would creep to where its keypoints differ from the thorough pass's."""
+    portrait = video_frames(require(MEDIA / "video" / "blink_portrait.mp4"), every=50)[0]
+    live = ScheduledDetector(detector, thorough_every=100, track_every=1)
+    live.detect(portrait)
+    first = list(live._known)
+    for _ in range(5):
+        live.detect(portrait)
+    assert live._known == first
+    shifted = np.roll(portrait, 60, axis=1)  # the face moves a fifth of its size
+    moved = live.detect(shifted)
+    assert len(moved) == 1 and live._known[0] != first[0]
+    assert abs(live._known[0].center[0] - first[0].center[0] - 60) < 15
+
+
+def test_the_six_people_keep_their_open_eyes_in_the_live_loop() -> None:
+    """The photo of issue 13: all twelve eyes open in the photo pass and on every live
+    frame after it (packed four to an input, 3 of the 12 read closed on most frames)."""
+    from edge.bench import bench_config
+    from edge.perception.pipeline import build_pipeline
+
+    image = cv2.imread(str(require(MEDIA / "faces-dlib" / "2008_002470.jpg")))
+    args = argparse.Namespace(config=None, width="640", threads="1", source=None)
+    live = build_pipeline(bench_config(args), live=True)
+    frames = [live.process(image) for _ in range(12)]
+    assert all(len(f.faces) == 6 for f in frames)
+    assert sum(face.eyes_open for face in frames[0].faces) == 12
+    assert [sum(face.eyes_open for face in f.faces) for f in frames[1:]] == [12] * 11

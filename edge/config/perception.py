@@ -51,10 +51,19 @@ class DetectorConfig:
     thorough_every: int = field(
         default=10,
         metadata={
-            "doc": "live loop: a thorough pass every N frames; in between, faces already "
-            "found are looked for again only around where they were",
+            "doc": "live loop: a search for new faces every N frames; in between, faces "
+            "already found are looked for again only around where they were",
             "min": 1,
             "max": 1000,
+        },
+    )
+    track_every: int = field(
+        default=2,
+        metadata={
+            "doc": "live loop: each tracked face is looked for again every N frames, faces "
+            "taking turns, its box and keypoints kept in between (1 = every frame)",
+            "min": 1,
+            "max": 10,
         },
     )
     min_face_px: int = field(

@@ -41,9 +41,11 @@ BOX_FIT = {
 TILE_MIN_SIDE = 640  # frames smaller than this hold no face too small for the whole-frame pass
 TILE_TARGET = 400  # tiles of about this many pixels: a 32 px face is 15 px at the model's input
 ROI_SCALE = 2.2  # side of the square searched around a known face, in face sizes
-MOSAIC_GRID = 2  # the cheap pass packs up to 2x2 face regions into one short-range input
-MOSAIC_FROM = 3  # ... once this many faces are known (fewer: a whole input for each)
-KNOWN_FACE_THRESHOLD = 0.4  # a face found where one was a frame ago needs less evidence
+MOSAIC_GRID = 2  # a search confirms new candidates 2x2 to one short-range input
+# A face looked for where it was must score this: on the panned WIDER groups 0.4 gives
+# 90.2 / 87.3 % found (>= 32 / >= 48 px) and 23.2 false per 100 frames, 0.55 89.3 / 87.9 %
+# and 14.8, 0.6 89.1 / 86.7 % and 11.3.
+KNOWN_FACE_THRESHOLD = 0.55
 # A tracked face the cheap pass scores at least this needs no confirmation in a live search
 # (100 WIDER group photos panned as video, with the whole-frame full-range pass: 10.7 false
 # detections per 100 frames at 0.85, 12.4 at 0.5, 10.7 confirming every tracked face, which
@@ -115,9 +117,10 @@ class FaceDetector:
         sees at 0.53 of their size, where the thorough pass's four 384x216 tiles are seen
         at 0.50 and 44 % of each input is letterbox (as is 44 % of a whole 16:9 frame's):
         three full-range invokes instead of five, nothing seen smaller. On 100 WIDER group
-        photos panned as video (`convert.live_detection_eval`), the live loop finds 90.8 /
-        88.4 % of the faces >= 32 / >= 48 px with 11.2 false detections per 100 frames;
-        with the thorough pass in place of this search 88.7 / 87.7 % with 9.3.
+        photos panned as video (`convert.live_detection_eval`), the live loop finds 89.3 /
+        87.9 % of the faces >= 32 / >= 48 px with 14.8 false detections per 100 frames;
+        a135a3d's (the thorough pass every 10th frame, faces packed four to an input in
+        between) 88.7 / 87.7 % with 9.3.
 
         A candidate where a tracked face already is needs no second look: the cheap pass
         has just found it there. Only new candidates are confirmed, as in `detect()` but
@@ -144,39 +147,48 @@ class FaceDetector:
         return self._finish(faces, rgb.shape)
 
     def redetect(self, frame_bgr: np.ndarray, known: Sequence[Box]) -> tuple[Face, ...]:
-        """The cheap pass: look again only around faces already found.
+        """The cheap pass: look again only around faces already found (`look_again`)."""
+        return self.merged([f for f in self.look_again(frame_bgr, known) if f], frame_bgr.shape)
 
-        One or two faces: the short-range model on a square around each (0.8 ms apiece).
-        More: those squares side by side, four to a short-range input (measured on
-        crowd_1080p: 3.07 faces a frame at 1.5 ms p50, against 2.71 at 2.8 ms for nine to a
-        full-range input)."""
+    def merged(self, faces: list[Face], shape: tuple[int, ...]) -> tuple[Face, ...]:
+        """Faces found apart (tracked faces, searches) as one frame's: overlaps merged,
+        clipped to the frame, most confident first."""
+        return self._finish(faces, shape)
+
+    def look_again(self, frame_bgr: np.ndarray, known: Sequence[Box]) -> list[Face | None]:
+        """Each known face looked for in a square 2.2x its size around where it was, by the
+        short-range model, which sees it there at about 45 % of its input: the face found
+        there, or None, for each box.
+
+        One input per face, never several packed into one: packed four to an input a face
+        is a quarter the size, and its keypoints are off by a median 5 % of the face's
+        width (0.8 % alone): on group photos held still, the live loop's eyes read as the
+        photo pass reads them for 67 % of faces packed, 84 % looked at alone (with the
+        square held, `detection_schedule._anchor`). A face scoring under
+        KNOWN_FACE_THRESHOLD there is lost until found again."""
         # Nothing of the frame is converted to RGB but each model input, once it is at the
         # model's size (a channel swap: the same pixels either way, at a fraction of the cost).
         bgr = _as_bgr(frame_bgr)
         if bgr is None:
-            return ()
-        regions: list[tuple[Box, np.ndarray, tuple[int, int]]] = []
+            return [None] * len(known)
+        model = self.models.short_range or self.models.full_range
+        height, width = bgr.shape[:2]
+        faces: list[Face | None] = []
         for box in known:
             region, offset = _region(bgr, box)
-            if region is not None:
-                regions.append((box, region, offset))
-        faces: list[Face] = []
-        if len(regions) <= MOSAIC_FROM - 1 and self.models.short_range is not None:
-            for box, region, offset in regions:
-                found = self._run(
-                    self.models.short_range, region, offset, KNOWN_FACE_THRESHOLD, bgr=True
-                )
-                faces += _closest(found, box)
-        else:
-            for start in range(0, len(regions), MOSAIC_GRID**2):
-                faces += self._mosaic(regions[start : start + MOSAIC_GRID**2])
-        return self._finish(faces, bgr.shape)
-
-    def _mosaic(self, regions: list[tuple[Box, np.ndarray, tuple[int, int]]]) -> list[Face]:
-        faces = []
-        for (box, _, _), found in zip(regions, self._packed(regions, bgr=True), strict=True):
-            faces += _closest(found, box)
+            found = (
+                _closest(self._run(model, region, offset, KNOWN_FACE_THRESHOLD, bgr=True), box)
+                if region is not None
+                else []
+            )
+            face = _clip(found[0], width, height) if found else None
+            if face is not None and not self._usable(face):
+                face = None
+            faces.append(face)
         return faces
+
+    def _usable(self, face: Face) -> bool:
+        return face.box.area > 0 and max(face.box.width, face.box.height) >= self.config.min_face_px
 
     def _packed(
         self,
@@ -210,7 +222,7 @@ class FaceDetector:
         return per_region
 
     def _confirmed_packed(self, rgb: np.ndarray, faces: list[Face], threshold: float) -> list[Face]:
-        """`_confirmed`, four candidates to a short-range input (the cheap pass's mosaic):
+        """`_confirmed`, four candidates packed into one short-range input:
         a live search confirms 3.1 instead of 4.9 regions' worth of invokes on crowd_1080p;
         on the panned WIDER groups 90.8 / 88.4 % found (>= 32 / >= 48 px) and 11.2 false
         per 100 frames, against 89.7 / 88.7 % and 10.7 one region to an input."""
@@ -295,11 +307,7 @@ class FaceDetector:
         height, width = shape[:2]
         merged = _merge(faces, self.config.nms_iou)
         clipped = [_clip(face, width, height) for face in merged]
-        kept = (
-            f
-            for f in clipped
-            if f.box.area > 0 and max(f.box.width, f.box.height) >= self.config.min_face_px
-        )
+        kept = (f for f in clipped if self._usable(f))
         return tuple(sorted(kept, key=lambda f: -f.score))
 
 

@@ -199,7 +199,9 @@ def build_pipeline_from_sections(
     if with_detector:
         face_finder = build_face_detector(detector)
         if live:
-            face_finder = ScheduledDetector(face_finder, detector.thorough_every)
+            face_finder = ScheduledDetector(
+                face_finder, detector.thorough_every, detector.track_every
+            )
     return Pipeline(
         PipelineParts(
             detector=face_finder,
