@@ -6,9 +6,11 @@ loop tracks faces with a cheap pass and searches for new ones now and then
 photo (30 frames, left to right, 640 px wide, the labelled boxes moved with it), runs a
 fresh live schedule over the frames and prints recall at IoU >= 0.4 for booth faces >= 32
 and >= 48 px wholly in the frame, and false detections (overlapping no labelled box:
-IoU < 0.2) per 100 frames. For an earlier schedule, copy this file into a checkout of
-that commit and run it there (a135a3d, the thorough pass every 10th frame: 88.7 / 87.7 %,
-9.3 false per 100 frames on the first 100 photos). numpy/OpenCV only.
+IoU < 0.2) per 100 frames; with --eyes also the live loop's eyes on group photos held
+still (against the photo pass) and on the blink video (against its labels). For an
+earlier schedule, copy this file into a checkout of that commit and run it there
+(a135a3d, the thorough pass every 10th frame: 88.7 / 87.7 %, 9.3 false per 100 frames on
+the first 100 photos). numpy/OpenCV only.
 """
 
 from __future__ import annotations
@@ -88,12 +90,77 @@ def evaluate(config: DetectorConfig, wider: Path, photos: int | None) -> dict[st
     }
 
 
+def still_group_eyes(config: Any, photos: int = 80, frames: int = 12) -> dict[str, Any]:
+    """Group photos (faces-dlib and the first `photos` WIDER group photos, at 640 px, two
+    faces >= 32 px or more) held still for `frames` live frames: the share of faces whose
+    eyes_open on the frames after the first equals the photo pass's."""
+    from convert.detection_eval import faces_dlib
+    from edge.perception.pipeline import build_pipeline
+
+    images = [read_image(item.path) for item in faces_dlib(MEDIA)]
+    images += [read_image(image.path) for image in group_images(MEDIA / "wider")[:photos]]
+    photo = build_pipeline(config)
+    same = total = used = 0
+    for image in images:
+        if image.shape[1] > WIDTH:
+            size = (WIDTH, round(image.shape[0] * WIDTH / image.shape[1]))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        truth = [f for f in photo.process(image).faces if f.face.box.width >= 32]
+        if len(truth) < 2:
+            continue
+        used += 1
+        live = build_pipeline(config, live=True)
+        live.process(image)  # the first frame is the photo pass itself
+        for _ in range(frames - 1):
+            seen = live.process(image).faces
+            for face in truth:
+                match = max(seen, key=lambda f: f.face.box.iou(face.face.box), default=None)
+                if match is not None and match.face.box.iou(face.face.box) >= 0.5:
+                    total += 1
+                    same += match.eyes_open == face.eyes_open
+    return {
+        "photos": used,
+        "faces_compared": total,
+        "eyes_as_photo_pass": round(100 * same / max(1, total), 1),
+    }
+
+
+def blink_live(config: Any) -> dict[str, Any]:
+    """The blink video's hand labels against the live loop's eyes (convert.eyes_real
+    measures the photo pass)."""
+    from convert.eyes_real import BLINK_VIDEO, read_blink_labels, read_video, runs
+    from edge.perception.pipeline import build_pipeline
+
+    labels = read_blink_labels()
+    live = build_pipeline(config, live=True)
+    closed = []
+    for frame in read_video(BLINK_VIDEO):
+        faces = sorted(live.process(frame).faces, key=lambda f: -f.face.box.area)
+        closed.append(bool(faces) and faces[0].eyes_open == 0)
+    predicted = np.array(closed)
+    right = predicted == labels.closed
+    caught = [bool(predicted[a : b + 1].any()) for a, b in runs(labels.closed)]
+    return {
+        "frame_accuracy": round(100 * float(right.mean()), 2),
+        "blinks_caught": f"{sum(caught)}/{len(caught)}",
+        "false_closed_frames": int((predicted & ~labels.closed).sum()),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m convert.live_detection_eval")
     parser.add_argument("--wider", type=Path, default=MEDIA / "wider")
     parser.add_argument("--photos", type=int, default=100, help="the first N group photos")
+    parser.add_argument(
+        "--eyes", action="store_true", help="also the eyes: still group photos, blink video"
+    )
     args = parser.parse_args(argv)
     print(json.dumps(evaluate(DetectorConfig(), args.wider, args.photos)))
+    if args.eyes:
+        from edge.config import AppConfig
+
+        print(json.dumps({"still_groups": still_group_eyes(AppConfig())}))
+        print(json.dumps({"blink_video_live": blink_live(AppConfig())}))
     return 0
 
 
