@@ -13,11 +13,12 @@ import pytest
 
 from edge.config.source import SourceConfig
 from edge.io.sources import SOURCES, make_source
-from edge.io.sources.base import Frame, SourceError, SourceLostError
+from edge.io.sources.base import Frame, SourceError, SourceLostError, resize_to_width
 from edge.io.sources.fake_picamera2 import FakePicamera2
 from edge.io.sources.images_source import ImageFolderSource
 from edge.io.sources.opencv_source import OpenCVSource, describe
 from edge.io.sources.picamera2_source import Picamera2Source
+from edge.io.video import video_frames
 from tests._loop_helpers import CROWD, STAGE, video, write_frames
 
 
@@ -78,6 +79,15 @@ def test_a_kept_file_frame_outlives_the_decode_buffer_the_next_read_reuses() -> 
     assert first.image.shape == (360, 640, 3) and first.scale == (3.0, 3.0)
     exact = cv2.resize(before, (640, 360), interpolation=cv2.INTER_AREA)
     assert np.array_equal(first.image, exact)  # the 3x box filter is area averaging
+
+
+def test_the_box_downscale_is_area_averaging_for_odd_factors_colour_and_grey() -> None:
+    _, frame = next(video_frames(video(CROWD)))
+    for image in (frame, cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)):
+        for width in (640, 384, 128):  # 3x (9 whole strips), 5x (216 rows), 15x
+            height = 1080 * width // 1920
+            area = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+            assert np.array_equal(resize_to_width(image, width), area), (image.ndim, width)
 
 
 def test_width_zero_or_larger_keeps_the_frame() -> None:
