@@ -4,8 +4,10 @@ It runs the same FrameLoop.step() as `smilebooth run` (pipeline, tracking, trigg
 events) so the numbers are the loop's, and prints per-stage p50/p95 latency, fps, the
 fps of everything after the read, peak RSS, faces per frame and the cold start (process
 start to the first score): as a table (stderr) and as one JSON object (stdout, with
---json). `--faces-sweep` measures the cost of a frame against the faces in it instead.
-Nothing is written unless --capture DIR is given.
+--json). After the measured run, a short pass reads the source alone (decoding and
+downscaling, no step): its fps is the ceiling the whole loop's fps can be read against.
+`--faces-sweep` measures the cost of a frame against the faces in it instead. Nothing is
+written unless --capture DIR is given.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from edge.loop import FrameProcessor, LoopView
 from edge.perception.pipeline import PROJECT_ROOT
 
 SWEEP_FACES = (0, 1, 2, 4, 8)
+DECODE_ONLY_FRAMES = 100  # at most, in the read-alone pass (a camera takes 3 s for them)
 SWEEP_PHOTOS = PROJECT_ROOT.parent / "shared" / "media" / "faces-dlib"
 STAGES = ("read", "detect", "smile_per_face", "eyes_per_face", "score", "capture")
 
@@ -147,6 +150,22 @@ def run_bench(
     return report
 
 
+def decode_only(source: FrameSource, frames: int) -> dict[str, Any]:
+    """Read up to `frames` frames from the source with nothing else (a file: decode and
+    downscale): the frames read and their rate, the most the whole loop could reach."""
+    source.open()
+    count = 0
+    try:
+        started = time.perf_counter()
+        while count < frames and source.read() is not None:
+            count += 1
+        elapsed = time.perf_counter() - started
+    finally:
+        source.close()
+    fps = round(count / elapsed, 2) if count and elapsed > 0 else None
+    return {"decode_only_frames": count, "decode_only_fps": fps}
+
+
 def seconds_since_process_start() -> float | None:
     """Wall time since this process started (Linux: /proc, to 10 ms); None elsewhere. The
     first call of a bench is the cold start: interpreter, imports, models, first frame."""
@@ -241,8 +260,10 @@ def format_table(report: dict[str, Any]) -> str:
         values = (figures[k] for k in ("p50", "p95", "mean", "max"))
         cells = "".join(f"{v:>10.2f}" if v is not None else f"{'-':>10}" for v in values)
         lines.append(f"{name:<16}{cells}{figures['n']:>7}")
-    for key in ("frames", "fps", "processing_fps", "peak_rss_mb", "faces_per_frame"):
-        lines.append(f"{key:<16}{report[key]!s:>10}")
+    keys = ("frames", "fps", "processing_fps", "decode_only_fps", "peak_rss_mb", "faces_per_frame")
+    for key in keys:
+        if key in report:
+            lines.append(f"{key:<16}{report[key]!s:>10}")
     if report.get("cold_start_s") is not None:
         lines.append(f"{'cold_start_s':<16}{report['cold_start_s']!s:>10}")
     web = report.get("web")
@@ -372,6 +393,9 @@ def bench_command(args: argparse.Namespace) -> int:
         )
         if args.web:
             report = with_web_page(config, pipeline, args, report)
+        # After the measured run: its cold start and peak RSS are the loop's own.
+        frames = min(args.warmup + args.frames, DECODE_ONLY_FRAMES)
+        report.update(decode_only(make_source(config.source), frames))
     except (SourceError, FileNotFoundError, ValueError) as exc:
         print(f"smilebooth bench: {exc}", file=sys.stderr)
         return exit_codes.CONFIG

@@ -7,8 +7,9 @@ The older checkout is a git worktree of the commit to compare with (`git worktre
 /work/wt-old d5169b2`); both are run by this checkout's interpreter, each from its own
 folder, alternating old and new every round so a busy machine slows both alike. Per video
 and thread count it prints the median processing fps (the loop's step, after the read)
-and whole-loop fps (decode + resize + step) of each, their ratio, and this checkout's peak
-RSS (VmHWM) and cold start. Not a test: it prints figures.
+and whole-loop fps (decode + resize + step) of each, their ratio, this checkout's
+decode-only fps (reading the source alone: the whole loop's ceiling), peak RSS (VmHWM) and
+cold start. Not a test: it prints figures.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def compare(
                 for key in ("processing_fps", "fps", "faces_per_frame", "peak_rss_mb"):
                     row[f"{which}_{key}"] = statistics.median(r[key] for r in reports)
             row["new_cold_start_s"] = statistics.median(r["cold_start_s"] for r in runs["new"])
+            ceilings = [r["decode_only_fps"] for r in runs["new"] if r.get("decode_only_fps")]
+            row["new_decode_only_fps"] = statistics.median(ceilings) if ceilings else None
             row["processing_ratio"] = round(
                 row["new_processing_fps"] / row["old_processing_fps"], 2
             )
@@ -66,15 +69,15 @@ def compare(
 def format_rows(rows: list[dict[str, Any]]) -> str:
     header = (
         f"{'video':<20}{'thr':>4}{'proc new':>10}{'proc old':>10}{'ratio':>7}"
-        f"{'loop new':>10}{'loop old':>10}{'ratio':>7}{'faces n/o':>11}{'RSS new':>9}"
-        f"{'RSS old':>9}{'cold s':>8}"
+        f"{'loop new':>10}{'loop old':>10}{'ratio':>7}{'read new':>10}{'faces n/o':>11}"
+        f"{'RSS new':>9}{'RSS old':>9}{'cold s':>8}"
     )
     lines = [header]
     for r in rows:
         lines.append(
             f"{r['video']:<20}{r['threads']:>4}{r['new_processing_fps']:>10.1f}"
             f"{r['old_processing_fps']:>10.1f}{r['processing_ratio']:>7.2f}{r['new_fps']:>10.1f}"
-            f"{r['old_fps']:>10.1f}{r['fps_ratio']:>7.2f}"
+            f"{r['old_fps']:>10.1f}{r['fps_ratio']:>7.2f}{_cell(r['new_decode_only_fps'])}"
             f"{r['new_faces_per_frame']:>6.2f}/{r['old_faces_per_frame']:<4.2f}"
             f"{r['new_peak_rss_mb']:>9.1f}{r['old_peak_rss_mb']:>9.1f}{r['new_cold_start_s']:>8.2f}"
         )
@@ -99,6 +102,10 @@ def predecode(folder: Path, width: int = 640) -> list[Path]:
             cv2.imwrite(str(out / f"{index:05d}.png"), frame)
         folders.append(out)
     return folders
+
+
+def _cell(value: float | None) -> str:
+    return f"{value:>10.1f}" if value is not None else f"{'-':>10}"
 
 
 def main(argv: list[str] | None = None) -> int:

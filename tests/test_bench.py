@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from edge.bench import STAGES, format_table, run_bench
+from edge.bench import STAGES, decode_only, format_table, run_bench
 from edge.config import AppConfig
 from edge.config.decide import TriggerConfig
 from edge.config.source import SourceConfig
@@ -71,6 +72,17 @@ def test_a_short_source_ends_the_bench_early() -> None:
     assert report["frames"] == 275
 
 
+def test_the_decode_only_pass_reads_the_source_alone_and_closes_it() -> None:
+    figures = decode_only(source(), 40)
+    assert figures["decode_only_frames"] == 40 and figures["decode_only_fps"] > 0
+    assert decode_only(source(), 1000)["decode_only_frames"] == 275  # a file ends first
+    assert not [t for t in threading.enumerate() if t.name.startswith("reader-")]
+    table = format_table(
+        {**run_bench(AppConfig(), source(), ScriptedProcessor(smiling_between(0, 0)), 5), **figures}
+    )
+    assert "decode_only_fps" in table
+
+
 def test_bench_command_with_the_shipped_models(tmp_path: Path) -> None:
     require_models()
     command = [sys.executable, "-m", "edge", "bench", "--source", str(video(STAGE))]
@@ -86,6 +98,7 @@ def test_bench_command_with_the_shipped_models(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["frames"] == 20 and report["stages_ms"]["detect"]["n"] == 20
+    assert report["decode_only_frames"] == 25 and report["decode_only_fps"] > 0  # read alone
     assert 0 < report["cold_start_s"] < 120  # process start to the first score
     assert 30 < report["peak_rss_mb"] < 1000  # this process's VmHWM
     assert "p95" in result.stderr  # the table

@@ -3,8 +3,10 @@ file, and the picamera2 source on its fake (the only fake: picamera2 needs a Pi)
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -13,11 +15,19 @@ import pytest
 
 from edge.config.source import SourceConfig
 from edge.io.sources import SOURCES, make_source
-from edge.io.sources.base import Frame, SourceError, SourceLostError
+from edge.io.sources.base import (
+    Frame,
+    PhotoError,
+    SourceError,
+    SourceLostError,
+    resize_to_width,
+)
 from edge.io.sources.fake_picamera2 import FakePicamera2
 from edge.io.sources.images_source import ImageFolderSource
 from edge.io.sources.opencv_source import OpenCVSource, describe
 from edge.io.sources.picamera2_source import Picamera2Source
+from edge.io.sources.read_ahead import DecodeAhead
+from edge.io.video import video_frames
 from tests._loop_helpers import CROWD, STAGE, video, write_frames
 
 
@@ -30,6 +40,18 @@ def read_all(source) -> list[Frame]:
     finally:
         source.close()
     return frames
+
+
+def readers() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("reader-")]
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Until `condition` holds (another thread's progress); fails after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the reader never got there"
+        time.sleep(0.001)
 
 
 def test_the_factory_is_an_explicit_table() -> None:
@@ -52,32 +74,143 @@ def test_video_file_every_frame_in_order_then_the_end() -> None:
     assert len(frames) == 275
     assert [f.index for f in frames] == list(range(275))
     assert frames[0].image.shape == (180, 320, 3)  # the models' frame
-    assert frames[0].capture_image.shape == (360, 640, 3)  # full resolution kept for capture
+    assert frames[0].capture_size == (640, 360)  # full resolution kept for capture
     assert frames[0].scale == (2.0, 2.0)
     stamps = [f.timestamp for f in frames]
     assert stamps == sorted(stamps)
     assert stamps[30] == pytest.approx(30 / 29.97, abs=0.01)  # the video's own clock
     assert source.dropped_frames == source.bad_frames == 0
+    assert not readers()  # the read-ahead thread ended
+    with pytest.raises(SourceLostError, match="not open"):
+        source.read()
 
 
-def test_a_kept_file_frame_outlives_the_decode_buffer_the_next_read_reuses() -> None:
+def test_a_file_read_ahead_is_every_decoded_frame_in_order_and_kept_photos_are_them() -> None:
+    """Read ahead on its thread, each frame is what a plain decode gives, in order: the
+    models' image is its 3x area downscale and a kept frame's photo is the frame itself."""
     source = OpenCVSource(SourceConfig(device=str(video(CROWD)), width=640))
     source.open()
     try:
-        first = source.read()
-        assert first is not None
-        before = first.capture_image.copy()
-        kept = first.keep()
-        second = source.read()
-        assert second is not None
+        for index, decoded in video_frames(video(CROWD)):
+            frame = source.read()
+            assert frame is not None and frame.index == index
+            exact = cv2.resize(decoded, (640, 360), interpolation=cv2.INTER_AREA)
+            assert np.array_equal(frame.image, exact)  # the 3x box filter is area averaging
+            assert np.array_equal(frame.keep().capture_image, decoded)
+        assert index == 104 and source.read() is None and source.read() is None  # the end
     finally:
         source.close()
-    assert first.capture_image is second.capture_image  # one 1080p buffer, decoded into
-    assert np.array_equal(kept.capture_image, before)  # the kept copy is the first frame's
-    assert not np.array_equal(second.capture_image, before)
-    assert first.image.shape == (360, 640, 3) and first.scale == (3.0, 3.0)
-    exact = cv2.resize(before, (640, 360), interpolation=cv2.INTER_AREA)
-    assert np.array_equal(first.image, exact)  # the 3x box filter is area averaging
+    assert not readers()
+
+
+def test_a_held_frame_s_photo_stays_while_the_reader_decodes_ahead() -> None:
+    source = OpenCVSource(SourceConfig(device=str(video(CROWD)), width=640))
+    decoded = [image for _, image in itertools.islice(video_frames(video(CROWD)), 3)]
+    source.open()
+    try:
+        first = source.read()
+        assert first is not None and first.scale == (3.0, 3.0)
+        reader = source._ahead
+        assert reader is not None
+        wait_until(lambda: reader.ahead)  # frame 1 decoded meanwhile
+        assert np.array_equal(first.capture_image, decoded[0])  # frame 0's photo intact
+        kept = first.keep()
+        held = first.capture_image
+        second = source.read()
+        assert second is not None
+        with pytest.raises(PhotoError, match="keep"):  # its buffer holds frame 1 now
+            first.capture_image  # noqa: B018
+        assert second.capture_image is held  # one full-size buffer, converted into in turn
+        assert np.array_equal(second.capture_image, decoded[1])
+    finally:
+        source.close()
+    assert np.array_equal(kept.capture_image, decoded[0])  # the kept copy is frame 0
+
+
+def test_closing_a_file_while_its_reader_is_in_a_decode() -> None:
+    source = OpenCVSource(SourceConfig(device=str(video(CROWD)), width=640))
+    decode, calls, inside, finished = source._decode_next, itertools.count(), threading.Event(), []
+
+    def decode_held_until_close() -> bool:
+        if next(calls) == 2:  # frame 2: decoded once the loop took frame 1
+            inside.set()
+            wait_until(lambda: source._ahead is not None and source._ahead.stopping)
+            finished.append(decode())  # the decode completes under close()
+            return finished[-1]
+        return decode()
+
+    source._decode_next = decode_held_until_close  # type: ignore[method-assign]
+    source.open()
+    assert source.read() is not None and source.read() is not None
+    assert inside.wait(10)
+    source.close()
+    assert finished == [True]
+    assert not readers()
+    with pytest.raises(SourceLostError, match="not open"):
+        source.read()
+    source.close()  # twice is harmless
+
+
+def test_the_reader_helps_then_decodes_in_order_and_hands_over_the_error() -> None:
+    """A real decode that fails at its 12th call as a disk would; each frame's help runs
+    on the reader before the next decode, and the error comes after every frame."""
+    capture = cv2.VideoCapture(str(video(STAGE)))
+    calls, events = itertools.count(), []
+
+    def decode() -> bool:
+        n = next(calls)
+        if n == 11:
+            raise OSError("input/output error")
+        events.append(f"decode {n}")
+        return bool(capture.grab())
+
+    reader = DecodeAhead(decode, "stage")
+    taken = []
+    try:
+        with pytest.raises(OSError, match="input/output"):
+            while reader.decoded():
+                ok, image = capture.retrieve()
+                assert ok
+                taken.append(image)
+                n = len(taken) - 1
+                helped = reader.decode_next(lambda n=n: events.append(f"help {n}"))
+                assert helped is not None
+                helped.result()
+        with pytest.raises(OSError, match="input/output"):  # and again: the input has ended
+            reader.decoded()
+    finally:
+        assert reader.stop()
+        capture.release()
+    assert len(taken) == 11 and not readers()
+    expected = ["decode 0"] + [e for n in range(10) for e in (f"help {n}", f"decode {n + 1}")]
+    assert events == [*expected, "help 10"]
+    frames = [image for _, image in itertools.islice(video_frames(video(STAGE)), 11)]
+    assert all(np.array_equal(a, b) for a, b in zip(taken, frames, strict=True))
+
+
+def test_a_kept_file_frame_is_its_own_copy_and_small_files_own_their_arrays() -> None:
+    source = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=640))
+    frames = read_all(source)  # 640 wide: the models see the decoded array itself
+    assert len(frames) == 275 and all(f.photo is None and f.full is None for f in frames)
+    assert len({id(f.image) for f in frames}) == 275
+    first = next(video_frames(video(STAGE)))[1]
+    assert np.array_equal(frames[0].capture_image, first)
+
+
+def test_a_file_that_is_no_video_cannot_open(tmp_path: Path) -> None:
+    (tmp_path / "notes.mp4").write_text("not a video")
+    with pytest.raises(SourceError, match="cannot open"):
+        OpenCVSource(SourceConfig(device=str(tmp_path / "notes.mp4"))).open()
+    assert not readers()
+
+
+def test_the_box_downscale_is_area_averaging_for_odd_factors_colour_and_grey() -> None:
+    _, frame = next(video_frames(video(CROWD)))
+    for image in (frame, cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)):
+        for width in (640, 384, 128):  # 3x (9 whole strips), 5x (216 rows), 15x
+            height = 1080 * width // 1920
+            area = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+            assert np.array_equal(resize_to_width(image, width), area), (image.ndim, width)
 
 
 def test_width_zero_or_larger_keeps_the_frame() -> None:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import socket
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,9 @@ class Notifier:
         self._socket: socket.socket | None = None
         self._failed = False
         self._status_changed = False
-        if address:
+        if address:  # socket only then: outside systemd it would be 0.5 MB resident for nothing
+            import socket
+
             self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
 
     @property

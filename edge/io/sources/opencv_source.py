@@ -1,7 +1,10 @@
 """OpenCV capture: USB/V4L2 cameras, RTSP/HTTP streams, GStreamer pipelines, video files.
 
 Cameras and streams are live: read on a thread that keeps the newest frame. Video files
-are read in order, every frame, and end at their end.
+are read in order, every frame, and end at their end: decoded one frame ahead on a thread
+(read_ahead.py) by FFmpeg with one decoding thread (the reader already runs beside the
+loop: a second decoding thread would compete with the loop's step for the same two
+cores, and holds 8 MB more at 1080p).
 
 A camera (device index or /dev node) is asked for `fourcc`, `capture_size` and
 `capture_fps` before the first read, in that order: V4L2 picks the sizes a format offers,
@@ -13,8 +16,9 @@ Streams and pipelines are left alone: their format is set by the far end or the 
 from __future__ import annotations
 
 import logging
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -22,27 +26,42 @@ import numpy as np
 
 from edge.config.source import SourceConfig
 from edge.io.sources.base import (
+    BOX_STRIP_ROWS,
     Frame,
     KeptPhoto,
     SourceError,
     SourceLostError,
+    box_factor,
+    box_rows,
+    box_target,
     resize_to_width,
     to_bgr,
     valid_image,
 )
 from edge.io.sources.latest import LatestFrame
+from edge.io.sources.read_ahead import DecodeAhead, DecodeBuffer
 
 log = logging.getLogger(__name__)
 LIVE_TIMEOUT_S = 5.0
+DECODER_THREADS = 1  # FFmpeg's, for video files
 
 
 @dataclass(frozen=True)
 class DecodedPhoto(KeptPhoto):
-    """A video file's full-size frame, still in the decode buffer the next read reuses:
-    copied out only for a frame the loop keeps (a 1080p frame is 6 MB a read otherwise)."""
+    """A video file's full-size frame, still in the buffer the next read converts into:
+    copied out only for a frame the loop keeps (a 1080p frame is 6 MB a read otherwise).
+    After the next read, take() and keep() raise PhotoError instead of returning a later
+    frame."""
+
+    buffer: DecodeBuffer = field(compare=False)
+    fill: int  # the buffer's fill count when this frame went into it
+
+    def take(self) -> np.ndarray:
+        self.buffer.check(self.fill)
+        return self.image
 
     def keep(self) -> KeptPhoto:
-        return KeptPhoto(self.image.copy())
+        return KeptPhoto(self.take().copy())
 
 
 def fourcc_text(code: float) -> str:
@@ -109,10 +128,11 @@ class OpenCVSource:
         self.live = implied if live is None else live
         self.bad_frames = 0
         self._capture: cv2.VideoCapture | None = None
-        self._latest: LatestFrame | None = None
+        self._latest: LatestFrame | None = None  # a live source's reader
+        self._ahead: DecodeAhead | None = None  # a file's reader
+        self._buffer = DecodeBuffer()  # a file's full-size frames, converted in turn
         self._index = 0
         self._dropped_before = 0
-        self._buffer: np.ndarray | None = None  # a file's decode buffer, reused per read
 
     @property
     def dropped_frames(self) -> int:
@@ -122,7 +142,7 @@ class OpenCVSource:
         local = isinstance(self.target, str) and "://" not in self.target and "!" not in self.target
         if local and not Path(str(self.target)).exists():  # a missing file or unplugged /dev node
             raise SourceError(f"not found: {self.target}")
-        capture = cv2.VideoCapture(self.target, self.api)  # type: ignore[call-overload]
+        capture = self._open_capture()
         if not capture.isOpened():
             capture.release()
             hint = " (is OpenCV built with GStreamer?)" if self.api == cv2.CAP_GSTREAMER else ""
@@ -134,6 +154,8 @@ class OpenCVSource:
         if self.live:
             self._latest = LatestFrame(self._grab, str(self.config.device))
             self._latest.start()
+        else:
+            self._ahead = DecodeAhead(self._decode_next, str(self.config.device))
         log.info(
             "opened %s (%s)%s",
             self.config.device,
@@ -141,14 +163,24 @@ class OpenCVSource:
             f": {self.settings}" if self.settings else "",
         )
 
+    def _open_capture(self) -> cv2.VideoCapture:
+        """The device; a file through FFmpeg with DECODER_THREADS, or through whichever
+        backend reads it if FFmpeg cannot (an OpenCV built without it)."""
+        if not self.live:
+            params = [cv2.CAP_PROP_N_THREADS, DECODER_THREADS]
+            capture = cv2.VideoCapture(str(self.target), cv2.CAP_FFMPEG, params)
+            if capture.isOpened():
+                return capture
+            capture.release()
+        return cv2.VideoCapture(self.target, self.api)  # type: ignore[call-overload]
+
     def _grab(self) -> Frame | None:
-        """One frame from the device; None for a bad one (counted), SourceLostError on loss."""
+        """A live device's next frame, a new array each (it crosses to the loop's thread);
+        None for a bad one (counted), SourceLostError on loss."""
         capture = self._capture
         if capture is None:
             raise SourceLostError("source is closed")
-        # A live camera's frames cross to the loop's thread: a new array each; a file's
-        # are decoded into one buffer, the loop seeing only its downscaled copy.
-        ok, image = capture.read() if self.live else capture.read(self._buffer)
+        ok, image = capture.read()
         if not ok:
             raise SourceLostError(f"{self.config.device!r} stopped delivering frames")
         if not valid_image(image):
@@ -157,37 +189,84 @@ class OpenCVSource:
         full = to_bgr(image)
         small = resize_to_width(full, self.config.width)
         self._index += 1
+        return Frame(small, self._index - 1, time.monotonic(), None if small is full else full)
+
+    def _decode_next(self) -> bool:
+        """Decode a file's next frame (on the reader thread); False at the end."""
+        capture = self._capture
+        return capture is not None and bool(capture.grab())
+
+    def _read_file(self, ahead: DecodeAhead) -> Frame | None:
+        """The next good frame of the file; None at its end."""
+        while ahead.decoded():
+            frame = self._take_decoded(ahead)
+            if frame is not None:
+                return frame
+        return None
+
+    def _take_decoded(self, ahead: DecodeAhead) -> Frame | None:
+        """The frame the reader decoded, converted into the file's buffer and downscaled,
+        while the reader decodes the next one; None for a bad frame (counted)."""
+        capture, buffer = self._capture, self._buffer
+        assert capture is not None
+        ok, image = capture.retrieve(buffer.array)
         # Files run on the video's own clock, so replays decide the same at any speed.
-        stamp = time.monotonic() if self.live else capture.get(cv2.CAP_PROP_POS_MSEC) / 1e3
-        if small is full:
+        stamp = capture.get(cv2.CAP_PROP_POS_MSEC) / 1e3
+        buffer.fills += 1  # the previous frame's photo is overwritten now
+        buffer.array = None  # kept only while a frame's photo lives in it
+        if not ok or not valid_image(image):
+            self.bad_frames += 1
+            ahead.decode_next()
+            return None
+        full = to_bgr(image)
+        small = self._downscale(full, ahead)
+        self._index += 1
+        if small is full:  # the loop sees the decoded array itself: it is the frame's own
             return Frame(small, self._index - 1, stamp)
-        if self.live or full is not image:
+        if full is not image:
             return Frame(small, self._index - 1, stamp, full)
-        self._buffer = image
-        return Frame(small, self._index - 1, stamp, photo=DecodedPhoto(image))
+        buffer.array = image
+        photo = DecodedPhoto(image, buffer, buffer.fills)
+        return Frame(small, self._index - 1, stamp, photo=photo)
+
+    def _downscale(self, full: np.ndarray, ahead: DecodeAhead) -> np.ndarray:
+        """resize_to_width(full), the reader set on decoding the next frame: the top strips
+        of a box downscale first, while this thread does the rest. This thread has the
+        more work of the two (conversion, downscale, the loop's step against a decode)."""
+        factor = box_factor(full, self.config.width)
+        if not factor:
+            ahead.decode_next()
+            return resize_to_width(full, self.config.width)
+        small = box_target(full, factor)
+        height = small.shape[0]
+        split = BOX_STRIP_ROWS * (math.ceil(height / BOX_STRIP_ROWS) // 2)
+        top = ahead.decode_next(lambda: box_rows(full, small, factor, 0, split))
+        box_rows(full, small, factor, split, height)
+        if top is not None:
+            top.result()
+        return small
 
     def read(self) -> Frame | None:
         if self._capture is None:
             raise SourceLostError("source is not open")
         if self._latest is not None:
             return self._latest.take(LIVE_TIMEOUT_S)
-        while True:
-            try:
-                frame = self._grab()
-            except SourceLostError:
-                return None  # a file ends at its end
-            if frame is not None:
-                return frame
+        assert self._ahead is not None
+        return self._read_file(self._ahead)
 
     def close(self) -> None:
-        capture, self._capture = self._capture, None
+        stopped = True  # False: a reader is still blocked in a read of the capture
         if self._latest is not None:
             self._dropped_before += self._latest.dropped
-            if not self._latest.stop():
-                # Releasing under a blocked read() can crash OpenCV: let the reader drop
-                # the last reference when its read returns.
-                log.warning("reader of %r still blocked; not releasing it", self.config.device)
-                capture = None
+            stopped = self._latest.stop()
             self._latest = None
-        if capture is not None:
+        if self._ahead is not None:
+            stopped = self._ahead.stop()
+            self._ahead = None
+        capture, self._capture = self._capture, None
+        if not stopped:
+            # Releasing under a blocked read() can crash OpenCV: let the reader drop the
+            # last reference when its read returns.
+            log.warning("reader of %r still blocked; not releasing it", self.config.device)
+        elif capture is not None:
             capture.release()
