@@ -26,7 +26,7 @@ from edge.io.sources.fake_picamera2 import FakePicamera2
 from edge.io.sources.images_source import ImageFolderSource
 from edge.io.sources.opencv_source import OpenCVSource, describe
 from edge.io.sources.picamera2_source import Picamera2Source
-from edge.io.sources.read_ahead import DecodeAhead
+from edge.io.sources.read_ahead import DecodeBuffer, Decoded, ReadAhead
 from edge.io.video import video_frames
 from tests._loop_helpers import CROWD, STAGE, video, write_frames
 
@@ -112,16 +112,17 @@ def test_a_held_frame_s_photo_stays_while_the_reader_decodes_ahead() -> None:
         assert first is not None and first.scale == (3.0, 3.0)
         reader = source._ahead
         assert reader is not None
-        wait_until(lambda: reader.ahead)  # frame 1 decoded meanwhile
+        wait_until(lambda: reader.ahead)  # frame 1 decoded meanwhile, into the other buffer
         assert np.array_equal(first.capture_image, decoded[0])  # frame 0's photo intact
-        kept = first.keep()
-        held = first.capture_image
+        kept, held = first.keep(), first.capture_image
         second = source.read()
-        assert second is not None
-        with pytest.raises(PhotoError, match="keep"):  # its buffer holds frame 1 now
+        assert second is not None and second.capture_image is not held
+        with pytest.raises(PhotoError, match="keep"):  # its buffer went back at this read
             first.capture_image  # noqa: B018
-        assert second.capture_image is held  # one full-size buffer, converted into in turn
-        assert np.array_equal(second.capture_image, decoded[1])
+        third = source.read()
+        assert third is not None
+        assert third.capture_image is held  # a fixed pool of two buffers, in turn
+        assert np.array_equal(third.capture_image, decoded[2])
     finally:
         source.close()
     assert np.array_equal(kept.capture_image, decoded[0])  # the kept copy is frame 0
@@ -129,63 +130,61 @@ def test_a_held_frame_s_photo_stays_while_the_reader_decodes_ahead() -> None:
 
 def test_closing_a_file_while_its_reader_is_in_a_decode() -> None:
     source = OpenCVSource(SourceConfig(device=str(video(CROWD)), width=640))
-    decode, calls, inside, finished = source._decode_next, itertools.count(), threading.Event(), []
+    decode, calls, inside, finished = source._decode, itertools.count(), threading.Event(), []
 
-    def decode_held_until_close() -> bool:
+    def decode_held_until_close(buffer: DecodeBuffer) -> Decoded | None:
         if next(calls) == 2:  # frame 2: decoded once the loop took frame 1
             inside.set()
             wait_until(lambda: source._ahead is not None and source._ahead.stopping)
-            finished.append(decode())  # the decode completes under close()
+            finished.append(decode(buffer))  # the decode completes under close()
             return finished[-1]
-        return decode()
+        return decode(buffer)
 
-    source._decode_next = decode_held_until_close  # type: ignore[method-assign]
+    source._decode = decode_held_until_close  # type: ignore[method-assign]
     source.open()
     assert source.read() is not None and source.read() is not None
     assert inside.wait(10)
     source.close()
-    assert finished == [True]
+    assert len(finished) == 1 and finished[0] is not None and finished[0].image is not None
     assert not readers()
     with pytest.raises(SourceLostError, match="not open"):
         source.read()
     source.close()  # twice is harmless
 
 
-def test_the_reader_helps_then_decodes_in_order_and_hands_over_the_error() -> None:
-    """A real decode that fails at its 12th call as a disk would; each frame's help runs
-    on the reader before the next decode, and the error comes after every frame."""
+def test_the_reader_hands_over_frames_in_turn_then_the_error() -> None:
+    """A real decode that fails at its 12th call as a disk would: the frames decoded
+    before it come out in order, alternating between the two buffers, then the error."""
     capture = cv2.VideoCapture(str(video(STAGE)))
-    calls, events = itertools.count(), []
+    calls = itertools.count()
 
-    def decode() -> bool:
+    def decode(buffer: DecodeBuffer) -> Decoded | None:
         n = next(calls)
         if n == 11:
             raise OSError("input/output error")
-        events.append(f"decode {n}")
-        return bool(capture.grab())
+        ok, buffer.array = capture.read(buffer.array)
+        assert ok
+        return Decoded(buffer.array, n / 29.97, buffer)
 
-    reader = DecodeAhead(decode, "stage")
+    reader = ReadAhead(decode, "stage")
     taken = []
     try:
         with pytest.raises(OSError, match="input/output"):
-            while reader.decoded():
-                ok, image = capture.retrieve()
-                assert ok
-                taken.append(image)
-                n = len(taken) - 1
-                helped = reader.decode_next(lambda n=n: events.append(f"help {n}"))
-                assert helped is not None
-                helped.result()
+            while (frame := reader.take()) is not None:
+                assert frame.image is not None
+                taken.append((frame.buffer, frame.buffer.returns, frame.image.copy()))
         with pytest.raises(OSError, match="input/output"):  # and again: the input has ended
-            reader.decoded()
+            reader.take()
     finally:
         assert reader.stop()
         capture.release()
     assert len(taken) == 11 and not readers()
-    expected = ["decode 0"] + [e for n in range(10) for e in (f"help {n}", f"decode {n + 1}")]
-    assert events == [*expected, "help 10"]
+    first, second = taken[0][0], taken[1][0]
+    assert first is not second
+    assert [b for b, _, _ in taken] == [first, second] * 5 + [first]  # in turn
+    assert [r for _, r, _ in taken] == [0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]  # handed back each
     frames = [image for _, image in itertools.islice(video_frames(video(STAGE)), 11)]
-    assert all(np.array_equal(a, b) for a, b in zip(taken, frames, strict=True))
+    assert all(np.array_equal(t[2], f) for t, f in zip(taken, frames, strict=True))
 
 
 def test_a_kept_file_frame_is_its_own_copy_and_small_files_own_their_arrays() -> None:

@@ -2,9 +2,8 @@
 
 Cameras and streams are live: read on a thread that keeps the newest frame. Video files
 are read in order, every frame, and end at their end: decoded one frame ahead on a thread
-(read_ahead.py) by FFmpeg with one decoding thread (the reader already runs beside the
-loop: a second decoding thread would compete with the loop's step for the same two
-cores, and holds 8 MB more at 1080p).
+(read_ahead.py), by FFmpeg with one decoding thread (the reader already runs beside the
+loop; a second decoding thread holds 8 MB more at 1080p for no faster a loop).
 
 A camera (device index or /dev node) is asked for `fourcc`, `capture_size` and
 `capture_fps` before the first read, in that order: V4L2 picks the sizes a format offers,
@@ -16,7 +15,6 @@ Streams and pipelines are left alone: their format is set by the far end or the 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,20 +24,16 @@ import numpy as np
 
 from edge.config.source import SourceConfig
 from edge.io.sources.base import (
-    BOX_STRIP_ROWS,
     Frame,
     KeptPhoto,
     SourceError,
     SourceLostError,
-    box_factor,
-    box_rows,
-    box_target,
     resize_to_width,
     to_bgr,
     valid_image,
 )
 from edge.io.sources.latest import LatestFrame
-from edge.io.sources.read_ahead import DecodeAhead, DecodeBuffer
+from edge.io.sources.read_ahead import DecodeBuffer, Decoded, ReadAhead
 
 log = logging.getLogger(__name__)
 LIVE_TIMEOUT_S = 5.0
@@ -48,16 +42,15 @@ DECODER_THREADS = 1  # FFmpeg's, for video files
 
 @dataclass(frozen=True)
 class DecodedPhoto(KeptPhoto):
-    """A video file's full-size frame, still in the buffer the next read converts into:
-    copied out only for a frame the loop keeps (a 1080p frame is 6 MB a read otherwise).
-    After the next read, take() and keep() raise PhotoError instead of returning a later
-    frame."""
+    """A video file's full-size frame, still in a decode buffer the reader reuses: copied
+    out only for a frame the loop keeps (a 1080p frame is 6 MB a read otherwise). After
+    the next read, take() and keep() raise PhotoError instead of returning a later frame."""
 
     buffer: DecodeBuffer = field(compare=False)
-    fill: int  # the buffer's fill count when this frame went into it
+    returns: int  # the buffer's hand-back count when this frame was decoded into it
 
     def take(self) -> np.ndarray:
-        self.buffer.check(self.fill)
+        self.buffer.check(self.returns)
         return self.image
 
     def keep(self) -> KeptPhoto:
@@ -129,8 +122,7 @@ class OpenCVSource:
         self.bad_frames = 0
         self._capture: cv2.VideoCapture | None = None
         self._latest: LatestFrame | None = None  # a live source's reader
-        self._ahead: DecodeAhead | None = None  # a file's reader
-        self._buffer = DecodeBuffer()  # a file's full-size frames, converted in turn
+        self._ahead: ReadAhead | None = None  # a file's reader
         self._index = 0
         self._dropped_before = 0
 
@@ -155,7 +147,7 @@ class OpenCVSource:
             self._latest = LatestFrame(self._grab, str(self.config.device))
             self._latest.start()
         else:
-            self._ahead = DecodeAhead(self._decode_next, str(self.config.device))
+            self._ahead = ReadAhead(self._decode, str(self.config.device))
         log.info(
             "opened %s (%s)%s",
             self.config.device,
@@ -191,60 +183,39 @@ class OpenCVSource:
         self._index += 1
         return Frame(small, self._index - 1, time.monotonic(), None if small is full else full)
 
-    def _decode_next(self) -> bool:
-        """Decode a file's next frame (on the reader thread); False at the end."""
+    def _decode(self, buffer: DecodeBuffer) -> Decoded | None:
+        """A file's next frame (on the reader thread), in `buffer`; None at the end."""
         capture = self._capture
-        return capture is not None and bool(capture.grab())
-
-    def _read_file(self, ahead: DecodeAhead) -> Frame | None:
-        """The next good frame of the file; None at its end."""
-        while ahead.decoded():
-            frame = self._take_decoded(ahead)
-            if frame is not None:
-                return frame
-        return None
-
-    def _take_decoded(self, ahead: DecodeAhead) -> Frame | None:
-        """The frame the reader decoded, converted into the file's buffer and downscaled,
-        while the reader decodes the next one; None for a bad frame (counted)."""
-        capture, buffer = self._capture, self._buffer
-        assert capture is not None
+        if capture is None or not capture.grab():
+            return None
         ok, image = capture.retrieve(buffer.array)
+        buffer.array = image if ok and valid_image(image) else None
         # Files run on the video's own clock, so replays decide the same at any speed.
         stamp = capture.get(cv2.CAP_PROP_POS_MSEC) / 1e3
-        buffer.fills += 1  # the previous frame's photo is overwritten now
-        buffer.array = None  # kept only while a frame's photo lives in it
-        if not ok or not valid_image(image):
-            self.bad_frames += 1
-            ahead.decode_next()
-            return None
-        full = to_bgr(image)
-        small = self._downscale(full, ahead)
-        self._index += 1
-        if small is full:  # the loop sees the decoded array itself: it is the frame's own
-            return Frame(small, self._index - 1, stamp)
-        if full is not image:
-            return Frame(small, self._index - 1, stamp, full)
-        buffer.array = image
-        photo = DecodedPhoto(image, buffer, buffer.fills)
-        return Frame(small, self._index - 1, stamp, photo=photo)
+        return Decoded(buffer.array, stamp, buffer)
 
-    def _downscale(self, full: np.ndarray, ahead: DecodeAhead) -> np.ndarray:
-        """resize_to_width(full), the reader set on decoding the next frame: the top strips
-        of a box downscale first, while this thread does the rest. This thread has the
-        more work of the two (conversion, downscale, the loop's step against a decode)."""
-        factor = box_factor(full, self.config.width)
-        if not factor:
-            ahead.decode_next()
-            return resize_to_width(full, self.config.width)
-        small = box_target(full, factor)
-        height = small.shape[0]
-        split = BOX_STRIP_ROWS * (math.ceil(height / BOX_STRIP_ROWS) // 2)
-        top = ahead.decode_next(lambda: box_rows(full, small, factor, 0, split))
-        box_rows(full, small, factor, split, height)
-        if top is not None:
-            top.result()
-        return small
+    def _read_file(self, ahead: ReadAhead) -> Frame | None:
+        """The next good frame of the file, downscaled here; None at its end."""
+        while (decoded := ahead.take()) is not None:
+            if decoded.image is None:
+                self.bad_frames += 1
+                continue
+            return self._file_frame(decoded.image, decoded)
+        return None
+
+    def _file_frame(self, image: np.ndarray, decoded: Decoded) -> Frame:
+        """The loop's frame of a decoded image, its full size left in the decode buffer
+        when the loop sees only the downscaled copy."""
+        full = to_bgr(image)
+        small = resize_to_width(full, self.config.width)
+        self._index += 1
+        index, stamp, buffer = self._index - 1, decoded.timestamp, decoded.buffer
+        if small is full:  # the loop sees the decoded array itself: it is the frame's own
+            buffer.array = None
+            return Frame(small, index, stamp)
+        if full is not image:
+            return Frame(small, index, stamp, full)
+        return Frame(small, index, stamp, photo=DecodedPhoto(image, buffer, buffer.returns))
 
     def read(self) -> Frame | None:
         if self._capture is None:
