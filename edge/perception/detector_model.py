@@ -106,7 +106,7 @@ def letterbox(frame_rgb: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
     """Scale to fit (bilinear: INTER_AREA costs 20x more here and finds no more faces),
     centre, black borders."""
     height, width = frame_rgb.shape[:2]
-    if height == width == size:  # already the model's input (the cheap pass's mosaic)
+    if height == width == size:  # already the model's input (a search's packed candidates)
         return frame_rgb, Letterbox(1.0, 0.0, 0.0, size)
     scale = size / max(height, width)
     new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))

@@ -99,7 +99,7 @@ class FaceDetector:
         if self.config.tiles:
             # Tiles see 5-9 small views of everything: stricter on both scores.
             faces += self._confirmed(rgb, self._tiles(rgb), self.config.tile_threshold)
-        return self._finish(faces, rgb.shape)
+        return self.merged(faces, rgb.shape)
 
     def detect_whole(self, frame_bgr: np.ndarray) -> tuple[Face, ...]:
         """Both models on the whole frame, no tiles: the live loop's pass with no face known."""
@@ -107,7 +107,7 @@ class FaceDetector:
         if rgb is None:
             return ()
         faces = self._confirmed(rgb, self._whole_frame(rgb), self.config.confirm_threshold)
-        return self._finish(faces, rgb.shape)
+        return self.merged(faces, rgb.shape)
 
     def discover(self, frame_bgr: np.ndarray, tracked: Sequence[Face]) -> tuple[Face, ...]:
         """The live loop's search for faces not tracked yet: both models on the whole frame
@@ -144,16 +144,11 @@ class FaceDetector:
         if tiles:
             found = self._tiles(rgb, tiles)
             faces += self._confirmed_packed(rgb, new(found), self.config.tile_threshold)
-        return self._finish(faces, rgb.shape)
+        return self.merged(faces, rgb.shape)
 
     def redetect(self, frame_bgr: np.ndarray, known: Sequence[Box]) -> tuple[Face, ...]:
         """The cheap pass: look again only around faces already found (`look_again`)."""
         return self.merged([f for f in self.look_again(frame_bgr, known) if f], frame_bgr.shape)
-
-    def merged(self, faces: list[Face], shape: tuple[int, ...]) -> tuple[Face, ...]:
-        """Faces found apart (tracked faces, searches) as one frame's: overlaps merged,
-        clipped to the frame, most confident first."""
-        return self._finish(faces, shape)
 
     def look_again(self, frame_bgr: np.ndarray, known: Sequence[Box]) -> list[Face | None]:
         """Each known face looked for in a square 2.2x its size around where it was, by the
@@ -191,10 +186,7 @@ class FaceDetector:
         return face.box.area > 0 and max(face.box.width, face.box.height) >= self.config.min_face_px
 
     def _packed(
-        self,
-        regions: list[tuple[Box, np.ndarray, tuple[int, int]]],
-        threshold: float = KNOWN_FACE_THRESHOLD,
-        bgr: bool = False,
+        self, regions: list[tuple[Box, np.ndarray, tuple[int, int]]], threshold: float
     ) -> list[list[Face]]:
         """Up to MOSAIC_GRID**2 regions side by side in one short-range input: the faces
         found in each region's cell, in frame pixels."""
@@ -206,7 +198,7 @@ class FaceDetector:
             canvas[row * cell : (row + 1) * cell, col * cell : (col + 1) * cell] = cv2.resize(
                 region, (cell, cell), interpolation=cv2.INTER_LINEAR
             )
-        found = self._run(model, canvas, (0, 0), threshold, bgr=bgr)
+        found = self._run(model, canvas, (0, 0), threshold)
         per_region = []
         for index, (_, region, (ox, oy)) in enumerate(regions):
             row, col = divmod(index, MOSAIC_GRID)
@@ -239,10 +231,9 @@ class FaceDetector:
             group = candidates[start : start + step]
             packed = self._packed([region for _, region in group], threshold)
             for (face, _), found in zip(group, packed, strict=True):
-                near = [f for f in found if f.box.iou(face.box) > 0.3]
-                if near:
-                    closest = max(near, key=lambda f: f.box.iou(face.box))
-                    kept.append(Face(face.box, face.score, closest.keypoints or face.keypoints))
+                confirmed = _seen_again(face, found)
+                if confirmed is not None:
+                    kept.append(confirmed)
         return kept
 
     # -- pieces ------------------------------------------------------------------------
@@ -274,14 +265,9 @@ class FaceDetector:
             region, offset = _region(rgb, face.box)
             if region is None:
                 continue
-            found = [
-                f for f in self._run(model, region, offset, threshold) if f.box.iou(face.box) > 0.3
-            ]
-            if found:
-                # The second look sees the face at ~45 % of its input: its keypoints are
-                # finer than those of a face a few pixels wide in the whole-frame pass.
-                closest = max(found, key=lambda f: f.box.iou(face.box))
-                kept.append(Face(face.box, face.score, closest.keypoints or face.keypoints))
+            confirmed = _seen_again(face, self._run(model, region, offset, threshold))
+            if confirmed is not None:
+                kept.append(confirmed)
         return kept
 
     def _run(
@@ -303,7 +289,9 @@ class FaceDetector:
             faces = [_short_to_full(face) for face in faces]
         return faces
 
-    def _finish(self, faces: list[Face], shape: tuple[int, ...]) -> tuple[Face, ...]:
+    def merged(self, faces: list[Face], shape: tuple[int, ...]) -> tuple[Face, ...]:
+        """Faces found apart (models, tiles, tracked faces, searches) as one frame's:
+        overlaps merged, clipped to the frame, too small ones dropped, most confident first."""
         height, width = shape[:2]
         merged = _merge(faces, self.config.nms_iou)
         clipped = [_clip(face, width, height) for face in merged]
@@ -356,6 +344,17 @@ def _short_to_full(face: Face) -> Face:
     cy = cy + sdy * b.height - fdy * height
     box = Box(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
     return Face(box, face.score, face.keypoints)
+
+
+def _seen_again(face: Face, found: list[Face]) -> Face | None:
+    """`face` if a second look found it there (IoU > 0.3), with that look's keypoints: it
+    sees the face at ~45 % of its input, finer than a face a few pixels wide in the
+    whole-frame pass. None if it did not."""
+    near = [f for f in found if f.box.iou(face.box) > 0.3]
+    if not near:
+        return None
+    closest = max(near, key=lambda f: f.box.iou(face.box))
+    return Face(face.box, face.score, closest.keypoints or face.keypoints)
 
 
 def _closest(found: list[Face], box: Box) -> list[Face]:
