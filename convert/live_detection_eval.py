@@ -90,16 +90,21 @@ def evaluate(config: DetectorConfig, wider: Path, photos: int | None) -> dict[st
     }
 
 
-def still_group_eyes(config: Any, photos: int = 80, frames: int = 12) -> dict[str, Any]:
+def still_group_eyes(
+    config: Any, photos: int = 80, frames: int = 12, noise: float = 0.0, skip_still: bool = True
+) -> dict[str, Any]:
     """Group photos (faces-dlib and the first `photos` WIDER group photos, at 640 px, two
     faces >= 32 px or more) held still for `frames` live frames: the share of faces whose
-    eyes_open on the frames after the first equals the photo pass's."""
+    eyes_open on the frames after the first equals the photo pass's. `noise`: each frame
+    gets Gaussian noise of this many grey levels (a camera's frames are never identical;
+    without noise a look skipped on an unchanged square repeats the photo pass exactly)."""
     from convert.detection_eval import faces_dlib
     from edge.perception.pipeline import build_pipeline
 
     images = [read_image(item.path) for item in faces_dlib(MEDIA)]
     images += [read_image(image.path) for image in group_images(MEDIA / "wider")[:photos]]
     photo = build_pipeline(config)
+    rng = np.random.default_rng(0)
     same = total = used = 0
     for image in images:
         if image.shape[1] > WIDTH:
@@ -110,9 +115,15 @@ def still_group_eyes(config: Any, photos: int = 80, frames: int = 12) -> dict[st
             continue
         used += 1
         live = build_pipeline(config, live=True)
-        live.process(image)  # the first frame is the photo pass itself
-        for _ in range(frames - 1):
-            seen = live.process(image).faces
+        live.parts.detector.skip_still = skip_still
+        for n in range(frames):
+            frame = image
+            if noise:
+                grain = rng.normal(0.0, noise, image.shape)
+                frame = np.clip(image + grain, 0, 255).astype(np.uint8)
+            seen = live.process(frame).faces
+            if n == 0:
+                continue  # the first frame is the photo pass itself
             for face in truth:
                 match = max(seen, key=lambda f: f.face.box.iou(face.face.box), default=None)
                 if match is not None and match.face.box.iou(face.face.box) >= 0.5:
@@ -120,6 +131,8 @@ def still_group_eyes(config: Any, photos: int = 80, frames: int = 12) -> dict[st
                     same += match.eyes_open == face.eyes_open
     return {
         "photos": used,
+        "noise": noise,
+        "skip_still": skip_still,
         "faces_compared": total,
         "eyes_as_photo_pass": round(100 * same / max(1, total), 1),
     }
@@ -159,7 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.eyes:
         from edge.config import AppConfig
 
-        print(json.dumps({"still_groups": still_group_eyes(AppConfig())}))
+        for noise in (0.0, 2.0):
+            for skip in (True, False):
+                groups = still_group_eyes(AppConfig(), noise=noise, skip_still=skip)
+                print(json.dumps({"still_groups": groups}))
         print(json.dumps({"blink_video_live": blink_live(AppConfig())}))
     return 0
 

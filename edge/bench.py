@@ -301,12 +301,20 @@ def faces_sweep(
         report = run_bench(
             loop_config, RepeatedFrame(image, warmup + frames), pipeline, frames, warmup
         )
+        still = run_bench(
+            loop_config,
+            RepeatedFrame(image, warmup + frames, changing=False),
+            pipeline,
+            frames,
+            warmup,
+        )
         fps = report["processing_fps"]
         rows.append(
             {
                 "faces": count,
                 "found": report["faces_per_frame"],
-                "ms_per_frame": round(1000 / fps, 3) if fps else None,
+                "ms_per_frame": _ms(fps),
+                "ms_held_still": _ms(still["processing_fps"]),
                 "detect_ms": report["stages_ms"]["detect"]["mean"],
                 "smile_ms_per_face": report["stages_ms"]["smile_per_face"]["mean"],
                 "eyes_ms_per_face": report["stages_ms"]["eyes_per_face"]["mean"],
@@ -316,11 +324,16 @@ def faces_sweep(
     return rows
 
 
+def _ms(fps: float | None) -> float | None:
+    return round(1000 / fps, 3) if fps else None
+
+
 def format_sweep(rows: list[dict[str, Any]]) -> str:
     columns = (
         "faces",
         "found",
         "ms_per_frame",
+        "ms_held_still",
         "detect_ms",
         "smile_ms_per_face",
         "eyes_ms_per_face",

@@ -4,7 +4,8 @@ The cost of a frame grows with the faces in it (a smile and an eye invoke per fa
 more region for the cheap detection pass), so the bench measures it against 0, 1, 2, 4
 and 8 faces on frames built the same way: real faces, found by the shipped detector in
 the photos of a folder, pasted into the cells of a grey 640x360 frame, one face a cell,
-the same cells whatever the count. Each frame is then replayed like a video.
+the same cells whatever the count. Each frame is then replayed like a video, changing and
+held still.
 """
 
 from __future__ import annotations
@@ -69,26 +70,50 @@ def frame_with_faces(patches: Sequence[np.ndarray], count: int) -> np.ndarray:
     return frame
 
 
+# A changing scene's frames cycle through the frame 0, 1 and 2 times MOTION_LEVELS
+# brighter: every square has changed at each of its turns, so every look is made (what a
+# scene in motion costs), and the faces stay where they are (nothing new to find).
+MOTION_LEVELS = 8
+MOTION_STEPS = 3
+NOISE_LEVELS = 2.0  # a still scene's frames: the frame with new sensor-like noise each time
+NOISY_FRAMES = 7  # drawn once, taken in turn
+
+
 class RepeatedFrame:
-    """A FrameSource that hands over one image `frames` times, on a 30 fps clock."""
+    """A FrameSource that hands over one image `frames` times, on a 30 fps clock: changing
+    (brightened in a cycle of MOTION_STEPS frames) or held still (new
+    noise of NOISE_LEVELS each frame, as a camera gives a still scene, whose unchanged
+    squares the live loop does not look at again)."""
 
     live = False
     bad_frames = 0
     dropped_frames = 0
 
-    def __init__(self, image: np.ndarray, frames: int) -> None:
+    def __init__(self, image: np.ndarray, frames: int, changing: bool = True) -> None:
         self.image = image
         self.frames = frames
+        self.changing = changing
         self._index = 0
+        self._noisy: list[np.ndarray] = []
 
     def open(self) -> None:
         self._index = 0
+        if not self.changing and not self._noisy:  # made once: drawing noise costs ~10 ms
+            rng = np.random.default_rng(0)
+            for _ in range(NOISY_FRAMES):
+                grain = rng.normal(0.0, NOISE_LEVELS, self.image.shape)
+                self._noisy.append(np.clip(self.image + grain, 0, 255).astype(np.uint8))
 
     def read(self) -> Frame | None:
         if self._index >= self.frames:
             return None
-        self._index += 1
-        return Frame(self.image, self._index - 1, (self._index - 1) / 30.0)
+        index, self._index = self._index, self._index + 1
+        if self.changing:
+            lighter = np.full_like(self.image, index % MOTION_STEPS * MOTION_LEVELS)
+            image = cv2.add(self.image, lighter)
+        else:
+            image = self._noisy[index % NOISY_FRAMES]
+        return Frame(image, index, index / 30.0)
 
     def close(self) -> None:
         pass

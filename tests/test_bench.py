@@ -137,8 +137,10 @@ def test_the_faces_sweep_frames_hold_the_faces_it_names() -> None:
     assert [row["faces"] for row in rows] == list(SWEEP_FACES)
     for row in rows:  # the live loop finds every pasted face, and nothing on the grey
         assert row["found"] == row["faces"], row
-        assert row["ms_per_frame"] > 0
+        assert row["ms_per_frame"] > 0 and row["ms_held_still"] > 0
     assert rows[0]["smile_ms_per_face"] is None and rows[-1]["smile_ms_per_face"] > 0
+    # An empty scene held still gets no pass between searches; moving, a pass every frame.
+    assert rows[0]["ms_held_still"] < rows[0]["ms_per_frame"] / 2
     assert "ms_per_frame" in format_sweep(rows)
 
 

@@ -154,7 +154,7 @@ def test_the_live_schedule_searches_for_new_faces_every_n_frames(detector) -> No
     live = ScheduledDetector(detector, thorough_every=5)
     counts = [len(live.detect(frame)) for frame in frames]
     # The first frame (no face known) gets the thorough pass; frames 5 and 10 a search.
-    assert live.passes == {"thorough": 1, "whole": 0, "regions": 11, "search": 2}
+    assert live.passes == {"thorough": 1, "whole": 0, "regions": 11, "search": 2, "still": 0}
     assert counts == [1] * 12
 
 
@@ -226,7 +226,7 @@ def test_with_no_face_known_the_live_pass_searches_the_whole_frame(detector) -> 
     portrait = video_frames(require(MEDIA / "video" / "blink_portrait.mp4"), every=50)[0]
     assert live.detect(empty) == ()  # thorough
     assert len(live.detect(portrait)) == 1  # whole frame: found at once, not 9 frames later
-    assert live.passes == {"thorough": 1, "whole": 1, "regions": 0, "search": 0}
+    assert live.passes == {"thorough": 1, "whole": 1, "regions": 0, "search": 0, "still": 0}
 
 
 def test_the_short_range_model_can_be_switched_off() -> None:
@@ -264,7 +264,7 @@ def test_a_search_confirms_new_faces_four_to_an_input(detector: FaceDetector) ->
 def test_tracked_faces_are_looked_at_in_turns(detector: FaceDetector) -> None:
     item = max(faces_dlib(require(MEDIA)), key=lambda i: len(i.faces))
     image = cv2.imread(str(item.path))
-    live = ScheduledDetector(detector, thorough_every=10, track_every=2)
+    live = ScheduledDetector(detector, thorough_every=10, track_every=2, skip_still=False)
     counts = [len(live.detect(image)) for _ in range(5)]
     everyone = counts[0]
     assert everyone >= 5 and counts == [everyone] * 5  # every face in every frame
@@ -301,3 +301,67 @@ def test_the_six_people_keep_their_open_eyes_in_the_live_loop() -> None:
     assert all(len(f.faces) == 6 for f in frames)
     assert sum(face.eyes_open for face in frames[0].faces) == 12
     assert [sum(face.eyes_open for face in f.faces) for f in frames[1:]] == [12] * 11
+
+
+def _grain(image: np.ndarray, rng: np.random.Generator, sigma: float = 2.0) -> np.ndarray:
+    """`image` as a camera would give it again: the same scene, new sensor noise."""
+    return np.clip(image + rng.normal(0.0, sigma, image.shape), 0, 255).astype(np.uint8)
+
+
+def test_a_group_holding_still_is_not_looked_at_again_until_it_moves(detector) -> None:
+    """Frames of the same scene with new noise each: every face found on every frame and,
+    once its square has settled, not looked at again while it is unchanged; moved, it is."""
+    rng = np.random.default_rng(1)
+    item = max(faces_dlib(require(MEDIA)), key=lambda i: len(i.faces))
+    image = cv2.imread(str(item.path))
+    live = ScheduledDetector(detector, thorough_every=100, track_every=1)
+    everyone = len(live.detect(_grain(image, rng)))
+    assert everyone >= 5
+    for _ in range(4):  # a square moves to where the short-range model puts the face
+        assert len(live.detect(_grain(image, rng))) == everyone
+    looks, still = live.looks, live.still_looks
+    counts = [len(live.detect(_grain(image, rng))) for _ in range(5)]
+    assert counts == [everyone] * 5
+    assert (live.looks, live.still_looks) == (looks, still + 5 * everyone)
+    moved = _grain(np.roll(image, 12, axis=1), rng)  # everyone steps 12 px aside
+    assert len(live.detect(moved)) == everyone
+    assert live.looks == looks + everyone
+
+
+def test_a_still_face_is_looked_at_again_within_a_second(detector) -> None:
+    """Noise under the change threshold cannot keep a face's last look for ever."""
+    from edge.perception.detection_schedule import MAX_STILL_FRAMES
+
+    portrait = video_frames(require(MEDIA / "video" / "blink_portrait.mp4"), every=50)[0]
+    live = ScheduledDetector(detector, thorough_every=1000, track_every=2)
+    for _ in range(1 + 2 * MAX_STILL_FRAMES + 2):
+        assert len(live.detect(portrait)) == 1
+    assert live.looks == 2  # at frame 1 (its first turn) and once the skipped turns ran out
+
+
+def test_an_empty_booth_gets_a_pass_only_when_something_changes(detector) -> None:
+    rng = np.random.default_rng(2)
+    empty = np.full((360, 640, 3), 90, np.uint8)
+    empty[:, 320:] = 150  # a wall and a curtain
+    live = ScheduledDetector(detector, thorough_every=10)
+    for _ in range(20):
+        assert live.detect(_grain(empty, rng)) == ()
+    # The search on frame 1; nothing on the 19 frames after it (a search found nothing).
+    assert live.passes["thorough"] == 1 and live.passes["whole"] == 0
+    assert live.passes["still"] == 19
+    portrait = video_frames(require(MEDIA / "video" / "blink_portrait.mp4"), every=50)[0]
+    step_in = _grain(empty, rng)
+    step_in[:, 80:560] = cv2.resize(portrait, (480, 854))[247:607]  # someone steps up
+    assert len(live.detect(step_in)) == 1  # found on the first frame they are in
+
+
+def test_a_still_empty_frame_gets_the_search_it_has_not_had(detector) -> None:
+    """A still frame that only the whole-frame pass has seen gets the search (with tiles)
+    at the next search frame: the whole-frame pass misses faces the tiles find."""
+    empty = np.full((360, 640, 3), 90, np.uint8)
+    live = ScheduledDetector(detector, thorough_every=5)
+    live._frame = 1  # start between searches
+    for _ in range(6):
+        live.detect(empty)
+    assert live.passes["whole"] == 1 and live.passes["thorough"] == 1
+    assert live.passes["still"] == 4

@@ -378,6 +378,11 @@ def _moved(face: Face, dx: float, dy: float, sx: float, sy: float, ox: float, oy
     return Face(Box(x1, y1, x2, y2), face.score, keypoints)
 
 
+def look_square(frame: np.ndarray, box: Box) -> np.ndarray | None:
+    """The pixels a look for the face at `box` sees (None: too little of it in the frame)."""
+    return _region(frame, box)[0]
+
+
 def _region(rgb: np.ndarray, box: Box) -> tuple[np.ndarray | None, tuple[int, int]]:
     """The square around a face (ROI_SCALE face sizes, cut at the frame's edges)."""
     height, width = rgb.shape[:2]
