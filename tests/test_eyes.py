@@ -198,28 +198,3 @@ def test_narrowing_squeezes_the_lids_and_keeps_the_eye_centred() -> None:
     # the darkest row (iris and lashes) stays near the middle of the crop
     darkest = int(np.argmin(squeezed.mean(axis=1)))
     assert abs(darkest - squeezed.shape[0] / 2) < 0.2 * squeezed.shape[0]
-
-
-def test_the_group_eye_labels_name_faces_the_photo_pass_finds() -> None:
-    """Every hand-labelled WIDER group face is found where it was labelled, so
-    `convert.group_eyes_eval` measures the eye reading on all of them."""
-    from convert.group_eyes_eval import WIDER_IMAGES, read_labels, readings, report, split_of
-    from edge.config import AppConfig
-
-    faces = read_labels()
-    require(WIDER_IMAGES / faces[0].photo)
-    assert len(faces) == 98 and sum(f.open for f in faces) == 94
-    assert {split_of(f) for f in faces} == {"valid", "test"}
-    counts = readings(AppConfig(), faces)
-    figures = report(faces, counts)
-    assert figures["not_found"] == 0, figures
-    assert figures["closed_faces_read_as_a_blink"] == "4/4"
-
-
-def test_a_bad_group_eye_label_names_its_line(tmp_path) -> None:
-    from convert.group_eyes_eval import read_labels
-
-    path = tmp_path / "labels.csv"
-    path.write_text("photo,x1,y1,x2,y2,eyes,glasses\na/b.jpg,1,2,3,4,half,0\n")
-    with pytest.raises(ValueError, match=r"labels.csv:2: eyes must be open/closed"):
-        read_labels(path)
