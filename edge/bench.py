@@ -33,6 +33,7 @@ from edge.io.capture import PhotoStore, Saved
 from edge.io.sources.base import FrameSource
 from edge.loop import FrameProcessor, LoopView
 from edge.perception.pipeline import PROJECT_ROOT
+from edge.types import Detail
 
 SWEEP_FACES = (0, 1, 2, 4, 8)
 DECODE_ONLY_FRAMES = 100  # at most, in the read-alone pass (a camera takes 3 s for them)
@@ -193,8 +194,8 @@ class _Recorder:
     def model_hashes(self) -> dict[str, str]:
         return dict(getattr(self.processor, "model_hashes", {}))
 
-    def process(self, frame_bgr: np.ndarray) -> Any:
-        result = self.processor.process(frame_bgr)
+    def process(self, frame_bgr: np.ndarray, detail: Detail | None = None) -> Any:
+        result = self.processor.process(frame_bgr, detail)
         self.results.append(result)
         return result
 

@@ -30,13 +30,13 @@ from edge.io.capture import CaptureError, PhotoStore
 from edge.io.notify import Notifier
 from edge.io.sources.base import Frame, FrameSource, PhotoError, SourceError, SourceLostError
 from edge.io.status import StatusReporter
-from edge.types import FrameResult
+from edge.types import Detail, FrameResult
 
 log = logging.getLogger(__name__)
 
 
 class FrameProcessor(Protocol):
-    def process(self, frame_bgr: np.ndarray) -> FrameResult: ...
+    def process(self, frame_bgr: np.ndarray, detail: Detail | None = None) -> FrameResult: ...
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ class FrameLoop:
         """
         now, wall = frame.timestamp, self.clock()
         try:
-            result = self.parts.pipeline.process(frame.image)
+            result = self.parts.pipeline.process(frame.image, frame.detail)
         except Exception as exc:  # a frame the models choke on must not end the loop
             self.counters.bad_frames += 1
             log.warning("frame %d skipped: %s", frame.index, exc)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+import numpy as np
+
 Point = tuple[float, float]
 
 
@@ -76,6 +78,15 @@ class Keypoints:
 
 # The one list of keypoint names, in the order the MediaPipe detector emits them.
 KEYPOINT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Keypoints))
+
+
+@dataclass(frozen=True)
+class Detail:
+    """The frame at its full resolution, for what is too small in the model's frame (a
+    small face's eyes): the source's own array, never a copy made for this."""
+
+    image: np.ndarray  # BGR (or gray): the same scene as the model's frame
+    scale: tuple[float, float]  # detail pixels per model-frame pixel, (x, y)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import numpy as np
 from edge.config.decide import ScoringConfig
 from edge.decide.scoring import group_from_values
 from edge.io.video import video_frames
-from edge.types import Box, Face, FaceScore, FrameResult, SmileResult
+from edge.types import Box, Detail, Face, FaceScore, FrameResult, SmileResult
 from tests.paths import FACE_MODEL, MEDIA, SMILE_MODEL, require
 
 VIDEO = MEDIA / "video"
@@ -72,11 +72,13 @@ class ScriptedProcessor:
         self.fail_on = fail_on
         self.calls = 0
         self.shapes: list[tuple[int, ...]] = []
+        self.details: list[Detail | None] = []
 
-    def process(self, frame_bgr: np.ndarray) -> FrameResult:
+    def process(self, frame_bgr: np.ndarray, detail: Detail | None = None) -> FrameResult:
         n = self.calls
         self.calls += 1
         self.shapes.append(frame_bgr.shape)
+        self.details.append(detail)
         if n in self.fail_on:
             raise ValueError(f"cannot process frame {n}")
         height, width = frame_bgr.shape[:2]

@@ -22,9 +22,9 @@ from edge.perception.eye_crop import (
     crop_eyes,
     eye_geometry,
 )
-from edge.perception.eyes import EyeReader, EyeStateModel, count_open
+from edge.perception.eyes import EyeReader, EyeStateModel, count_open, eyes_in_detail
 from edge.perception.model_card import ModelCardError, card_path, sha256_of
-from edge.types import Box, Face, Keypoints
+from edge.types import Box, Detail, Face, Keypoints
 from tests.paths import FACE_MODEL, MEDIA, MODELS, ROOT, SHARED, require
 
 EYES_MODEL = MODELS / "eyes_int8.tflite"
@@ -198,3 +198,55 @@ def test_narrowing_squeezes_the_lids_and_keeps_the_eye_centred() -> None:
     # the darkest row (iris and lashes) stays near the middle of the crop
     darkest = int(np.argmin(squeezed.mean(axis=1)))
     assert abs(darkest - squeezed.shape[0] / 2) < 0.2 * squeezed.shape[0]
+
+
+def _six_people_at(fraction: int):
+    from edge.config import AppConfig
+    from edge.perception.pipeline import build_pipeline
+
+    photo = cv2.imread(str(require(MEDIA / "faces-dlib" / "2008_002470.jpg")))
+    height, width = photo.shape[:2]
+    small = cv2.resize(photo, (width // fraction, height // fraction), interpolation=cv2.INTER_AREA)
+    scale = (width / small.shape[1], height / small.shape[0])
+    return build_pipeline(AppConfig()), photo, small, Detail(photo, scale)
+
+
+def test_small_faces_eyes_are_read_in_the_full_resolution_frame() -> None:
+    """The six-person photo at half size (faces 14-27 px, eyes 3-5 px): from the small
+    frame five of the twelve open eyes read closed (one face as a blink); cut from the
+    full-size photo, as the loop does with a camera's full frame, all twelve read open."""
+    pipeline, _, small, detail = _six_people_at(2)
+    alone = pipeline.process(small)
+    with_detail = pipeline.process(small, detail)
+    assert len(alone.faces) == len(with_detail.faces) == 6
+    assert sum(f.eyes_open for f in alone.faces) < 12
+    assert [f.eyes_open for f in with_detail.faces] == [2] * 6
+
+
+def test_a_detail_at_the_frame_s_own_size_or_for_big_eyes_changes_nothing() -> None:
+    pipeline, photo, _, _ = _six_people_at(2)
+    plain = pipeline.process(photo)
+    same = pipeline.process(photo, Detail(photo, (1.0, 1.0)))
+    assert [f.eye_open_probability for f in same.faces] == [
+        f.eye_open_probability for f in plain.faces
+    ]
+    from convert.detection_eval import video_frames
+
+    portrait = video_frames(require(MEDIA / "video" / "blink_portrait.mp4"), every=50)[0]
+    face = pipeline.parts.detector.detect(portrait)[0]  # a 190 px face: 30 px eye crops
+    assert eyes_in_detail(Detail(portrait, (2.0, 2.0)), face) is None
+
+
+def test_eyes_cut_in_the_detail_are_the_same_eyes() -> None:
+    """The region cut from the full frame holds the eyes where the keypoints say: the
+    crops from it equal the crops cut from the whole full-size frame."""
+    pipeline, photo, small, detail = _six_people_at(3)
+    for face in pipeline.parts.detector.detect(small):
+        found = eyes_in_detail(detail, face)
+        assert found is not None
+        region, moved = found
+        scaled = Face(
+            face.box.scale(*detail.scale), face.score, face.keypoints.scale(*detail.scale)
+        )
+        whole = crop_eyes(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY), scaled)
+        assert np.array_equal(crop_eyes(region, moved), whole)

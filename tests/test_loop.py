@@ -111,6 +111,10 @@ def test_replayed_video_fires_once_and_saves_the_best_scored_frame(tmp_path: Pat
     assert kinds(got, events.CAPTURE)[0]["file"] == photos[0].name
     assert kinds(got, events.STATE)[0]["armed"] is True
     assert processor.shapes[0] == (180, 320, 3)
+    # Each frame's full-size image reaches the pipeline (small faces' eyes are read there).
+    details = processor.details
+    assert all(d is not None and d.scale == (2.0, 2.0) for d in details)
+    assert details[0] is not None and details[0].image.shape == (360, 640, 3)
 
 
 def test_a_full_disk_is_reported_and_scoring_goes_on(

@@ -466,3 +466,36 @@ def test_picamera2_controls_the_camera_lacks_are_left_out_with_a_warning(caplog)
         source.close()
     assert "has no AfMode, LensPosition" in caplog.text
     assert "LensPosition" not in camera.controls_set
+
+
+def test_a_frame_s_detail_is_the_source_s_own_full_size_array_or_none() -> None:
+    """Small faces' eyes are read in the full-size frame only where it costs no copy."""
+    source = OpenCVSource(SourceConfig(device=str(video(CROWD)), width=640))
+    source.open()
+    try:
+        first = source.read()
+        assert first is not None and first.detail is not None
+        assert first.detail.scale == (3.0, 3.0)
+        assert first.detail.image is first.capture_image  # the decode buffer itself
+        assert source.read() is not None
+        assert first.detail is None  # its buffer went back at the next read
+    finally:
+        source.close()
+    small = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=640))
+    frame = read_all(small)[0]
+    assert frame.detail is None  # 640 px already: the models see the whole of it
+    camera = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=320), live=True)
+    camera.open()
+    try:
+        live = camera.read()
+        assert live is not None and live.detail is not None
+        assert live.detail.image is live.full and live.detail.scale == (2.0, 2.0)
+    finally:
+        camera.close()
+    pi, _ = picamera(video(CROWD))
+    pi.open()
+    try:
+        lores = pi.read()
+        assert lores is not None and lores.detail is None  # the main stream only by a copy
+    finally:
+        pi.close()

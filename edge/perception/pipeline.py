@@ -22,7 +22,7 @@ from edge.perception.crop import CROP_SIZE, crop_face, to_gray
 from edge.perception.eyes import EyeReader, EyeStateModel, count_open
 from edge.perception.smile_model import SmileModel
 from edge.perception.smile_schedule import SmileSchedule
-from edge.types import Box, Face, FaceScore, FrameResult, SmileResult
+from edge.types import Box, Detail, Face, FaceScore, FrameResult, SmileResult
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # edge/perception/ -> the project
 
@@ -32,7 +32,9 @@ class FaceFinder(Protocol):
 
 
 class EyeStateReader(Protocol):
-    def read(self, gray: np.ndarray, face: Face) -> tuple[float, float] | None: ...
+    def read(
+        self, gray: np.ndarray, face: Face, detail: Detail | None = None
+    ) -> tuple[float, float] | None: ...
 
 
 def resolve_model_path(path: str | Path) -> Path:
@@ -75,7 +77,8 @@ class Pipeline:
             hashes[name] = card.get("sha256", "")
         return hashes
 
-    def process(self, frame_bgr: np.ndarray) -> FrameResult:
+    def process(self, frame_bgr: np.ndarray, detail: Detail | None = None) -> FrameResult:
+        """`detail`: the same frame at full resolution, where small faces' eyes are cut."""
         if self.parts.detector is None:
             raise RuntimeError("this pipeline has no face detector: use process_crop()")
         started = time.perf_counter()
@@ -85,7 +88,8 @@ class Pipeline:
             if max(face.box.width, face.box.height) >= self.parts.detector_config.min_face_px
         )
         detected = time.perf_counter()
-        return self._score(frame_bgr, faces, {"detect": (detected - started) * 1000})
+        timings = {"detect": (detected - started) * 1000}
+        return self._score(frame_bgr, faces, timings, detail=detail)
 
     def process_crop(self, crop_bgr: np.ndarray) -> FrameResult:
         """Treat the whole image as one already-cut face (for crop datasets such as FER)."""
@@ -102,6 +106,7 @@ class Pipeline:
         faces: tuple[Face, ...],
         timings: dict[str, float],
         whole: bool = False,
+        detail: Detail | None = None,
     ) -> FrameResult:
         gray = to_gray(frame)
         started = time.perf_counter()
@@ -119,7 +124,7 @@ class Pipeline:
         smiled = time.perf_counter()
         scores: list[FaceScore] = []
         for face, smile in zip(faces, smiles, strict=True):
-            eyes_open, probabilities = self._eyes(gray, face)
+            eyes_open, probabilities = self._eyes(gray, face, detail)
             scores.append(
                 score_face(
                     face,
@@ -138,11 +143,13 @@ class Pipeline:
         height, width = frame.shape[:2]
         return FrameResult(tuple(scores), group, width, height, timings)
 
-    def _eyes(self, gray: np.ndarray, face: Face) -> tuple[int, tuple[float, float] | None]:
+    def _eyes(
+        self, gray: np.ndarray, face: Face, detail: Detail | None
+    ) -> tuple[int, tuple[float, float] | None]:
         """(open eyes, P(open) of each eye or None when not read)."""
         if self.parts.eyes is None:
             return 2, None  # eye reading switched off: eyes count as open, so it never blocks
-        probabilities = self.parts.eyes.read(gray, face)
+        probabilities = self.parts.eyes.read(gray, face, detail)
         return count_open(probabilities, self.parts.eyes_config.open_threshold), probabilities
 
 

@@ -14,6 +14,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from edge.types import Detail
+
 
 class SourceLostError(RuntimeError):
     """The camera or stream stopped delivering (unplugged, dropped); it may come back."""
@@ -43,6 +45,10 @@ class Photo(Protocol):
         """A Photo that outlives the source's next read (copies out what it holds)."""
         ...
 
+    def view(self) -> np.ndarray | None:
+        """The image if it is in memory already (no copy); None when only take() has it."""
+        ...
+
 
 @dataclass(frozen=True)
 class KeptPhoto:
@@ -59,6 +65,9 @@ class KeptPhoto:
 
     def keep(self) -> KeptPhoto:
         return self
+
+    def view(self) -> np.ndarray:
+        return self.take()
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,23 @@ class Frame:
         """Factors from inference-image pixels to capture-image pixels (x, y)."""
         width, height = self.capture_size
         return width / self.image.shape[1], height / self.image.shape[0]
+
+    @property
+    def detail(self) -> Detail | None:
+        """The full-resolution image with its scale, when the source holds it in memory
+        already (a video file's decode buffer, a USB camera's frame): small faces' eyes
+        are read there. None when it would take a copy (a Pi camera's main stream) or is
+        the model's image itself."""
+        if self.photo is not None:
+            try:
+                image = self.photo.view()
+            except PhotoError:
+                return None
+        else:
+            image = self.full
+        if image is None:
+            return None
+        return Detail(image, self.scale)
 
     def keep(self) -> Frame:
         """This frame, safe to hold past the source's next read: a photo still in the

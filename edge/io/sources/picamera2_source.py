@@ -88,6 +88,10 @@ class HeldMain:
         self.release()
         return kept
 
+    def view(self) -> None:
+        """None: make_array copies the main stream (1.4 ms a 1080p frame here)."""
+        return None
+
     def release(self) -> None:
         """Give the buffer back to the camera (once; later calls do nothing)."""
         with self._lock:
@@ -110,6 +114,9 @@ class StillPhoto:
 
     def keep(self) -> Photo:
         return self  # holds no buffer: the still is taken when the photo is saved
+
+    def view(self) -> None:
+        return None  # not taken yet
 
 
 def still_size(wanted: tuple[int, int], sensor: tuple[int, int]) -> tuple[int, int]:
