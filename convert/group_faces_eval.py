@@ -104,7 +104,7 @@ def readings(
             original = read_image(images / face.photo)
             frame = at_width(original)
             scale = original.shape[1] / frame.shape[1], original.shape[0] / frame.shape[0]
-            full = Detail(original, scale) if detail else None
+            full = Detail.of(original, scale) if detail else None
             found[face.photo] = photo.process(frame, full).faces
         match = max(found[face.photo], key=lambda f: f.face.box.iou(face.box), default=None)
         scores.append(match if match is not None and match.face.box.iou(face.box) >= 0.5 else None)

@@ -6,6 +6,7 @@ and the data only ever flows one way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -83,10 +84,16 @@ KEYPOINT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Keypoints))
 @dataclass(frozen=True)
 class Detail:
     """The frame at its full resolution, for what is too small in the model's frame (a
-    small face's eyes): the source's own array, never a copy made for this."""
+    small face's eyes): the source's own array, never a copy made for this, fetched only
+    when something needs it (a Pi camera's main stream is mapped then)."""
 
-    image: np.ndarray  # BGR (or gray): the same scene as the model's frame
+    fetch: Callable[[], np.ndarray | None]  # BGR (or gray), the same scene; None: gone
     scale: tuple[float, float]  # detail pixels per model-frame pixel, (x, y)
+
+    @classmethod
+    def of(cls, image: np.ndarray, scale: tuple[float, float]) -> Detail:
+        """A detail already in hand."""
+        return cls(lambda: image, scale)
 
 
 @dataclass(frozen=True)

@@ -73,12 +73,15 @@ class ScriptedProcessor:
         self.calls = 0
         self.shapes: list[tuple[int, ...]] = []
         self.details: list[Detail | None] = []
+        self.detail_shapes: list[tuple[int, ...] | None] = []  # fetched during the step
 
     def process(self, frame_bgr: np.ndarray, detail: Detail | None = None) -> FrameResult:
         n = self.calls
         self.calls += 1
         self.shapes.append(frame_bgr.shape)
         self.details.append(detail)
+        image = None if detail is None else detail.fetch()
+        self.detail_shapes.append(None if image is None else image.shape)
         if n in self.fail_on:
             raise ValueError(f"cannot process frame {n}")
         height, width = frame_bgr.shape[:2]

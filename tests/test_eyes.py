@@ -208,7 +208,7 @@ def _six_people_at(fraction: int):
     height, width = photo.shape[:2]
     small = cv2.resize(photo, (width // fraction, height // fraction), interpolation=cv2.INTER_AREA)
     scale = (width / small.shape[1], height / small.shape[0])
-    return build_pipeline(AppConfig()), photo, small, Detail(photo, scale)
+    return build_pipeline(AppConfig()), photo, small, Detail.of(photo, scale)
 
 
 def test_small_faces_eyes_are_read_in_the_full_resolution_frame() -> None:
@@ -226,7 +226,7 @@ def test_small_faces_eyes_are_read_in_the_full_resolution_frame() -> None:
 def test_a_detail_at_the_frame_s_own_size_or_for_big_eyes_changes_nothing() -> None:
     pipeline, photo, _, _ = _six_people_at(2)
     plain = pipeline.process(photo)
-    same = pipeline.process(photo, Detail(photo, (1.0, 1.0)))
+    same = pipeline.process(photo, Detail.of(photo, (1.0, 1.0)))
     assert [f.eye_open_probability for f in same.faces] == [
         f.eye_open_probability for f in plain.faces
     ]
@@ -234,7 +234,7 @@ def test_a_detail_at_the_frame_s_own_size_or_for_big_eyes_changes_nothing() -> N
 
     portrait = video_frames(require(MEDIA / "video" / "blink_portrait.mp4"), every=50)[0]
     face = pipeline.parts.detector.detect(portrait)[0]  # a 190 px face: 30 px eye crops
-    assert eyes_in_detail(Detail(portrait, (2.0, 2.0)), face) is None
+    assert eyes_in_detail(Detail.of(portrait, (2.0, 2.0)), face) is None
 
 
 def test_eyes_cut_in_the_detail_are_the_same_eyes() -> None:

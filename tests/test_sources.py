@@ -275,7 +275,9 @@ def test_image_folder_missing_or_empty(tmp_path: Path) -> None:
         ImageFolderSource(SourceConfig(type="images", folder=str(tmp_path))).open()
 
 
-def picamera(path: Path, **kwargs) -> tuple[Picamera2Source, list[FakePicamera2]]:
+def picamera(
+    path: Path, mapper_factory: Callable[[], object] | None = None, **kwargs
+) -> tuple[Picamera2Source, list[FakePicamera2]]:
     cameras: list[FakePicamera2] = []
 
     def factory() -> FakePicamera2:
@@ -283,7 +285,8 @@ def picamera(path: Path, **kwargs) -> tuple[Picamera2Source, list[FakePicamera2]
         return cameras[-1]
 
     config = SourceConfig(type="picamera2", main_size=(1920, 1080), lores_size=(320, 180))
-    return Picamera2Source(config, camera_factory=factory), cameras
+    extra = {} if mapper_factory is None else {"mapper_factory": mapper_factory}
+    return Picamera2Source(config, camera_factory=factory, **extra), cameras
 
 
 def test_picamera2_lores_for_inference_main_of_the_same_request_for_capture() -> None:
@@ -476,9 +479,10 @@ def test_a_frame_s_detail_is_the_source_s_own_full_size_array_or_none() -> None:
         first = source.read()
         assert first is not None and first.detail is not None
         assert first.detail.scale == (3.0, 3.0)
-        assert first.detail.image is first.capture_image  # the decode buffer itself
+        assert first.detail.fetch() is first.capture_image  # the decode buffer itself
+        detail = first.detail
         assert source.read() is not None
-        assert first.detail is None  # its buffer went back at the next read
+        assert detail.fetch() is None  # its buffer went back at the next read
     finally:
         source.close()
     small = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=640))
@@ -489,13 +493,39 @@ def test_a_frame_s_detail_is_the_source_s_own_full_size_array_or_none() -> None:
     try:
         live = camera.read()
         assert live is not None and live.detail is not None
-        assert live.detail.image is live.full and live.detail.scale == (2.0, 2.0)
+        assert live.detail.fetch() is live.full and live.detail.scale == (2.0, 2.0)
     finally:
         camera.close()
-    pi, _ = picamera(video(CROWD))
+    pi, cameras = picamera(video(CROWD))  # picamera2 not importable: no MappedArray
     pi.open()
     try:
         lores = pi.read()
-        assert lores is not None and lores.detail is None  # the main stream only by a copy
+        assert lores is not None and lores.detail is not None
+        assert lores.detail.fetch() is None  # main only by a copy
+        assert cameras[0].arrays_made["main"] == 0
     finally:
         pi.close()
+
+
+def test_a_pi_frame_s_detail_is_its_main_stream_mapped_not_copied() -> None:
+    from edge.io.sources import fake_picamera2
+
+    source, cameras = picamera(video(CROWD), mapper_factory=lambda: fake_picamera2.MappedArray)
+    source.open()
+    try:
+        first = source.read()
+        assert first is not None and first.detail is not None
+        camera = cameras[0]
+        assert camera.arrays_mapped["main"] == 0  # mapped only when something needs it
+        detail = first.detail
+        main = detail.fetch()
+        assert detail.scale == (6.0, 6.0) and main is not None
+        assert main.shape == (1080, 1920, 3) and detail.fetch() is main  # mapped once
+        assert (camera.arrays_mapped["main"], camera.arrays_made["main"]) == (1, 0)
+        small = cv2.resize(main, (320, 180), interpolation=cv2.INTER_AREA)
+        assert np.abs(small.astype(int) - first.image.astype(int)).mean() < 4  # that frame
+        second = source.read()  # frame 0's request goes back, unmapped first (else raises)
+        assert second is not None and detail.fetch() is None
+    finally:
+        source.close()
+    assert not camera.held

@@ -107,14 +107,17 @@ def eyes_in_detail(detail: Detail, face: Face) -> tuple[np.ndarray, Face] | None
     (rx, ry), (lx, ly) = keypoints.right_eye, keypoints.left_eye
     # One crop side beyond both eye centres: a turned square never leaves the region, so
     # the crop sees the frame's own pixels there (and its edge, replicated, at the frame's).
+    image = detail.fetch()
+    if image is None:
+        return None
     margin = side * max(sx, sy)
-    height, width = detail.image.shape[:2]
+    height, width = image.shape[:2]
     x1, y1 = max(0, int(min(rx, lx) - margin)), max(0, int(min(ry, ly) - margin))
     x2 = min(width, int(max(rx, lx) + margin) + 2)
     y2 = min(height, int(max(ry, ly) + margin) + 2)
     if x2 - x1 < 2 or y2 - y1 < 2:
         return None
-    region = to_gray(detail.image[y1:y2, x1:x2])
+    region = to_gray(image[y1:y2, x1:x2])
     box = face.box.scale(sx, sy)
     moved = Face(
         Box(box.x1 - x1, box.y1 - y1, box.x2 - x1, box.y2 - y1),

@@ -105,20 +105,22 @@ class Frame:
 
     @property
     def detail(self) -> Detail | None:
-        """The full-resolution image with its scale, when the source holds it in memory
-        already (a video file's decode buffer, a USB camera's frame): small faces' eyes
-        are read there. None when it would take a copy (a Pi camera's main stream) or is
-        the model's image itself."""
-        if self.photo is not None:
+        """The full-resolution image with its scale, where the source has it without a
+        copy (a video file's decode buffer, a USB camera's frame, a Pi camera's main
+        stream mapped): small faces' eyes are read there. Fetched when first needed and
+        valid until the source's next read; None when there is none but the model's
+        image itself, and a fetch gives None when it would take a copy or is gone."""
+        photo = self.photo
+        if photo is None:
+            return None if self.full is None else Detail.of(self.full, self.scale)
+
+        def fetch() -> np.ndarray | None:
             try:
-                image = self.photo.view()
+                return photo.view()
             except PhotoError:
                 return None
-        else:
-            image = self.full
-        if image is None:
-            return None
-        return Detail(image, self.scale)
+
+        return Detail(fetch, self.scale)
 
     def keep(self) -> Frame:
         """This frame, safe to hold past the source's next read: a photo still in the

@@ -10,8 +10,10 @@ configure (which, like the real one, replaces the controls with the configuratio
 stream_configuration(name) (size and stride as configured: like libcamera, the YUV420
 lores width is rounded down to even and its stride padded to 64 bytes), set_controls,
 start, stop, close, capture_request() and captured_request() (a request with
-make_array(name), which copies the buffer as the real one does, and release()), and
-switch_mode_and_capture_request(config) (stop, configure, start, capture, switch back).
+make_array(name), which copies the buffer as the real one does, and release()),
+switch_mode_and_capture_request(config) (stop, configure, start, capture, switch back),
+and MappedArray(request, stream) (the buffer itself, no copy, inside `with`; releasing a
+request with one open raises).
 
 "RGB888" arrays are B, G, R and "BGR888" ones R, G, B, as in picamera2; "lores" arrays are
 YUV420 planes of height x 3/2 rows by stride bytes, like the real lores stream. A
@@ -19,8 +21,8 @@ libcamera-like Transform (hflip, vflip) flips the frames.
 
 Buffers: a request holds one of the configuration's `buffer_count` buffers until released;
 released requests are dropped (nothing is kept for inspection but counts: `held`,
-`max_held`, `arrays_made`). Where the real camera would stall because the application
-holds every buffer, the fake raises instead of hanging the test.
+`max_held`, `arrays_made`, `arrays_mapped`). Where the real camera would stall because the
+application holds every buffer, the fake raises instead of hanging the test.
 
 Time: frames come as fast as the file decodes unless `fps` paces them. A mode switch costs
 what the sensor would at least: each start hides `HIDDEN_START_FRAMES` frames, then the
@@ -86,8 +88,39 @@ class FakeRequest:
     def release(self) -> None:
         if self.released:
             raise RuntimeError("CompletedRequest: lock now has negative ref_count")
+        if self.mapped:
+            raise RuntimeError("request released while a MappedArray of it is open")
         self._arrays = {}
         self._camera._returned(self)
+
+    mapped = 0  # MappedArrays of this request now open
+
+
+class MappedArray:
+    """picamera2.MappedArray: a stream's buffer as an array, no copy, valid inside `with`."""
+
+    def __init__(
+        self, request: FakeRequest, stream: str, reshape: bool = True, write: bool = True
+    ) -> None:
+        self._request = request
+        self._stream = stream
+        self._array: np.ndarray | None = None
+
+    def __enter__(self) -> MappedArray:
+        if self._request.released:
+            raise RuntimeError("request used after release")
+        self._array = self._request._arrays[self._stream]  # the buffer itself
+        self._request.mapped += 1
+        self._request._camera.arrays_mapped[self._stream] += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._array = None
+        self._request.mapped -= 1
+
+    @property
+    def array(self) -> np.ndarray | None:
+        return self._array
 
 
 def sensor_frame_time(size: tuple[int, int], controls: dict[str, Any]) -> float:
@@ -139,6 +172,7 @@ class FakePicamera2:
         self.held: set[FakeRequest] = set()  # requests handed out and not released
         self.max_held = 0
         self.arrays_made: collections.Counter[str] = collections.Counter()
+        self.arrays_mapped: collections.Counter[str] = collections.Counter()
         self.configured: list[tuple[str, dict[str, Any]]] = []  # (use_case, controls)
         self.switches = 0
         self.generation = 0  # configure() count: buffers of older configurations are apart
