@@ -365,3 +365,14 @@ def test_a_still_empty_frame_gets_the_search_it_has_not_had(detector) -> None:
         live.detect(empty)
     assert live.passes["whole"] == 1 and live.passes["thorough"] == 1
     assert live.passes["still"] == 4
+
+
+def test_a_frame_with_a_face_is_never_taken_for_an_empty_one(detector) -> None:
+    """Only a pass that found nothing marks a frame empty: a face dropped from tracking
+    on a frame that looks as it did is looked for at once, not skipped."""
+    portrait = video_frames(require(MEDIA / "video" / "blink_portrait.mp4"), every=50)[0]
+    live = ScheduledDetector(detector, thorough_every=10)
+    assert len(live.detect(portrait)) == 1
+    live._track(())  # the face dropped without a pass that looked for it
+    assert len(live.detect(portrait)) == 1
+    assert live.passes["still"] == 0

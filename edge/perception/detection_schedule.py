@@ -34,6 +34,12 @@ ANCHOR_SCALE = 1.2
 MAX_STILL_FRAMES = 30
 
 
+def _frame_thumbnail(frame_bgr: np.ndarray) -> np.ndarray | None:
+    if frame_bgr.ndim < 2 or min(frame_bgr.shape[:2]) < 8:
+        return None
+    return thumbnail(frame_bgr)
+
+
 def _anchor(anchor: Box, found: Box) -> Box:
     """Where to look for a face next: the same square as last time while the face found
     stays near its centre and size, else around the face found.
@@ -73,7 +79,7 @@ class ScheduledDetector:
         self._tracked: list[Face | None] = []
         self._known: list[Box] = []  # where each is looked for
         # Per tracked face, its square's thumbnail at its last look and the turns skipped;
-        # for the whole frame the same at the last pass with no face known, and whether
+        # for the whole frame the same at the last pass that found no face, and whether
         # that pass was a search.
         self._seen: list[tuple[np.ndarray | None, int]] = []
         self._empty_seen: tuple[np.ndarray | None, int, bool] = (None, 0, False)
@@ -90,13 +96,15 @@ class ScheduledDetector:
         frame = self._frame
         self._frame += 1
         if not self._known:
-            if self._still_empty(frame_bgr, search):
+            now = _frame_thumbnail(frame_bgr)
+            if self.skip_still and self._still_empty(now, search):
                 self.passes["still"] += 1
                 return ()
             self.passes["thorough" if search else "whole"] += 1
             faces = (
                 self.detector.detect(frame_bgr) if search else self.detector.detect_whole(frame_bgr)
             )
+            self._found_none(now if not faces else None, search)
             self._track(faces)
             return faces
         self.passes["regions"] += 1
@@ -122,6 +130,8 @@ class ScheduledDetector:
             faces = self.detector.discover(frame_bgr, faces)
             # A new face is tracked from here; a tracked one the search did not keep is not.
             self._track(faces)
+            if not faces:  # everyone gone: the frame as this search saw it, empty
+                self._found_none(_frame_thumbnail(frame_bgr), searched=True)
         return faces
 
     def _changed(self, frame_bgr: np.ndarray, due: list[int]) -> list[int]:
@@ -146,19 +156,25 @@ class ScheduledDetector:
             changed.append(i)
         return changed
 
-    def _still_empty(self, frame_bgr: np.ndarray, search: bool) -> bool:
-        """No face known and the frame as it was at the last pass, which found none. A
+    def _still_empty(self, now: np.ndarray | None, search: bool) -> bool:
+        """No face known and the frame as it was at the last pass that found none. A
         search frame skips only after a search found none (the whole-frame pass misses
         small faces that the search's tiles find)."""
-        if not self.skip_still or frame_bgr.ndim < 2 or min(frame_bgr.shape[:2]) < 8:
-            return False
         before, still_for, searched = self._empty_seen
-        now = thumbnail(frame_bgr)
-        if still_for < MAX_STILL_FRAMES and (searched or not search) and unchanged(before, now):
-            self._empty_seen = (before, still_for + 1, searched)
-            return True
-        self._empty_seen = (now, 0, search)
-        return False
+        if (
+            now is None
+            or still_for >= MAX_STILL_FRAMES
+            or (search and not searched)
+            or not unchanged(before, now)
+        ):
+            return False
+        self._empty_seen = (before, still_for + 1, searched)
+        return True
+
+    def _found_none(self, thumbnail_now: np.ndarray | None, searched: bool) -> None:
+        """A pass found no face in the frame of `thumbnail_now` (None: it found faces, so
+        no frame is known to be empty)."""
+        self._empty_seen = (thumbnail_now, 0, searched and thumbnail_now is not None)
 
     def _track(self, faces: tuple[Face, ...]) -> None:
         """Track `faces` from here; a face found where one was keeps that one's anchor (and
