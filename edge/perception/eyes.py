@@ -105,11 +105,11 @@ def eyes_in_detail(detail: Detail, face: Face) -> tuple[np.ndarray, Face] | None
         return None
     keypoints = face.keypoints.scale(sx, sy)
     (rx, ry), (lx, ly) = keypoints.right_eye, keypoints.left_eye
-    # One crop side beyond both eye centres: a turned square never leaves the region, so
-    # the crop sees the frame's own pixels there (and its edge, replicated, at the frame's).
     image = detail.fetch()
     if image is None:
         return None
+    # One crop side beyond both eye centres: a turned square never leaves the region, so
+    # the crop sees the frame's own pixels there (and its edge, replicated, at the frame's).
     margin = side * max(sx, sy)
     height, width = image.shape[:2]
     x1, y1 = max(0, int(min(rx, lx) - margin)), max(0, int(min(ry, ly) - margin))
