@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from convert.wider import read_image
+from edge.io.sources.base import resize_to_width
 from edge.types import Box, Detail, FaceScore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,13 +81,6 @@ def split_of(face: LabelledFace) -> str:
     return "valid" if hashlib.sha256(face.photo.encode()).digest()[0] % 2 == 0 else "test"
 
 
-def at_width(image: np.ndarray) -> np.ndarray:
-    if image.shape[1] <= WIDTH:
-        return image
-    size = (WIDTH, round(image.shape[0] * WIDTH / image.shape[1]))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-
-
 def readings(
     config: Any, faces: list[LabelledFace], images: Path = WIDER_IMAGES, detail: bool = False
 ) -> list[FaceScore | None]:
@@ -102,7 +95,7 @@ def readings(
     for face in faces:
         if face.photo not in found:
             original = read_image(images / face.photo)
-            frame = at_width(original)
+            frame = resize_to_width(original, WIDTH)
             scale = original.shape[1] / frame.shape[1], original.shape[0] / frame.shape[0]
             full = Detail.of(original, scale) if detail else None
             found[face.photo] = photo.process(frame, full).faces

@@ -94,26 +94,27 @@ class RepeatedFrame:
         self.frames = frames
         self.changing = changing
         self._index = 0
-        self._noisy: list[np.ndarray] = []
+        self._cycle: list[np.ndarray] = []  # the frames handed over in turn
 
     def open(self) -> None:
         self._index = 0
-        if not self.changing and not self._noisy:  # made once: drawing noise costs ~10 ms
+        if self._cycle:
+            return
+        if self.changing:
+            for step in range(MOTION_STEPS):
+                lighter = np.full_like(self.image, step * MOTION_LEVELS)
+                self._cycle.append(cv2.add(self.image, lighter))
+        else:  # made once: drawing noise costs ~10 ms a frame
             rng = np.random.default_rng(0)
             for _ in range(NOISY_FRAMES):
                 grain = rng.normal(0.0, NOISE_LEVELS, self.image.shape)
-                self._noisy.append(np.clip(self.image + grain, 0, 255).astype(np.uint8))
+                self._cycle.append(np.clip(self.image + grain, 0, 255).astype(np.uint8))
 
     def read(self) -> Frame | None:
         if self._index >= self.frames:
             return None
         index, self._index = self._index, self._index + 1
-        if self.changing:
-            lighter = np.full_like(self.image, index % MOTION_STEPS * MOTION_LEVELS)
-            image = cv2.add(self.image, lighter)
-        else:
-            image = self._noisy[index % NOISY_FRAMES]
-        return Frame(image, index, index / 30.0)
+        return Frame(self._cycle[index % len(self._cycle)], index, index / 30.0)
 
     def close(self) -> None:
         pass

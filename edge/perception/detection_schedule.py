@@ -96,8 +96,8 @@ class ScheduledDetector:
         frame = self._frame
         self._frame += 1
         if not self._known:
-            now = _frame_thumbnail(frame_bgr)
-            if self.skip_still and self._still_empty(now, search):
+            now = _frame_thumbnail(frame_bgr) if self.skip_still else None
+            if self._still_empty(now, search):
                 self.passes["still"] += 1
                 return ()
             self.passes["thorough" if search else "whole"] += 1
@@ -130,21 +130,22 @@ class ScheduledDetector:
             faces = self.detector.discover(frame_bgr, faces)
             # A new face is tracked from here; a tracked one the search did not keep is not.
             self._track(faces)
-            if not faces:  # everyone gone: the frame as this search saw it, empty
+            if not faces and self.skip_still:  # everyone gone: this frame, seen empty
                 self._found_none(_frame_thumbnail(frame_bgr), searched=True)
         return faces
 
     def _changed(self, frame_bgr: np.ndarray, due: list[int]) -> list[int]:
         """The faces of `due` to look at: those whose square changed since their last look
         (a face missed at its last look is always looked for); the thumbnails updated."""
+        if not self.skip_still:
+            return due
         changed = []
         for i in due:
             before, still_for = self._seen[i]
             square = look_square(frame_bgr, self._known[i])
             now = None if square is None else thumbnail(square)
             if (
-                self.skip_still
-                and now is not None
+                now is not None
                 and self._tracked[i] is not None
                 and (still_for + 1) * self.track_every <= MAX_STILL_FRAMES
                 and unchanged(before, now)

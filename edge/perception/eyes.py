@@ -117,14 +117,13 @@ def eyes_in_detail(detail: Detail, face: Face) -> tuple[np.ndarray, Face] | None
     y2 = min(height, int(max(ry, ly) + margin) + 2)
     if x2 - x1 < 2 or y2 - y1 < 2:
         return None
-    region = to_gray(image[y1:y2, x1:x2])
-    box = face.box.scale(sx, sy)
+    b = face.box
     moved = Face(
-        Box(box.x1 - x1, box.y1 - y1, box.x2 - x1, box.y2 - y1),
+        Box(b.x1 * sx - x1, b.y1 * sy - y1, b.x2 * sx - x1, b.y2 * sy - y1),
         face.score,
         Keypoints(*((x - x1, y - y1) for x, y in keypoints.as_tuple())),
     )
-    return region, moved
+    return to_gray(image[y1:y2, x1:x2]), moved
 
 
 def count_open(probabilities: EyeProbabilities | None, threshold: float) -> int:

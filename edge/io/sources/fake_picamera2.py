@@ -74,6 +74,7 @@ class FakeRequest:
         self._arrays = arrays
         self.generation = camera.generation  # the configuration its buffer belongs to
         self.controls = dict(camera.controls_set)  # in effect when this frame was made
+        self.mapped = 0  # MappedArrays of this request now open
 
     @property
     def released(self) -> bool:
@@ -92,8 +93,6 @@ class FakeRequest:
             raise RuntimeError("request released while a MappedArray of it is open")
         self._arrays = {}
         self._camera._returned(self)
-
-    mapped = 0  # MappedArrays of this request now open
 
 
 class MappedArray:

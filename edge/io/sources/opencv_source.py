@@ -56,9 +56,6 @@ class DecodedPhoto(KeptPhoto):
     def keep(self) -> KeptPhoto:
         return KeptPhoto(self.take().copy())
 
-    def view(self) -> np.ndarray:
-        return self.take()
-
 
 def fourcc_text(code: float) -> str:
     """CAP_PROP_FOURCC's number as its 4 characters ('' for none)."""
