@@ -2,8 +2,8 @@
 
 `convert smile` converts the trained Keras smile model (and writes its float weights,
 read back from the int8 file, for fine-tuning); `convert smile-float` writes only those,
-from the int8 file in --out-dir; `convert face-detector` rebuilds MediaPipe's full-range
-face detector and quantizes it; `convert eyes` converts the trained eye-state model;
+from the int8 file in --out-dir; `convert face-detector` rebuilds OpenCV Zoo's YuNet face
+detector from its ONNX file and quantizes it; `convert eyes` converts the trained eye-state model;
 `convert all` does smile, eyes and the face detector.
 """
 
@@ -48,7 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--eyes-data", type=Path, default=EYES_DATA, help="eye crops folder (open/, closed/)"
     )
-    parser.add_argument("--wheel", type=Path, help="mediapipe 0.10.14 wheel (face detector)")
+    parser.add_argument(
+        "--onnx", type=Path, help="YuNet ONNX file (face detector; default: ../shared/models)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,12 +69,14 @@ def run(args: argparse.Namespace) -> int:
 
         convert_eyes(args.eyes_keras, args.eyes_data, args.out_dir, smoke=args.smoke)
     if args.what in ("face-detector", "all"):
-        from convert import face_detector
+        from convert import yunet
 
         argv = ["--out-dir", str(args.out_dir)]
-        if args.wheel:
-            argv += ["--wheel", str(args.wheel)]
-        status = face_detector.main(argv)
+        if args.onnx:
+            argv += ["--onnx", str(args.onnx)]
+        if args.smoke:
+            argv.append("--smoke")
+        status = yunet.main(argv)
         if status:
             return status
     return 0

@@ -1,15 +1,14 @@
 """`python -m convert.detector_eval`: the detection stage measured the way a booth meets faces.
 
-Prints, and with --json keeps, for the int8 stage and the float originals it comes from:
+Prints, and with --json keeps, for the int8 stage and (--onnx) the float YuNet it comes from:
 - near faces (WIDER zoom protocol, `convert.wider`): recall at IoU >= 0.5 per face size;
 - groups (the seven WIDER group events): recall at IoU >= 0.4 for booth faces >= 32 and
   >= 48 px wide, and false detections (overlapping no labelled box at all: IoU < 0.2);
 - faces-dlib (43 faces) and dogs.jpg, the blink video's frames with a face, the astronaut.
 
 IoU is measured against WIDER's boxes after mapping the detector's box into the labelled
-convention (`edge.perception.face_detector.BOX_FIT`): MediaPipe's boxes are wider and shorter than
-WIDER's, which alone caps a perfect detection's IoU near 0.7. `raw` figures, unmapped, are
-printed too. numpy/OpenCV only.
+convention (`edge.perception.face_detector.BOX_FIT`, close to identity: YuNet was trained
+on WIDER). `raw` figures, unmapped, are printed too. numpy/OpenCV only.
 """
 
 from __future__ import annotations
@@ -18,9 +17,7 @@ import argparse
 import dataclasses
 import json
 import sys
-import tempfile
 import time
-import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,21 +45,17 @@ GROUP_SIZES = (32, 48)
 FALSE_IOU = 0.2
 
 
-def labelled_box(box: Box, convention: str = "full_range") -> Box:
-    """A box in one model's convention (the stage's is the full-range model's) mapped to
-    the labelled (WIDER) convention."""
-    fw, fh, fdy = BOX_FIT[convention]
+def labelled_box(box: Box) -> Box:
+    """A detector box mapped to the labelled (WIDER) convention."""
+    fw, fh, fdy = BOX_FIT
     cx, cy = box.center
     width, height = box.width * fw, box.height * fh
     cy += fdy * box.height
     return Box(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
 
 
-def near_recall(
-    detect: Detect, wider: Path, limit: int | None = None, convention: str = "full_range"
-) -> dict[str, Any]:
-    """Recall per face size on the WIDER zoom protocol (the first `limit` faces if given);
-    `convention`: whose box convention `detect` returns (`BOX_FIT`)."""
+def near_recall(detect: Detect, wider: Path, limit: int | None = None) -> dict[str, Any]:
+    """Recall per face size on the WIDER zoom protocol (the first `limit` faces if given)."""
     hits = {s: 0 for s in NEAR_SCALES}
     raw = {s: 0 for s in NEAR_SCALES}
     totals = {s: 0 for s in NEAR_SCALES}
@@ -73,7 +66,7 @@ def near_recall(
             break
         progress.step()
         boxes = [face.box for face in detect(crop)]
-        hits[scale] += any(truth.iou(labelled_box(b, convention)) >= 0.5 for b in boxes)
+        hits[scale] += any(truth.iou(labelled_box(b)) >= 0.5 for b in boxes)
         raw[scale] += any(truth.iou(b) >= 0.5 for b in boxes)
         totals[scale] += 1
     progress.close()
@@ -140,64 +133,49 @@ def other_checks(detect: Detect, media: Path) -> dict[str, Any]:
     }
 
 
-def float_originals(wheel: Path, folder: Path) -> tuple[Path, Path]:
-    """MediaPipe's own float files, out of the wheel."""
-    from convert.detector_specs import FULL_RANGE, SHORT_RANGE
+def stages(config: DetectorConfig, onnx: Path | None) -> dict[str, Detect]:
+    """The int8 stage as `smilebooth score` runs it, and what it is measured against: the
+    same int8 file without the second look, and OpenCV's run of the float ONNX file."""
+    found: dict[str, Detect] = {"int8": FaceDetector(config, root=ROOT).detect}
+    if onnx is not None:
+        from convert.yunet_reference import float_detector
 
-    paths = []
-    with zipfile.ZipFile(wheel) as archive:
-        for spec in (FULL_RANGE, SHORT_RANGE):
-            path = folder / Path(spec.member).name
-            path.write_bytes(archive.read(spec.member))
-            paths.append(path)
-    return paths[0], paths[1]
-
-
-def stages(config: DetectorConfig, wheel: Path | None, folder: Path) -> dict[str, FaceDetector]:
-    found = {"int8": FaceDetector(config, root=ROOT)}
-    if wheel is not None:
-        full, short = float_originals(wheel, folder)
-        float_config = dataclasses.replace(config, model=str(full), short_range_model=str(short))
-        found["float"] = FaceDetector(float_config, verify=False)
-        for name, model in (("full_range", full), ("short_range", short)):
-            single = dataclasses.replace(
-                config, model=str(model), short_range_model="", tiles=False
-            )
-            found[f"float {name} alone"] = FaceDetector(single, verify=False)
+        single = dataclasses.replace(config, candidate_threshold=config.score_threshold)
+        found["int8, no second look"] = FaceDetector(single, root=ROOT).detect
+        found["float (FaceDetectorYN)"] = float_detector(onnx, config.score_threshold)
     return found
 
 
-def evaluate(config: DetectorConfig, wheel: Path | None, media: Path, limit: int | None) -> dict:
+def evaluate(config: DetectorConfig, onnx: Path | None, media: Path, limit: int | None) -> dict:
     wider = media / "wider"
     report: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as folder:
-        for name, stage in stages(config, wheel, Path(folder)).items():
-            print(f"== {name}", file=sys.stderr)
-            report[name] = {"near": near_recall(stage.detect, wider, limit)}
-            print(json.dumps(report[name]["near"]), file=sys.stderr)
-            if "alone" in name:
-                continue
-            report[name]["groups"] = group_recall(stage.detect, wider, limit)
-            print(json.dumps(report[name]["groups"]), file=sys.stderr)
-            report[name].update(other_checks(stage.detect, media))
+    for name, detect in stages(config, onnx).items():
+        print(f"== {name}", file=sys.stderr)
+        report[name] = {"near": near_recall(detect, wider, limit)}
+        print(json.dumps(report[name]["near"]), file=sys.stderr)
+        report[name]["groups"] = group_recall(detect, wider, limit)
+        print(json.dumps(report[name]["groups"]), file=sys.stderr)
+        report[name].update(other_checks(detect, media))
     return report
 
 
 def write_cards(report: dict[str, Any], config: DetectorConfig) -> None:
-    """The stage's figures into both shipped cards, and a human card beside each."""
-    from convert.detector_card import write_detector_card
+    """The stage's figures into the shipped card, and the human card beside it."""
+    from convert.yunet_card import write_yunet_card
     from edge.perception.model_card import load_card
 
-    for path in (config.model, config.short_range_model):
-        model = ROOT / path if not Path(path).is_absolute() else Path(path)
-        card = load_card(model)
-        card["stage_metrics"] = {
-            "what": "the detection stage as `smilebooth score` runs it (both int8 models, "
-            "tiles, confirmation; python -m convert.detector_eval), next to the same stage "
-            "on MediaPipe's float originals",
-            **report,
-        }
-        write_detector_card(model, card)
+    model = ROOT / config.model if not Path(config.model).is_absolute() else Path(config.model)
+    card = load_card(model)
+    card["stage_metrics"] = {
+        "what": "the detection stage as `smilebooth score` runs it (python -m "
+        "convert.detector_eval --onnx ...), the same file without the second look, and "
+        "OpenCV's FaceDetectorYN on the float ONNX file, all at the same score threshold. "
+        "Near: the WIDER zoom protocol (503 unoccluded booth faces >= 100 px, IoU >= 0.5); "
+        "groups: the seven group events, booth faces by box width, IoU >= 0.4; false: "
+        "detections overlapping no labelled box (IoU < 0.2).",
+        **report,
+    }
+    write_yunet_card(model, card)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,11 +184,12 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--model", default=DetectorConfig.model, help="full-range int8 file")
-    parser.add_argument("--short-range-model", default=DetectorConfig.short_range_model)
-    parser.add_argument("--no-tiles", action="store_true", help="thorough pass without tiles")
+    parser.add_argument("--model", default=DetectorConfig.model, help="int8 YuNet file")
     parser.add_argument("--score-threshold", type=float, default=DetectorConfig.score_threshold)
-    parser.add_argument("--wheel", type=Path, help="mediapipe 0.10.14 wheel: also measure float")
+    parser.add_argument(
+        "--candidate-threshold", type=float, default=DetectorConfig.candidate_threshold
+    )
+    parser.add_argument("--onnx", type=Path, help="YuNet ONNX file: also measure float")
     parser.add_argument("--media-dir", type=Path, default=MEDIA)
     parser.add_argument("--limit", type=int, help="only the first N faces/photos (quick look)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -220,11 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = DetectorConfig(
         model=args.model,
-        short_range_model=args.short_range_model,
-        tiles=not args.no_tiles,
         score_threshold=args.score_threshold,
+        candidate_threshold=args.candidate_threshold,
     )
-    report = evaluate(config, args.wheel, args.media_dir, args.limit)
+    report = evaluate(config, args.onnx, args.media_dir, args.limit)
     print(json.dumps(report, indent=2))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")

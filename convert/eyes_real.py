@@ -26,7 +26,7 @@ BLINK_LABELS = ROOT / "tests" / "data" / "blink_portrait_labels.csv"
 MEDIA = ROOT.parent / "shared" / "media"
 BLINK_VIDEO = MEDIA / "video" / "blink_portrait.mp4"
 GROUP_PHOTO = MEDIA / "faces-dlib" / "2008_002470.jpg"
-FACE_MODEL = ROOT / "models" / "face_detector_int8.tflite"
+FACE_MODEL = ROOT / "models" / "yunet_int8.tflite"
 
 
 @dataclass(frozen=True)

@@ -57,14 +57,14 @@ class Box:
 
 @dataclass(frozen=True)
 class Keypoints:
-    """The six MediaPipe face keypoints, in frame pixels. "Right"/"left" are the person's own."""
+    """The detector's five face keypoints (YuNet's), in frame pixels. "Right"/"left" are
+    the person's own: their right eye is on the image's left in a frontal face."""
 
     right_eye: Point
     left_eye: Point
     nose_tip: Point
-    mouth_center: Point
-    right_ear: Point
-    left_ear: Point
+    right_mouth: Point
+    left_mouth: Point
 
     def scale(self, sx: float, sy: float) -> Keypoints:
         def s(p: Point) -> Point:
@@ -77,7 +77,7 @@ class Keypoints:
         return tuple(getattr(self, name) for name in KEYPOINT_NAMES)
 
 
-# The one list of keypoint names, in the order the MediaPipe detector emits them.
+# The one list of keypoint names, in the order the detector emits them.
 KEYPOINT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Keypoints))
 
 

@@ -12,7 +12,7 @@ FERPLUS = SHARED / "datasets" / "ferplus"
 MEDIA = SHARED / "media"
 MODELS = ROOT / "models"
 SMILE_MODEL = MODELS / "smile_int8.tflite"
-FACE_MODEL = MODELS / "face_detector_int8.tflite"
+FACE_MODEL = MODELS / "yunet_int8.tflite"
 
 
 def require(path: Path) -> Path:

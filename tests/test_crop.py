@@ -35,12 +35,12 @@ def test_crop_has_the_model_shape_wherever_the_box_is(box: Box) -> None:
 
 
 def test_crop_takes_the_pixels_inside_the_square() -> None:
-    gray = np.zeros((300, 300), np.uint8)
-    gray[100:200, 100:200] = 200  # a bright square face
-    crop = crop_face(gray, Box(100, 100, 200, 200))
-    centre = crop[CROP_SIZE // 4 : -CROP_SIZE // 4, CROP_SIZE // 4 : -CROP_SIZE // 4]
-    assert centre.min() == 200
-    assert crop[0, 0] < 100  # the 10 % margin around the box is outside the face
+    gray = np.zeros((400, 400), np.uint8)
+    gray[100:200, 100:200] = 200  # a bright square reaching into the box's top-left
+    crop = crop_face(gray, Box(150, 150, 250, 250))
+    quarter = CROP_SIZE // 4
+    assert crop[:quarter, :quarter].min() == 200  # the box's top-left corner region
+    assert crop[-quarter:, -quarter:].max() == 0  # its bottom-right: nothing bright
 
 
 def test_to_gray_accepts_gray_bgr_bgra_and_rejects_the_rest() -> None:

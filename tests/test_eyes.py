@@ -145,9 +145,9 @@ def test_big_eyes_are_shrunk_before_the_warp_and_look_like_small_ones() -> None:
 
 
 def test_geometry_follows_the_keypoints() -> None:
-    keypoints = Keypoints((100, 100), (150, 100), (125, 120), (125, 140), (80, 105), (170, 105))
+    keypoints = Keypoints((100, 100), (150, 100), (125, 120), (108, 140), (142, 140))
     side, angle = eye_geometry(Face(Box(70, 60, 180, 170), 0.9, keypoints)) or (0, 0)
-    assert side == pytest.approx(0.6 * 50)
+    assert side == pytest.approx(EYE_CROP_SCALE * 50)
     assert angle == pytest.approx(0.0)
     assert eye_geometry(Face(Box(0, 0, 50, 50), 0.9)) is None
 
@@ -157,7 +157,7 @@ def test_faces_without_keypoints_or_outside_the_frame() -> None:
     reader = EyeReader(EyeStateModel(EYES_MODEL))
     assert reader.read(gray, Face(Box(0, 0, 50, 50), 0.9)) is None
     assert count_open(None, 0.5) == 0
-    far = Keypoints((500, 500), (520, 500), (510, 510), (510, 520), (490, 505), (530, 505))
+    far = Keypoints((500, 500), (520, 500), (510, 510), (503, 520), (517, 520))
     crops = crop_eyes(gray, Face(Box(480, 480, 540, 540), 0.9, far))
     assert crops is not None and crops.shape == (2, EYE_CROP_SIZE, EYE_CROP_SIZE)
     reading = reader.read(gray, Face(Box(480, 480, 540, 540), 0.9, far))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import itertools
 import shutil
 
 import cv2
@@ -16,13 +14,12 @@ from convert.detector_eval import labelled_box
 from convert.wider import group_images, near_faces, read_ground_truth, read_image, zoom_crop
 from edge.config.perception import DetectorConfig
 from edge.perception.detection_schedule import ScheduledDetector
-from edge.perception.detector_model import DetectorModel, letterbox
-from edge.perception.face_detector import FaceDetector, square_tiles
+from edge.perception.face_detector import FaceDetector
 from edge.perception.model_card import ModelCardError, card_path, sha256_of
-from edge.types import Box, Face
-from tests.paths import FACE_MODEL, MEDIA, MODELS, ROOT, require
+from edge.perception.yunet_model import YuNetModel, fit_input
+from edge.types import Box
+from tests.paths import FACE_MODEL, MEDIA, ROOT, require
 
-SHORT_MODEL = MODELS / "face_detector_short_int8.tflite"
 WIDER = MEDIA / "wider"
 
 
@@ -53,11 +50,11 @@ def test_a_face_that_fills_the_frame_is_found(detector: FaceDetector) -> None:
     for image, face in near:
         crop, truth = zoom_crop(read_image(image.path), face.box, 0.9)
         found += any(truth.iou(labelled_box(f.box)) >= 0.5 for f in detector.detect(crop))
-    assert found >= 37  # the full-range model alone: ~80 %
+    assert found >= 38  # MediaPipe's full-range model alone: ~80 %
 
 
 def test_the_back_row_of_a_group_is_found(detector: FaceDetector) -> None:
-    """12--Group photos: faces >= 32 px wide, whole frame + tiles + confirmation."""
+    """12--Group photos: faces >= 32 px wide, the whole frame at 640 px."""
     photos = [g for g in group_images(require(WIDER)) if g.event == "12"][:15]
     wanted = found = 0
     for image in photos:
@@ -67,7 +64,7 @@ def test_the_back_row_of_a_group_is_found(detector: FaceDetector) -> None:
                 wanted += 1
                 found += any(face.box.iou(b) >= 0.4 for b in boxes)
     assert wanted >= 40
-    assert found / wanted >= 0.8  # the previous detector: ~0.55
+    assert found / wanted >= 0.9  # the MediaPipe pair with tiles: ~0.8
 
 
 @pytest.mark.parametrize("value", [0, 40, 128, 255])
@@ -82,34 +79,12 @@ def test_keypoints_sit_inside_their_face(detector: FaceDetector) -> None:
     for face in detector.detect(cv2.imread(str(item.path))):
         b, k = face.box, face.keypoints
         assert k is not None
-        for x, y in (k.right_eye, k.left_eye, k.nose_tip, k.mouth_center):
+        for x, y in k.as_tuple():
             assert b.x1 - 2 <= x <= b.x2 + 2 and b.y1 - 2 <= y <= b.y2 + 2
-        assert k.right_eye[1] < k.mouth_center[1] and k.left_eye[1] < k.mouth_center[1]
+        assert max(k.right_eye[1], k.left_eye[1]) < min(k.right_mouth[1], k.left_mouth[1])
+        # The person's right eye and mouth corner are on the image's left.
+        assert k.right_eye[0] < k.left_eye[0] and k.right_mouth[0] < k.left_mouth[0]
         assert 0.5 <= face.score <= 1.0
-
-
-@pytest.mark.parametrize("path", [FACE_MODEL, SHORT_MODEL], ids=["full-range", "short-range"])
-def test_shipped_models_are_full_int8_and_match_their_cards(path) -> None:
-    model = DetectorModel(require(path))  # verifies sha256 and input shape against the card
-    assert model.card["sha256"] == sha256_of(path)
-    interpreter = model._interpreter
-    detail = interpreter.get_input_details()[0]
-    assert detail["dtype"] == np.int8
-    # q = pixel - 128: the input needs no float arithmetic at all.
-    assert detail["quantization"] == (pytest.approx(1 / 128), 0)
-    assert {d["dtype"] for d in interpreter.get_output_details()} == {np.int8}
-    assert model.card["input"]["shape"] == [1, model.size, model.size, 3]
-    assert len(model.anchors) == interpreter.get_output_details()[0]["shape"][1]
-
-
-def test_a_changed_model_file_is_refused(tmp_path) -> None:
-    copy = tmp_path / FACE_MODEL.name
-    data = bytearray(require(FACE_MODEL).read_bytes())
-    data[len(data) // 2] ^= 0x01
-    copy.write_bytes(bytes(data))
-    shutil.copy(card_path(FACE_MODEL), card_path(copy))
-    with pytest.raises(ModelCardError, match="does not match its card"):
-        DetectorModel(copy)
 
 
 @pytest.mark.parametrize(
@@ -123,7 +98,7 @@ def test_a_changed_model_file_is_refused(tmp_path) -> None:
 )
 def test_frames_that_cannot_hold_a_face_give_none(detector, frame: np.ndarray) -> None:
     assert detector.detect(frame) == ()
-    assert detector.redetect(frame, []) == ()
+    assert detector.look_again(frame, [Box(0, 0, 4, 4)]) == [None]
 
 
 def test_gray_and_bgra_frames_are_accepted(detector: FaceDetector) -> None:
@@ -137,13 +112,13 @@ def test_gray_and_bgra_frames_are_accepted(detector: FaceDetector) -> None:
 
 @pytest.mark.parametrize("count", [1, 6], ids=["one-face", "six-faces"])
 def test_the_cheap_pass_finds_known_faces_again(detector: FaceDetector, count: int) -> None:
-    """Around known boxes only, each face in its own short-range input; each comes back
-    near where it was."""
+    """Around known boxes only, each face in its own square; each comes back near where
+    it was."""
     item = max(faces_dlib(require(MEDIA)), key=lambda i: len(i.faces))
     image = cv2.imread(str(item.path))
     known = detector.detect(image)[:count]
     assert len(known) == count
-    again = detector.redetect(image, [f.box for f in known])
+    again = [f for f in detector.look_again(image, [f.box for f in known]) if f is not None]
     assert len(again) == count
     for face in known:
         assert max(face.box.iou(f.box) for f in again) > 0.4  # tracking matches from 0.3
@@ -182,44 +157,6 @@ def test_a_face_that_walks_in_is_found_at_the_next_search(detector) -> None:
     assert seen[5:] == [len(everyone)] * 6
 
 
-def test_a_search_gives_a_sure_tracked_face_no_second_look(detector) -> None:
-    portrait = video_frames(require(MEDIA / "video" / "blink_portrait.mp4"), every=50)[0]
-    tracked = detector.redetect(portrait, [f.box for f in detector.detect(portrait)])
-    assert len(tracked) == 1 and tracked[0].score >= 0.85
-    short, full = detector.models.short_range, detector.models.full_range
-    assert short is not None
-    before = short.invokes, full.invokes
-    again = detector.discover(portrait, tracked)
-    # Both models on the whole frame and the full-range one on the portrait's
-    # two square tiles; no confirmation of the face already tracked.
-    assert (short.invokes - before[0], full.invokes - before[1]) == (1, 3)
-    assert len(again) == 1 and again[0].box.iou(tracked[0].box) > 0.9
-
-
-def test_a_search_drops_a_doubtful_track_that_is_not_a_face(detector) -> None:
-    grey = np.full((360, 640, 3), 128, np.uint8)
-    ghost = Face(Box(300, 150, 340, 190), 0.45)  # the cheap pass was unsure of it
-    assert detector.discover(grey, [ghost]) == ()
-
-
-@pytest.mark.parametrize("shape", [(360, 640), (854, 480), (1080, 1920), (480, 640)])
-def test_square_tiles_cover_the_frame_with_overlap(shape: tuple[int, int]) -> None:
-    tiles = square_tiles(shape)
-    side = min(shape)
-    assert len(tiles) >= 2
-    assert all(w == h == side for _, _, w, h in tiles)
-    covered = np.zeros(shape, bool)
-    for x, y, w, h in tiles:
-        covered[y : y + h, x : x + w] = True
-    assert covered.all()
-    starts = sorted(x + y for x, y, _, _ in tiles)  # along the long side
-    assert all(b - a <= side - side // 5 for a, b in itertools.pairwise(starts))
-
-
-def test_frames_under_640_pixels_get_no_tiles() -> None:
-    assert square_tiles((360, 480)) == [] and square_tiles((600, 600)) == []
-
-
 def test_with_no_face_known_the_live_pass_searches_the_whole_frame(detector) -> None:
     live = ScheduledDetector(detector, thorough_every=10)
     empty = np.full((360, 480, 3), 90, np.uint8)
@@ -227,38 +164,6 @@ def test_with_no_face_known_the_live_pass_searches_the_whole_frame(detector) -> 
     assert live.detect(empty) == ()  # thorough
     assert len(live.detect(portrait)) == 1  # whole frame: found at once, not 9 frames later
     assert live.passes == {"thorough": 1, "whole": 1, "regions": 0, "search": 0, "still": 0}
-
-
-def test_the_short_range_model_can_be_switched_off() -> None:
-    config = dataclasses.replace(DetectorConfig(), short_range_model="")
-    only_full = FaceDetector(config, root=ROOT)
-    assert only_full.models.short_range is None
-    assert set(only_full.cards) == {"face_detector"}
-
-
-def test_letterbox_maps_back_to_frame_pixels() -> None:
-    frame = np.zeros((100, 300, 3), np.uint8)
-    square, box = letterbox(frame, 192)
-    assert square.shape == (192, 192, 3)
-    x, y = box.to_frame(np.array([0.5]), np.array([0.5]))
-    assert x[0] == pytest.approx(150, abs=1) and y[0] == pytest.approx(50, abs=1)
-
-
-def test_a_search_confirms_new_faces_four_to_an_input(detector: FaceDetector) -> None:
-    item = max(faces_dlib(require(MEDIA)), key=lambda i: len(i.faces))
-    image = cv2.imread(str(item.path))
-    image = cv2.resize(image, (640, round(image.shape[0] * 640 / image.shape[1])))
-    photo = detector.detect(image)
-    short = detector.models.short_range
-    assert short is not None and len(photo) >= 5
-    before = short.invokes
-    found = detector.discover(image, [])
-    # One whole-frame invoke, then the candidates (each face seen by 1-3 passes, merged)
-    # confirmed in packs of four: far fewer invokes than one per candidate.
-    assert short.invokes - before <= 1 + 2 * -(-len(photo) // 4)
-    assert len(found) == len(photo)
-    for face in photo:
-        assert max(face.box.iou(f.box) for f in found) > 0.5
 
 
 def test_tracked_faces_are_looked_at_in_turns(detector: FaceDetector) -> None:
@@ -273,8 +178,8 @@ def test_tracked_faces_are_looked_at_in_turns(detector: FaceDetector) -> None:
 
 
 def test_a_still_face_is_looked_for_in_the_same_square(detector: FaceDetector) -> None:
-    """The square held while the face stays put: fed back, the short-range model's own box
-    would creep to where its keypoints differ from the thorough pass's."""
+    """The square held while the face stays put: fed back, the look's own box would creep
+    to where its keypoints differ from the thorough pass's."""
     portrait = video_frames(require(MEDIA / "video" / "blink_portrait.mp4"), every=50)[0]
     live = ScheduledDetector(detector, thorough_every=100, track_every=1)
     live.detect(portrait)
@@ -317,7 +222,7 @@ def test_a_group_holding_still_is_not_looked_at_again_until_it_moves(detector) -
     live = ScheduledDetector(detector, thorough_every=100, track_every=1)
     everyone = len(live.detect(_grain(image, rng)))
     assert everyone >= 5
-    for _ in range(4):  # a square moves to where the short-range model puts the face
+    for _ in range(4):  # a square moves to where the look puts the face
         assert len(live.detect(_grain(image, rng))) == everyone
     looks, still = live.looks, live.still_looks
     counts = [len(live.detect(_grain(image, rng))) for _ in range(5)]
@@ -356,8 +261,8 @@ def test_an_empty_booth_gets_a_pass_only_when_something_changes(detector) -> Non
 
 
 def test_a_still_empty_frame_gets_the_search_it_has_not_had(detector) -> None:
-    """A still frame that only the whole-frame pass has seen gets the search (with tiles)
-    at the next search frame: the whole-frame pass misses faces the tiles find."""
+    """A still frame that only a non-search pass has seen gets the search at the next
+    search frame."""
     empty = np.full((360, 640, 3), 90, np.uint8)
     live = ScheduledDetector(detector, thorough_every=5)
     live._frame = 1  # start between searches
@@ -376,3 +281,55 @@ def test_a_frame_with_a_face_is_never_taken_for_an_empty_one(detector) -> None:
     live._track(())  # the face dropped without a pass that looked for it
     assert len(live.detect(portrait)) == 1
     assert live.passes["still"] == 0
+
+
+def test_the_shipped_model_is_full_int8_and_matches_its_card() -> None:
+    model = YuNetModel(require(FACE_MODEL))  # verifies sha256 and input against the card
+    assert model.card["sha256"] == sha256_of(FACE_MODEL)
+    assert model.card["input"]["shape_signature"] == [1, -1, -1, 3]
+    assert model.card["input"]["quantization"] == [1.0, -128]
+    assert model.card["decoder"]["keypoints"] == [
+        "right_eye",
+        "left_eye",
+        "nose_tip",
+        "right_mouth",
+        "left_mouth",
+    ]
+    model.detect(np.zeros((384, 640, 3), np.uint8), 0.5)
+    interpreter = model._sized["whole"].interpreter
+    assert {d["dtype"] for d in interpreter.get_output_details()} == {np.int8}
+    assert len(interpreter.get_output_details()) == 9
+
+
+def test_a_changed_model_file_is_refused(tmp_path) -> None:
+    copy = tmp_path / FACE_MODEL.name
+    data = bytearray(require(FACE_MODEL).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    copy.write_bytes(bytes(data))
+    shutil.copy(card_path(FACE_MODEL), card_path(copy))
+    with pytest.raises(ModelCardError, match="does not match its card"):
+        YuNetModel(copy)
+
+
+@pytest.mark.parametrize("shape", [(360, 640), (1080, 1920), (480, 640), (1920, 1080), (100, 50)])
+def test_the_input_is_the_longest_side_at_640_padded_to_multiples_of_32(shape) -> None:
+    frame = np.full((*shape, 3), 200, np.uint8)
+    image, scale = fit_input(frame, 640)
+    assert image.shape[0] % 32 == 0 and image.shape[1] % 32 == 0
+    assert scale == pytest.approx(640 / max(shape))
+    h, w = round(shape[0] * scale), round(shape[1] * scale)
+    assert max(h, w) == 640
+    assert (image[:h, :w] == 200).all() and (image[h:] == 0).all() and (image[:, w:] == 0).all()
+
+
+def test_a_search_keeps_tracked_faces_and_adds_only_new_ones(detector: FaceDetector) -> None:
+    item = max(faces_dlib(require(MEDIA)), key=lambda i: len(i.faces))
+    image = cv2.imread(str(item.path))
+    everyone = detector.detect(image)
+    assert len(everyone) >= 5
+    tracked = everyone[:2]
+    found = detector.discover(image, tracked)
+    assert len(found) == len(everyone)
+    for face in tracked:  # kept as tracked, not replaced by the search's box
+        assert face in found
+    assert detector.discover(np.full((360, 640, 3), 128, np.uint8), []) == ()

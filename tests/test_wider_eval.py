@@ -43,10 +43,10 @@ def test_a_zoom_crop_makes_the_face_that_fraction_of_a_4_3_frame(fraction: float
     assert box.center == pytest.approx((width / 2, height / 2), abs=1)
 
 
-def test_the_labelled_box_convention_is_taller_and_narrower() -> None:
+def test_the_labelled_box_convention_is_yunets_nearly_unchanged() -> None:
+    """YuNet was trained on WIDER: its box is the labelled one within a few per cent."""
     mapped = labelled_box(Box(0, 0, 100, 100))
-    assert mapped.height > 100 > mapped.width
-    assert mapped.center[1] < 50  # WIDER's boxes reach higher up the forehead
+    assert mapped.iou(Box(0, 0, 100, 100)) > 0.95
 
 
 def test_recall_figures_on_a_slice_of_each_protocol() -> None:

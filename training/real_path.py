@@ -101,9 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.real_path", description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="FER+ folder")
     parser.add_argument("--smile", type=Path, default=ROOT / "models" / "smile_int8.tflite")
-    parser.add_argument(
-        "--detector", type=Path, default=ROOT / "models" / "face_detector_int8.tflite"
-    )
+    parser.add_argument("--detector", type=Path, default=ROOT / "models" / "yunet_int8.tflite")
     parser.add_argument("--limit", type=int, help="only the first N Test images")
     parser.add_argument("--json", type=Path, help="also write the metrics here")
     args = parser.parse_args(argv)

@@ -7,46 +7,34 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class DetectorConfig:
-    """The two int8 face detectors (MediaPipe full and short range, quantized by convert)."""
+    """The int8 face detector (OpenCV Zoo's YuNet, quantized by `smilebooth convert`)."""
 
     model: str = field(
-        default="models/face_detector_int8.tflite",
-        metadata={"doc": "full-range detector .tflite (its .card.json must sit beside it)"},
-    )
-    short_range_model: str = field(
-        default="models/face_detector_short_int8.tflite",
-        metadata={"doc": "short-range detector .tflite, for faces that fill the frame ('' = off)"},
+        default="models/yunet_int8.tflite",
+        metadata={"doc": "face detector .tflite (its .card.json must sit beside it)"},
     )
     threads: int = field(default=1, metadata={"doc": "interpreter threads", "min": 1, "max": 8})
     score_threshold: float = field(
-        default=0.5, metadata={"doc": "minimum detection score", "min": 0.05, "max": 0.99}
-    )
-    confirm_threshold: float = field(
-        default=0.5,
+        default=0.75,
         metadata={
-            "doc": "thorough passes keep a face only if the short-range model, shown a square "
-            "around it, scores it at least this (removes hands, backs of heads)",
+            "doc": "minimum detection score of a new face (a tracked face is kept while it "
+            "scores 0.55)",
+            "min": 0.05,
+            "max": 0.99,
+        },
+    )
+    candidate_threshold: float = field(
+        default=0.6,
+        metadata={
+            "doc": "a face scoring from this up to 0.85 in the whole frame is kept only if "
+            "a second look at its square (the face at ~58 px) scores it score_threshold: "
+            "more of the back row found, a dog's face or a poster's refused",
             "min": 0.05,
             "max": 0.99,
         },
     )
     nms_iou: float = field(
-        default=0.3, metadata={"doc": "overlap merged by weighted NMS", "min": 0.05, "max": 0.95}
-    )
-    tiles: bool = field(
-        default=True,
-        metadata={
-            "doc": "thorough passes also search 2x2 tiles of frames >= 640 px: faces under "
-            "~7% of the frame's side (the back row)"
-        },
-    )
-    tile_threshold: float = field(
-        default=0.6,
-        metadata={
-            "doc": "detection and confirmation score for faces found only in tiles",
-            "min": 0.05,
-            "max": 0.99,
-        },
+        default=0.3, metadata={"doc": "overlap merged by NMS", "min": 0.05, "max": 0.95}
     )
     thorough_every: int = field(
         default=10,

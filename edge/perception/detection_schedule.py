@@ -4,11 +4,10 @@ Faces already found are looked for again only around where they were
 (`FaceDetector.look_again`, a fraction of a whole-frame pass), each every `track_every`
 frames (`detector.track_every`, 2), faces taking turns; in between a face keeps the box
 and keypoints of its last look. Every `thorough_every` frames a search for new faces
-follows (`FaceDetector.discover`): both models on the whole frame and the full-range
-model on square tiles, confirming only what is not tracked already. A face that walks
-in is found at the next search (a third of a second at 30 fps with the default of 10). A
-frame with no face known gets both models on the whole frame, and the photo's thorough
-pass on a search frame, so someone stepping up to an empty booth is seen at once.
+follows (`FaceDetector.discover`): the whole frame, adding only what is not tracked
+already. A face that walks in is found at the next search (a third of a second at 30 fps
+with the default of 10). A frame with no face known gets the whole-frame pass, so someone
+stepping up to an empty booth is seen at once.
 
 What has not changed since its last look is not looked at again (`stillness`): a tracked
 face whose square holds the same pixels keeps its last look, and with no face known a
@@ -101,9 +100,7 @@ class ScheduledDetector:
                 self.passes["still"] += 1
                 return ()
             self.passes["thorough" if search else "whole"] += 1
-            faces = (
-                self.detector.detect(frame_bgr) if search else self.detector.detect_whole(frame_bgr)
-            )
+            faces = self.detector.detect(frame_bgr)
             self._found_none(now if not faces else None, search)
             self._track(faces)
             return faces
@@ -160,7 +157,7 @@ class ScheduledDetector:
     def _still_empty(self, now: np.ndarray | None, search: bool) -> bool:
         """No face known and the frame as it was at the last pass that found none. A
         search frame skips only after a search found none (the whole-frame pass misses
-        small faces that the search's tiles find)."""
+        small faces that a search has not looked for yet)."""
         before, still_for, searched = self._empty_seen
         if (
             now is None

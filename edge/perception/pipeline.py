@@ -162,14 +162,7 @@ def build_face_detector(config: DetectorConfig) -> Any:
     """The detection stage, model paths resolved as every model's are."""
     from edge.perception.face_detector import FaceDetector
 
-    short = config.short_range_model
-    return FaceDetector(
-        dataclasses.replace(
-            config,
-            model=str(resolve_model_path(config.model)),
-            short_range_model=str(resolve_model_path(short)) if short else "",
-        )
-    )
+    return FaceDetector(dataclasses.replace(config, model=str(resolve_model_path(config.model))))
 
 
 def build_smile_model(config: SmileConfig) -> SmileModel:
