@@ -164,6 +164,7 @@ REQUIRED = {  # what HA's MQTT discovery schema of each component needs for what
     "device_automation": {"automation_type", "topic", "type", "subtype", "device"},
     "switch": {"name", "unique_id", "state_topic", "command_topic", "availability_topic", "device"},
     "button": {"name", "unique_id", "command_topic", "availability_topic", "device"},
+    "event": {"name", "unique_id", "state_topic", "event_types", "availability_topic", "device"},
 }
 
 
@@ -203,10 +204,14 @@ def test_discovery_configs_are_retained_valid_json_with_the_fields_ha_needs(brok
         "binary_sensor/smiling",
         "button/trigger",
         "device_automation/photo_taken",
+        "event/error",
         "number/threshold",
+        "sensor/disk_free",
         "sensor/faces",
+        "sensor/fps",
         "sensor/last_capture",
         "sensor/phase",
+        "sensor/photos",
         "sensor/score",
         "switch/armed",
     ]
@@ -219,7 +224,7 @@ def test_discovery_configs_are_retained_valid_json_with_the_fields_ha_needs(brok
         if component != "device_automation":  # its schema has no availability
             assert config["availability_topic"] == "smilebooth/booth1/availability"
     unique_ids = [c["unique_id"] for c in configs.values() if "unique_id" in c]
-    assert len(set(unique_ids)) == len(unique_ids) == 9
+    assert len(set(unique_ids)) == len(unique_ids) == 13
     number = configs["homeassistant/number/booth1/threshold/config"]
     assert number["command_topic"] == "smilebooth/booth1/set/threshold"
     assert (number["min"], number["max"]) == (0.0, 1.0)
@@ -231,6 +236,18 @@ def test_discovery_configs_are_retained_valid_json_with_the_fields_ha_needs(brok
     trigger = configs["homeassistant/device_automation/booth1/photo_taken/config"]
     assert trigger["automation_type"] == "trigger"
     assert trigger["topic"] == "smilebooth/booth1/photo_taken"
+    # HA's own trigger type: the automation editor shows '"shutter" pressed'
+    assert (trigger["type"], trigger["subtype"]) == ("button_short_press", "shutter")
+    photos = configs["homeassistant/sensor/booth1/photos/config"]
+    assert photos["state_class"] == "total_increasing"
+    assert configs["homeassistant/sensor/booth1/last_capture/config"]["device_class"] == (
+        "timestamp"
+    )
+    for name in ("fps", "disk_free"):
+        config = configs[f"homeassistant/sensor/booth1/{name}/config"]
+        assert config["entity_category"] == "diagnostic"
+    assert configs["homeassistant/sensor/booth1/score/config"]["suggested_display_precision"] == 2
+    assert "configuration_url" not in faces["device"]  # no page given
 
 
 def test_an_entity_turned_off_gets_an_empty_retained_config_and_disappears(broker) -> None:
@@ -280,7 +297,7 @@ def test_last_capture_is_retained_and_a_photo_fires_the_trigger_topic(broker) ->
 
 
 def test_with_include_image_the_photo_itself_is_published(broker) -> None:
-    from edge.io.mqtt.discovery import discovery_messages
+    from edge.io.mqtt.discovery import Announce, discovery_messages
     from edge.io.mqtt.topics import Topics
 
     photo = b"\xff\xd8 not really a jpeg \xff\xd9"
@@ -305,7 +322,7 @@ def test_with_include_image_the_photo_itself_is_published(broker) -> None:
     finally:
         listener.close()
         publisher.stop()
-    without = discovery_messages(Topics("smilebooth", "pics"), "homeassistant", "0")
+    without = discovery_messages(Topics("smilebooth", "pics"), Announce())
     assert without["homeassistant/image/pics/last_photo/config"] == ""  # off: removed
 
 

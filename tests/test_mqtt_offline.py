@@ -1,12 +1,11 @@
 """The MQTT parts that need no broker: remote commands (all or nothing), where the password
-comes from, the Home Assistant templates, and a booth whose broker is not there at all."""
+comes from, and a booth whose broker is not there at all."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,9 +18,10 @@ from tests.test_mqtt import run_loop
 
 def check_parsed(name: str, payload: bytes) -> None:
     """Either every command is valid and the controls show all of them, or a CommandError
-    leaves the controls exactly as they were (the publisher's own path, handle_message)."""
+    leaves the controls exactly as they were (the publisher's own path, handle_message).
+    The controls' floor (trigger.rearm_threshold) is 0.3: a threshold under it is refused."""
     before = ControlState(armed=False, threshold=0.42, trigger_requested=False)
-    controls = Controls(before.armed, before.threshold)
+    controls = Controls(before.armed, before.threshold, rearm_threshold=0.3)
     try:
         commands = handle_message(name, payload, controls)
     except CommandError as exc:
@@ -32,7 +32,7 @@ def check_parsed(name: str, payload: bytes) -> None:
     expected = before
     for command in commands:
         if command.name == "threshold":
-            assert isinstance(command.value, float) and 0.0 <= command.value <= 1.0
+            assert isinstance(command.value, float) and 0.3 <= command.value <= 1.0
             expected = dataclasses.replace(expected, threshold=command.value)
         elif command.name == "armed":
             assert isinstance(command.value, bool)
@@ -47,7 +47,9 @@ def check_parsed(name: str, payload: bytes) -> None:
 @given(
     name=st.sampled_from(["armed", "threshold", "trigger", "bogus", ""]),
     payload=st.binary(max_size=MAX_PAYLOAD + 50)
-    | st.sampled_from([b"ON", b"off", b"0.5", b"nan", b"-0", b"1e999", b"PRESS", b" 1 "]),
+    | st.sampled_from(
+        [b"ON", b"off", b"0.5", b"0.3", b"0.29", b"nan", b"-0", b"1e999", b"PRESS", b" 1 "]
+    ),
 )
 def test_any_payload_is_either_a_valid_command_or_a_clear_error(name: str, payload: bytes) -> None:
     check_parsed(name, payload)
@@ -81,36 +83,6 @@ def test_password_comes_from_file_environment_or_systemd_credentials(tmp_path) -
     assert read_password(MqttConfig(), {}) is None
     (tmp_path / "mqtt_password").write_text("\n")  # install.sh's empty placeholder
     assert read_password(MqttConfig(), {"CREDENTIALS_DIRECTORY": str(tmp_path)}) is None
-
-
-def test_the_templates_give_the_states_ha_would_show() -> None:
-    """The value templates rendered with Jinja (HA's engine) on the payloads we publish."""
-    jinja2 = pytest.importorskip("jinja2")
-    from edge.io.mqtt.discovery import discovery_messages
-    from edge.io.mqtt.topics import Topics
-
-    configs = {
-        t.split("/")[3]: json.loads(p)
-        for t, p in discovery_messages(Topics("smilebooth", "b"), "homeassistant", "1").items()
-        if p
-    }
-    env = jinja2.Environment()
-    env.filters["tojson"] = json.dumps
-
-    def render(name: str, payload: dict, key: str = "value_template") -> str:
-        return env.from_string(configs[name][key]).render(value_json=payload)
-
-    score = {
-        "score": 0.8,
-        "faces": 2,
-        "per_face": [{"track_id": 1, "smiling": False}, {"track_id": 2, "smiling": True}],
-    }
-    assert render("smiling", score) == "ON"
-    assert render("smiling", {**score, "per_face": [{"smiling": False}]}) == "OFF"
-    assert render("faces_present", {"faces": 0, "phase": "ready"}) == "OFF"
-    assert render("phase", {"phase": "cooldown"}) == "cooldown"
-    attributes = json.loads(render("faces", score, "json_attributes_template"))
-    assert attributes == {"per_face": score["per_face"]}
 
 
 def test_no_reachable_broker_the_loop_runs_anyway_and_says_so_once(tmp_path) -> None:
