@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -308,12 +309,16 @@ class MqttPublisher:
 
 
 def disk_free_gb(path: str | None) -> float | None:
-    """Free space where the photos go, in GB (10^9 bytes); None without a folder."""
+    """Free space where the photos go, in GB (10^9 bytes); None without a folder. A folder
+    not made yet: the disk it will be made on (its nearest existing parent)."""
     if not path:
         return None
+    folder = Path(path).expanduser().absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
     try:
-        return round(shutil.disk_usage(path).free / 1e9, 2)
-    except OSError:  # not created yet, or a mount that is not there
+        return round(shutil.disk_usage(folder).free / 1e9, 2)
+    except OSError:  # unreadable
         return None
 
 
