@@ -70,6 +70,29 @@ class Listener:
         close_client(self.client)
 
 
+def subscribed_listener(port: int) -> Listener:
+    """A Listener whose subscription is in place: it has received its own probe, so every
+    retained message (sent on subscribing) is in `messages` already."""
+    listener = Listener(port)
+    for _ in range(20):
+        listener.client.publish("smilebooth/probe", b"1", qos=1)
+        try:
+            listener.wait_for("smilebooth/probe", timeout=0.5)
+            return listener
+        except AssertionError:
+            continue
+    listener.close()
+    raise AssertionError("the listener never received its probe")
+
+
+def retained_now(port: int) -> dict[str, bytes]:
+    """Every retained message on the broker now (smilebooth/# and homeassistant/#)."""
+    listener = subscribed_listener(port)
+    listener.close()
+    found = {topic: payload for topic, payload, retained in listener.messages if retained}
+    return found
+
+
 @pytest.fixture
 def broker(tmp_path) -> Iterator[Broker]:
     running = Broker(tmp_path).start()
@@ -77,17 +100,22 @@ def broker(tmp_path) -> Iterator[Broker]:
     running.stop()
 
 
-def make_publisher(port: int, **changes) -> tuple[MqttPublisher, events.EventBus, Controls]:
+def make_publisher(
+    port: int, disk_path: str | None = None, discovery_enabled: bool = True, **changes
+) -> tuple[MqttPublisher, events.EventBus, Controls]:
+    from edge.config.mqtt import DiscoveryConfig
+
     config = MqttConfig(
         enabled=True,
         host="127.0.0.1",
         port=port,
         device_id="booth1",
         score_interval_s=0.0,
+        discovery=DiscoveryConfig(enabled=discovery_enabled),
         **changes,
     )
     bus, controls = events.EventBus(), Controls(armed=True, threshold=0.7)
-    publisher = MqttPublisher(config, bus, controls, reconnect_delay=(1, 1))
+    publisher = MqttPublisher(config, bus, controls, reconnect_delay=(1, 1), disk_path=disk_path)
     publisher.start()
     return publisher, bus, controls
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections import Counter
 
 import pytest
@@ -21,24 +20,13 @@ from edge.io.mqtt.discovery import COUNTS, Announce, discovery_messages
 from edge.io.mqtt.publisher import MqttPublisher
 from edge.io.mqtt.topics import Topics
 from tests.mosquitto import Broker
-from tests.test_mqtt import Listener
+from tests.test_mqtt import subscribed_listener
 
 pytest.importorskip("jinja2")
 from tests import ha_templates
 
 pytestmark = pytest.mark.broker
 MAX_ATTRIBUTES = 2048  # bytes; HA's recorder drops attributes past 16 KB
-
-
-def subscribed_listener(port: int) -> Listener:
-    """A Listener whose subscription is in place (it has received its own probe)."""
-    listener = Listener(port)
-    deadline = time.monotonic() + 10
-    while not listener.client.is_connected() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    listener.client.publish("smilebooth/probe", b"1", qos=1)
-    listener.wait_for("smilebooth/probe")
-    return listener
 
 
 def configs_from(messages: list[tuple[str, bytes, bool]]) -> dict[str, dict]:
