@@ -103,3 +103,40 @@ def test_cold_start_broker_restart_and_discovery_off(tmp_path) -> None:
         ha.close()
         publisher.stop()
         broker.stop()
+
+
+def test_smilebooth_run_links_the_page_and_holds_the_slider_to_the_rule(tmp_path) -> None:
+    """What `smilebooth run` gives the publisher (edge.app.start_publisher): the page's
+    address for the device card, the photo folder for disk free, the threshold's floor."""
+    import dataclasses
+
+    from edge.app import start_publisher
+    from edge.config.loading import default_config
+    from edge.decide.control import Controls
+    from edge.io.mqtt.discovery import page_url
+    from tests.test_mqtt import Listener
+
+    broker = Broker(tmp_path).start()
+    base = default_config()
+    config = dataclasses.replace(
+        base,
+        mqtt=dataclasses.replace(
+            base.mqtt, enabled=True, host="127.0.0.1", port=broker.port, device_id="wired"
+        ),
+        web=dataclasses.replace(base.web, enabled=True, host="0.0.0.0", port=8099),
+        capture=dataclasses.replace(base.capture, folder=str(tmp_path / "photos")),
+    )
+    trigger = config.trigger
+    controls = Controls(trigger.armed, trigger.threshold, trigger.rearm_threshold)
+    listener = Listener(broker.port)
+    publisher = start_publisher(config, events.EventBus(), controls)
+    try:
+        number = json.loads(listener.wait_for("homeassistant/number/wired/threshold/config"))
+        state = json.loads(listener.wait_for("smilebooth/wired/state"))
+    finally:
+        listener.close()
+        publisher.stop()
+        broker.stop()
+    assert number["min"] == trigger.rearm_threshold
+    assert number["device"]["configuration_url"] == page_url("0.0.0.0", 8099)
+    assert state["disk_free_gb"] > 0

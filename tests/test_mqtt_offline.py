@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,3 +95,25 @@ def test_no_reachable_broker_the_loop_runs_anyway_and_says_so_once(tmp_path) -> 
     assert result.returncode == 0, result.stderr[-2000:]
     assert "frames=275" in result.stderr
     assert result.stderr.count("unreachable") == 1  # said once; the retries stay quiet
+
+
+def test_the_device_links_to_the_page_and_a_bad_link_is_refused(tmp_path) -> None:
+    import re
+    import socket
+
+    from edge.config import ConfigError, load_config
+    from edge.io.mqtt.discovery import page_url
+
+    assert page_url("192.168.1.20", 8080) == "http://192.168.1.20:8080/"
+    assert page_url("fe80::1", 80) == "http://[fe80::1]:80/"
+    name = socket.gethostname()
+    expected = name if "." in name else f"{name}.local"
+    assert page_url("0.0.0.0", 8080) == f"http://{expected}:8080/"
+    assert page_url("0.0.0.0", 8080, "https://booth.example/") == "https://booth.example/"
+    assert page_url("0.0.0.0", 8080, "none") is None
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("mqtt:\n  discovery:\n    configuration_url: booth.local\n")
+    with pytest.raises(
+        ConfigError, match=re.escape("configuration_url 'booth.local': expected an http")
+    ):
+        load_config(bad)
