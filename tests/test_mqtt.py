@@ -650,3 +650,36 @@ def test_a_killed_service_is_reported_offline_by_its_last_will(broker, tmp_path)
             run.kill()
             run.wait()
         listener.close()
+
+
+def test_a_face_or_smile_change_goes_out_within_a_second_not_at_the_interval(broker) -> None:
+    """score_interval_s 5 s, events stamped as the loop would (here, stepped times): a
+    changed face or smiling count is sent once a second has passed since the last message,
+    an unchanged one waits for the interval (HA's Faces, Faces present and Someone smiling
+    read these)."""
+    config = MqttConfig(enabled=True, host="127.0.0.1", port=broker.port, device_id="pace")
+    bus = events.EventBus()
+    publisher = MqttPublisher(config, bus, Controls(True, 0.7), reconnect_delay=(1, 1))
+    listener = subscribed_listener(broker.port)
+    publisher.start()
+    smiling, straight = {"smiling": True}, {"smiling": False}
+    steps = [  # (time, faces, per_face): sent?
+        (0.0, 1, (straight,)),  # the first: sent
+        (0.5, 1, (straight,)),  # nothing new
+        (0.7, 2, (straight, straight)),  # changed, but under a second since the last
+        (1.1, 2, (straight, straight)),  # the change, now due
+        (1.5, 2, (straight, smiling)),  # smiling changed, under a second
+        (2.2, 2, (straight, smiling)),  # due
+        (4.0, 2, (straight, smiling)),  # nothing new
+        (7.3, 2, (straight, smiling)),  # the interval: sent
+    ]
+    try:
+        assert publisher.connected.wait(5)
+        for at, faces, per_face in steps:
+            bus.publish(events.ScoreEvent(0.5, faces, 0.5, 1.0, 0.5, per_face), when=at)
+        listener.wait_for("smilebooth/pace/score", where=lambda s: s["time"] == 7.3)
+    finally:
+        publisher.stop()
+        listener.close()
+    sent = [json.loads(p)["time"] for t, p, _ in listener.messages if t.endswith("pace/score")]
+    assert sent == [0.0, 1.1, 2.2, 7.3]

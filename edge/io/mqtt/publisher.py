@@ -22,7 +22,6 @@ import ssl
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +54,6 @@ class MqttPublisher:
         bus: events.EventBus,
         controls: Controls,
         password: str | None = None,
-        clock: Callable[[], float] = time.monotonic,
         reconnect_delay: tuple[int, int] = (1, 30),
         configuration_url: str | None = None,
         disk_path: str | None = None,
@@ -65,7 +63,6 @@ class MqttPublisher:
         self.config = config
         self.topics = Topics(config.topic_prefix, config.device_id)
         self.controls = controls
-        self.clock = clock
         self.connected = threading.Event()
         self.pending: collections.deque[str] = collections.deque(maxlen=config.queue_size)
         self.dropped_captures = 0
@@ -234,7 +231,7 @@ class MqttPublisher:
     def _handle(self, event: events.Event) -> None:
         payload = event.payload
         if isinstance(payload, events.ScoreEvent):
-            if self._score_due(payload):
+            if self._score_due(payload, event.time):
                 self._publish(self.topics.score, {**payload.as_json(), "time": event.time})
         elif isinstance(payload, events.CaptureEvent):
             self._capture(payload)
@@ -247,13 +244,16 @@ class MqttPublisher:
             self._counts = {**self._counts, payload.name: payload.value}
             self._publish(self.topics.counts, self._counts, retain=True)
 
-    def _score_due(self, score: events.ScoreEvent) -> bool:
+    def _score_due(self, score: events.ScoreEvent, now: float) -> bool:
         """One score message per score_interval_s, and one as soon as the face or smiling
         count changes (at most every CHANGE_MIN_S): HA's Faces, Faces present and Someone
-        smiling read the same message, so they always agree."""
-        now = self.clock()
+        smiling read the same message, so they always agree. Paced by when the loop
+        published each event (a backlog here cannot bunch them); a clock set back
+        starts the pacing again."""
         key = (score.faces, sum(1 for face in score.per_face if face.get("smiling")))
         since = now - self._last_score
+        if since < 0:
+            since = float("inf")
         changed = key != self._score_key and since >= CHANGE_MIN_S
         if since < self.config.score_interval_s and not changed:
             return False
