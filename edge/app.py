@@ -145,14 +145,22 @@ def start_publisher(config: AppConfig, bus: EventBus, controls: Controls) -> Any
     """The MQTT feed, when enabled; a broker that is down only delays it (it retries)."""
     if not config.mqtt.enabled:
         return None
+    from edge.io.mqtt.discovery import page_url
     from edge.io.mqtt.publisher import MqttPublisher
     from edge.io.secrets import read_password
 
+    url = config.mqtt.discovery.configuration_url
     publisher = MqttPublisher(
         config.mqtt,
         bus,
         controls,
         password=read_password(config.mqtt),
+        configuration_url=(
+            page_url(config.web.host, config.web.port, url)
+            if config.web.enabled or url not in ("", "none")
+            else None
+        ),
+        disk_path=config.capture.folder,
     )
     publisher.start()
     return publisher

@@ -60,7 +60,9 @@ def build_loop(
         trigger=config.trigger,
         store=store if store is not None else PhotoStore(config.capture),
         bus=bus,
-        controls=Controls(config.trigger.armed, config.trigger.threshold),
+        controls=Controls(
+            config.trigger.armed, config.trigger.threshold, config.trigger.rearm_threshold
+        ),
         status=StatusReporter(config.status, clock()),
         notifier=notifier if notifier is not None else Notifier(),
         sidecar_extra=sidecar_extra(config, pipeline),

@@ -249,6 +249,7 @@ class FrameLoop:
         self.counters.captures += 1
         log.info("saved %s", saved.photo)
         self.parts.bus.publish(events.capture_event(sidecar, saved))
+        self.parts.bus.publish(events.count_event("photos", self.counters.captures))
 
     def _publish(self, scored: ScoredFrame, controls: ControlState, wall: float) -> None:
         bus, group = self.parts.bus, scored.group

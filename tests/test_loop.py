@@ -109,6 +109,7 @@ def test_replayed_video_fires_once_and_saves_the_best_scored_frame(tmp_path: Pat
     assert saved.shape == (360, 640, 3)  # full resolution, not the 320-wide model frame
     assert np.abs(saved.astype(int) - video_frame(path, index).astype(int)).mean() < 4
     assert kinds(got, events.CAPTURE)[0]["file"] == photos[0].name
+    assert kinds(got, events.COUNT) == [{"photos": 1}]  # HA's photo counter
     assert kinds(got, events.STATE)[0]["armed"] is True
     assert processor.shapes[0] == (180, 320, 3)
     # Each frame's full-size image reaches the pipeline (small faces' eyes are read there).

@@ -70,6 +70,29 @@ class Listener:
         close_client(self.client)
 
 
+def subscribed_listener(port: int) -> Listener:
+    """A Listener whose subscription is in place: it has received its own probe, so every
+    retained message (sent on subscribing) is in `messages` already."""
+    listener = Listener(port)
+    for _ in range(20):
+        listener.client.publish("smilebooth/probe", b"1", qos=1)
+        try:
+            listener.wait_for("smilebooth/probe", timeout=0.5)
+            return listener
+        except AssertionError:
+            continue
+    listener.close()
+    raise AssertionError("the listener never received its probe")
+
+
+def retained_now(port: int) -> dict[str, bytes]:
+    """Every retained message on the broker now (smilebooth/# and homeassistant/#)."""
+    listener = subscribed_listener(port)
+    listener.close()
+    found = {topic: payload for topic, payload, retained in listener.messages if retained}
+    return found
+
+
 @pytest.fixture
 def broker(tmp_path) -> Iterator[Broker]:
     running = Broker(tmp_path).start()
@@ -77,17 +100,22 @@ def broker(tmp_path) -> Iterator[Broker]:
     running.stop()
 
 
-def make_publisher(port: int, **changes) -> tuple[MqttPublisher, events.EventBus, Controls]:
+def make_publisher(
+    port: int, disk_path: str | None = None, discovery_enabled: bool = True, **changes
+) -> tuple[MqttPublisher, events.EventBus, Controls]:
+    from edge.config.mqtt import DiscoveryConfig
+
     config = MqttConfig(
         enabled=True,
         host="127.0.0.1",
         port=port,
         device_id="booth1",
         score_interval_s=0.0,
+        discovery=DiscoveryConfig(enabled=discovery_enabled),
         **changes,
     )
     bus, controls = events.EventBus(), Controls(armed=True, threshold=0.7)
-    publisher = MqttPublisher(config, bus, controls, reconnect_delay=(1, 1))
+    publisher = MqttPublisher(config, bus, controls, reconnect_delay=(1, 1), disk_path=disk_path)
     publisher.start()
     return publisher, bus, controls
 
@@ -164,6 +192,7 @@ REQUIRED = {  # what HA's MQTT discovery schema of each component needs for what
     "device_automation": {"automation_type", "topic", "type", "subtype", "device"},
     "switch": {"name", "unique_id", "state_topic", "command_topic", "availability_topic", "device"},
     "button": {"name", "unique_id", "command_topic", "availability_topic", "device"},
+    "event": {"name", "unique_id", "state_topic", "event_types", "availability_topic", "device"},
 }
 
 
@@ -203,10 +232,14 @@ def test_discovery_configs_are_retained_valid_json_with_the_fields_ha_needs(brok
         "binary_sensor/smiling",
         "button/trigger",
         "device_automation/photo_taken",
+        "event/error",
         "number/threshold",
+        "sensor/disk_free",
         "sensor/faces",
+        "sensor/fps",
         "sensor/last_capture",
         "sensor/phase",
+        "sensor/photos",
         "sensor/score",
         "switch/armed",
     ]
@@ -219,7 +252,7 @@ def test_discovery_configs_are_retained_valid_json_with_the_fields_ha_needs(brok
         if component != "device_automation":  # its schema has no availability
             assert config["availability_topic"] == "smilebooth/booth1/availability"
     unique_ids = [c["unique_id"] for c in configs.values() if "unique_id" in c]
-    assert len(set(unique_ids)) == len(unique_ids) == 9
+    assert len(set(unique_ids)) == len(unique_ids) == 13
     number = configs["homeassistant/number/booth1/threshold/config"]
     assert number["command_topic"] == "smilebooth/booth1/set/threshold"
     assert (number["min"], number["max"]) == (0.0, 1.0)
@@ -231,6 +264,18 @@ def test_discovery_configs_are_retained_valid_json_with_the_fields_ha_needs(brok
     trigger = configs["homeassistant/device_automation/booth1/photo_taken/config"]
     assert trigger["automation_type"] == "trigger"
     assert trigger["topic"] == "smilebooth/booth1/photo_taken"
+    # HA's own trigger type: the automation editor shows '"shutter" pressed'
+    assert (trigger["type"], trigger["subtype"]) == ("button_short_press", "shutter")
+    photos = configs["homeassistant/sensor/booth1/photos/config"]
+    assert photos["state_class"] == "total_increasing"
+    assert configs["homeassistant/sensor/booth1/last_capture/config"]["device_class"] == (
+        "timestamp"
+    )
+    for name in ("fps", "disk_free"):
+        config = configs[f"homeassistant/sensor/booth1/{name}/config"]
+        assert config["entity_category"] == "diagnostic"
+    assert configs["homeassistant/sensor/booth1/score/config"]["suggested_display_precision"] == 2
+    assert "configuration_url" not in faces["device"]  # no page given
 
 
 def test_an_entity_turned_off_gets_an_empty_retained_config_and_disappears(broker) -> None:
@@ -280,7 +325,7 @@ def test_last_capture_is_retained_and_a_photo_fires_the_trigger_topic(broker) ->
 
 
 def test_with_include_image_the_photo_itself_is_published(broker) -> None:
-    from edge.io.mqtt.discovery import discovery_messages
+    from edge.io.mqtt.discovery import Announce, discovery_messages
     from edge.io.mqtt.topics import Topics
 
     photo = b"\xff\xd8 not really a jpeg \xff\xd9"
@@ -305,7 +350,7 @@ def test_with_include_image_the_photo_itself_is_published(broker) -> None:
     finally:
         listener.close()
         publisher.stop()
-    without = discovery_messages(Topics("smilebooth", "pics"), "homeassistant", "0")
+    without = discovery_messages(Topics("smilebooth", "pics"), Announce())
     assert without["homeassistant/image/pics/last_photo/config"] == ""  # off: removed
 
 
@@ -605,3 +650,36 @@ def test_a_killed_service_is_reported_offline_by_its_last_will(broker, tmp_path)
             run.kill()
             run.wait()
         listener.close()
+
+
+def test_a_face_or_smile_change_goes_out_within_a_second_not_at_the_interval(broker) -> None:
+    """score_interval_s 5 s, events stamped as the loop would (here, stepped times): a
+    changed face or smiling count is sent once a second has passed since the last message,
+    an unchanged one waits for the interval (HA's Faces, Faces present and Someone smiling
+    read these)."""
+    config = MqttConfig(enabled=True, host="127.0.0.1", port=broker.port, device_id="pace")
+    bus = events.EventBus()
+    publisher = MqttPublisher(config, bus, Controls(True, 0.7), reconnect_delay=(1, 1))
+    listener = subscribed_listener(broker.port)
+    publisher.start()
+    smiling, straight = {"smiling": True}, {"smiling": False}
+    steps = [  # (time, faces, per_face): sent?
+        (0.0, 1, (straight,)),  # the first: sent
+        (0.5, 1, (straight,)),  # nothing new
+        (0.7, 2, (straight, straight)),  # changed, but under a second since the last
+        (1.1, 2, (straight, straight)),  # the change, now due
+        (1.5, 2, (straight, smiling)),  # smiling changed, under a second
+        (2.2, 2, (straight, smiling)),  # due
+        (4.0, 2, (straight, smiling)),  # nothing new
+        (7.3, 2, (straight, smiling)),  # the interval: sent
+    ]
+    try:
+        assert publisher.connected.wait(5)
+        for at, faces, per_face in steps:
+            bus.publish(events.ScoreEvent(0.5, faces, 0.5, 1.0, 0.5, per_face), when=at)
+        listener.wait_for("smilebooth/pace/score", where=lambda s: s["time"] == 7.3)
+    finally:
+        publisher.stop()
+        listener.close()
+    sent = [json.loads(p)["time"] for t, p, _ in listener.messages if t.endswith("pace/score")]
+    assert sent == [0.0, 1.1, 2.2, 7.3]

@@ -1,5 +1,5 @@
 """The MQTT parts that need no broker: remote commands (all or nothing), where the password
-comes from, the Home Assistant templates, and a booth whose broker is not there at all."""
+comes from, and a booth whose broker is not there at all."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from tests.test_mqtt import run_loop
 
 def check_parsed(name: str, payload: bytes) -> None:
     """Either every command is valid and the controls show all of them, or a CommandError
-    leaves the controls exactly as they were (the publisher's own path, handle_message)."""
+    leaves the controls exactly as they were (the publisher's own path, handle_message).
+    The controls' floor (trigger.rearm_threshold) is 0.3: a threshold under it is refused."""
     before = ControlState(armed=False, threshold=0.42, trigger_requested=False)
-    controls = Controls(before.armed, before.threshold)
+    controls = Controls(before.armed, before.threshold, rearm_threshold=0.3)
     try:
         commands = handle_message(name, payload, controls)
     except CommandError as exc:
@@ -32,7 +33,7 @@ def check_parsed(name: str, payload: bytes) -> None:
     expected = before
     for command in commands:
         if command.name == "threshold":
-            assert isinstance(command.value, float) and 0.0 <= command.value <= 1.0
+            assert isinstance(command.value, float) and 0.3 <= command.value <= 1.0
             expected = dataclasses.replace(expected, threshold=command.value)
         elif command.name == "armed":
             assert isinstance(command.value, bool)
@@ -47,7 +48,9 @@ def check_parsed(name: str, payload: bytes) -> None:
 @given(
     name=st.sampled_from(["armed", "threshold", "trigger", "bogus", ""]),
     payload=st.binary(max_size=MAX_PAYLOAD + 50)
-    | st.sampled_from([b"ON", b"off", b"0.5", b"nan", b"-0", b"1e999", b"PRESS", b" 1 "]),
+    | st.sampled_from(
+        [b"ON", b"off", b"0.5", b"0.3", b"0.29", b"nan", b"-0", b"1e999", b"PRESS", b" 1 "]
+    ),
 )
 def test_any_payload_is_either_a_valid_command_or_a_clear_error(name: str, payload: bytes) -> None:
     check_parsed(name, payload)
@@ -83,36 +86,6 @@ def test_password_comes_from_file_environment_or_systemd_credentials(tmp_path) -
     assert read_password(MqttConfig(), {"CREDENTIALS_DIRECTORY": str(tmp_path)}) is None
 
 
-def test_the_templates_give_the_states_ha_would_show() -> None:
-    """The value templates rendered with Jinja (HA's engine) on the payloads we publish."""
-    jinja2 = pytest.importorskip("jinja2")
-    from edge.io.mqtt.discovery import discovery_messages
-    from edge.io.mqtt.topics import Topics
-
-    configs = {
-        t.split("/")[3]: json.loads(p)
-        for t, p in discovery_messages(Topics("smilebooth", "b"), "homeassistant", "1").items()
-        if p
-    }
-    env = jinja2.Environment()
-    env.filters["tojson"] = json.dumps
-
-    def render(name: str, payload: dict, key: str = "value_template") -> str:
-        return env.from_string(configs[name][key]).render(value_json=payload)
-
-    score = {
-        "score": 0.8,
-        "faces": 2,
-        "per_face": [{"track_id": 1, "smiling": False}, {"track_id": 2, "smiling": True}],
-    }
-    assert render("smiling", score) == "ON"
-    assert render("smiling", {**score, "per_face": [{"smiling": False}]}) == "OFF"
-    assert render("faces_present", {"faces": 0, "phase": "ready"}) == "OFF"
-    assert render("phase", {"phase": "cooldown"}) == "cooldown"
-    attributes = json.loads(render("faces", score, "json_attributes_template"))
-    assert attributes == {"per_face": score["per_face"]}
-
-
 def test_no_reachable_broker_the_loop_runs_anyway_and_says_so_once(tmp_path) -> None:
     from tests.mosquitto import free_port
 
@@ -122,3 +95,25 @@ def test_no_reachable_broker_the_loop_runs_anyway_and_says_so_once(tmp_path) -> 
     assert result.returncode == 0, result.stderr[-2000:]
     assert "frames=275" in result.stderr
     assert result.stderr.count("unreachable") == 1  # said once; the retries stay quiet
+
+
+def test_the_device_links_to_the_page_and_a_bad_link_is_refused(tmp_path) -> None:
+    import re
+    import socket
+
+    from edge.config import ConfigError, load_config
+    from edge.io.mqtt.discovery import page_url
+
+    assert page_url("192.168.1.20", 8080) == "http://192.168.1.20:8080/"
+    assert page_url("fe80::1", 80) == "http://[fe80::1]:80/"
+    name = socket.gethostname()
+    expected = name if "." in name else f"{name}.local"
+    assert page_url("0.0.0.0", 8080) == f"http://{expected}:8080/"
+    assert page_url("0.0.0.0", 8080, "https://booth.example/") == "https://booth.example/"
+    assert page_url("0.0.0.0", 8080, "none") is None
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("mqtt:\n  discovery:\n    configuration_url: booth.local\n")
+    with pytest.raises(
+        ConfigError, match=re.escape("configuration_url 'booth.local': expected an http")
+    ):
+        load_config(bad)

@@ -111,7 +111,17 @@ class TriggerConfig:
     )
 
     def validate(self) -> None:
-        if self.rearm_threshold > self.threshold:
-            raise ValueError(
-                f"rearm_threshold {self.rearm_threshold} must not exceed threshold {self.threshold}"
-            )
+        problem = threshold_problem(self.threshold, self.rearm_threshold)
+        if problem:
+            raise ValueError(problem)
+
+
+def threshold_problem(threshold: float, rearm_threshold: float) -> str | None:
+    """The one rule on the shutter's threshold, checked alike for the file, --threshold,
+    MQTT, Home Assistant and the web page: a threshold under the re-arm threshold would
+    re-arm at once after every photo (one long smile, a photo every cooldown)."""
+    if not 0.0 <= threshold <= 1.0:
+        return f"threshold {threshold} must be within 0..1"
+    if rearm_threshold > threshold:
+        return f"rearm_threshold {rearm_threshold} must not exceed threshold {threshold}"
+    return None

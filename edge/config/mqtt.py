@@ -24,8 +24,29 @@ class TlsConfig:
 class DiscoveryConfig:
     """Home Assistant MQTT discovery."""
 
-    enabled: bool = field(default=True, metadata={"doc": "announce entities to Home Assistant"})
+    enabled: bool = field(
+        default=True,
+        metadata={
+            "doc": "announce entities to Home Assistant; false removes them (the retained "
+            "configs are emptied) and HA drops the device"
+        },
+    )
     prefix: str = field(default="homeassistant", metadata={"doc": "HA discovery prefix"})
+    configuration_url: str = field(
+        default="",
+        metadata={
+            "doc": "the link on HA's device card; empty: the web page "
+            "(http://<web.host>:<web.port>/, this machine's <hostname>.local when web.host "
+            "is 0.0.0.0) when web.enabled; none: no link"
+        },
+    )
+
+    def validate(self) -> None:
+        url = self.configuration_url
+        if url and url != "none" and not url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"configuration_url {url!r}: expected an http:// or https:// address, empty or none"
+            )
 
 
 @dataclass(frozen=True)
@@ -62,7 +83,8 @@ class MqttConfig:
         default=5.0,
         metadata={
             "doc": "at most one score message per this many seconds (HA's recorder stores "
-            "every one: 5 s is ~17k rows a day per score entity, 1 s would be 86k)",
+            "every one: 5 s is ~17k rows a day per score entity, 1 s would be 86k); a "
+            "change in the face or smiling count is sent within 1 s",
             "min": 0.0,
         },
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from edge.config.decide import threshold_problem
+
 
 @dataclass(frozen=True)
 class ControlState:
@@ -18,12 +20,17 @@ class ControlState:
 
 
 class Controls:
-    """Thread-safe armed flag, threshold, and a one-shot 'trigger now' request."""
+    """Thread-safe armed flag, threshold, and a one-shot 'trigger now' request.
 
-    def __init__(self, armed: bool, threshold: float) -> None:
+    rearm_threshold is the floor of the threshold (trigger.rearm_threshold): every live
+    change (MQTT, Home Assistant, the web page) is held to the rule the config file obeys.
+    """
+
+    def __init__(self, armed: bool, threshold: float, rearm_threshold: float = 0.0) -> None:
         self._lock = threading.Lock()
         self._armed = armed
         self._threshold = threshold
+        self.rearm_threshold = rearm_threshold
         self._trigger_requested = False
 
     def arm(self) -> None:
@@ -34,9 +41,14 @@ class Controls:
         with self._lock:
             self._armed = False
 
+    def threshold_problem(self, threshold: float) -> str | None:
+        """Why `threshold` cannot be set (the config file's rule), or None."""
+        return threshold_problem(threshold, self.rearm_threshold)
+
     def set_threshold(self, threshold: float) -> None:
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold must be within 0..1, got {threshold}")
+        problem = self.threshold_problem(threshold)
+        if problem:
+            raise ValueError(problem)
         with self._lock:
             self._threshold = threshold
 

@@ -29,6 +29,9 @@ SCORE = "score"  # every scored frame: group score, faces
 CAPTURE = "capture"  # a photo was saved: file name, time, scores
 STATE = "state"  # armed/threshold/phase/fps/faces changed, or periodically
 ERROR = "error"  # something went wrong that a remote operator should see
+COUNT = "count"  # a running count changed (photos taken, ...)
+# Where errors come from; Home Assistant's error event types (any other source: "other").
+ERROR_SOURCES = ("camera", "capture", "command", "disk", "printer")
 
 
 class Payload(Protocol):
@@ -107,6 +110,18 @@ class ErrorEvent:
         return dataclasses.asdict(self)
 
 
+@dataclass(frozen=True)
+class CountEvent:
+    """A running count since start-up (photos taken, ...): any part may publish one."""
+
+    kind: ClassVar[str] = COUNT
+    name: str
+    value: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {self.name: self.value}
+
+
 def score_event(scored: ScoredFrame) -> ScoreEvent:
     """The SCORE event of a frame after tracking and the live rating."""
     group, tracked = scored.group, scored.tracked
@@ -139,6 +154,10 @@ def state_event(controls: ControlState, phase: str, fps: float, faces: int) -> S
 
 def error_event(message: str, source: str) -> ErrorEvent:
     return ErrorEvent(message, source)
+
+
+def count_event(name: str, value: int) -> CountEvent:
+    return CountEvent(name, value)
 
 
 def _round(value: float | None) -> float | None:

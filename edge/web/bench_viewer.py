@@ -38,7 +38,8 @@ def page_with_viewer(config: AppConfig) -> Iterator[tuple[Callable[[LoopView], N
 
     config = replace(config, web=replace(config.web, enabled=True, host="127.0.0.1", port=0))
     board = now_board(config)
-    controls = Controls(config.trigger.armed, config.trigger.threshold)
+    trigger = config.trigger
+    controls = Controls(trigger.armed, trigger.threshold, trigger.rearm_threshold)
     server = WebServer(build_web_app(config, {}, LoopLink(board, controls)), config.web)
     server.start()
     port = server.wait_started()

@@ -63,6 +63,7 @@ def test_flickering_face_count_does_not_flood_the_state_topic(tmp_path: Path) ->
     states = [json.loads(p) for t, p, _ in listener.messages if t == "smilebooth/rate/state"]
     # 275 frames, the count changing on each: the old loop sent one state per frame
     assert loop.counters.frames == 275
-    faces = [s["faces"] for s in states if "faces" in s]
-    assert len(set(faces)) == 2, faces  # the count did change, and was published
+    faces = [s["faces"] for s in states]
+    assert faces[0] == 0  # the complete state sent on connecting, before the loop's first
+    assert set(faces[1:]) == {1, 2}, faces  # the count did change, and was published
     assert len(states) <= elapsed / 1.0 + 6, (len(states), elapsed)

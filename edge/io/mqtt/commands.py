@@ -1,7 +1,7 @@
 """Remote commands: validated strictly before anything changes (pure, no MQTT here).
 
 <base>/set/armed      ON | OFF (also true/false, 1/0)
-<base>/set/threshold  a number in [0, 1]
+<base>/set/threshold  a number in [0, 1], not under trigger.rearm_threshold
 <base>/set/trigger    PRESS (any short payload)
 <base>/set            one JSON object with any of the above, e.g. {"armed": true,
                       "threshold": 0.6}; applied all together, or not at all
@@ -97,8 +97,15 @@ def parse_message(name: str, payload: bytes) -> list[Command]:
 
 def handle_message(name: str, payload: bytes, controls: Controls) -> list[Command]:
     """Parse the whole message, then apply it: a CommandError (any bad field) leaves the
-    controls exactly as they were, never half-changed."""
+    controls exactly as they were, never half-changed. A threshold is held to the config
+    file's rule (not under trigger.rearm_threshold) before anything is applied."""
     commands = parse_message(name, payload)
+    for command in commands:
+        if command.name == "threshold":
+            assert isinstance(command.value, float)
+            problem = controls.threshold_problem(command.value)
+            if problem:
+                raise CommandError(f"threshold: {problem}")
     for command in commands:
         apply(command, controls)
     return commands

@@ -37,6 +37,10 @@ class Topics:
         return f"{self.base}/image"  # JPEG bytes of the last photo, only with include_image
 
     @property
+    def counts(self) -> str:
+        return f"{self.base}/counts"  # retained JSON: {"photos": 3, ...}
+
+    @property
     def state(self) -> str:
         return f"{self.base}/state"
 

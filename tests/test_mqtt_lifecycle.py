@@ -1,0 +1,142 @@
+"""What a real mosquitto holds for Home Assistant through a booth's life: a cold start, a
+broker restart without persistence (every retained message lost) and a restart with
+discovery turned off. After each, every retained message is checked, as HA (or anything)
+subscribing then would receive them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from edge.io import events
+from edge.io.mqtt.discovery import COUNTS
+from tests.mosquitto import Broker
+from tests.test_mqtt import make_publisher, retained_now, subscribed_listener
+
+pytestmark = pytest.mark.broker
+BASE = "smilebooth/booth1"
+STATE_KEYS = {"armed", "threshold", "phase", "fps", "faces", "disk_free_gb"}
+CONFIGS = {  # every discovery config topic of the default options
+    f"homeassistant/{kind}/booth1/{name}/config"
+    for kind, name in [
+        ("sensor", "score"),
+        ("sensor", "faces"),
+        ("sensor", "phase"),
+        ("sensor", "last_capture"),
+        ("sensor", "fps"),
+        ("sensor", "disk_free"),
+        ("binary_sensor", "smiling"),
+        ("binary_sensor", "faces_present"),
+        ("number", "threshold"),
+        ("switch", "armed"),
+        ("button", "trigger"),
+        ("event", "error"),
+        ("device_automation", "photo_taken"),
+        *[("sensor", count) for count in COUNTS],
+    ]
+}
+CAPTURE = events.CaptureEvent("20261207-050000-000.jpg", "2026-12-07T05:00:00+00:00", "score")
+
+
+def check_booth_retained(retained: dict[str, bytes], state: dict, counts: dict) -> None:
+    """Exactly what the booth keeps on the broker: availability, the complete state, the
+    counts, the last capture and every non-empty discovery config; nothing else."""
+    booth = {topic for topic in retained if topic.startswith(BASE)}
+    assert booth == {f"{BASE}/{leaf}" for leaf in ("availability", "state", "counts", "capture")}
+    assert retained[f"{BASE}/availability"] == b"online"
+    got = json.loads(retained[f"{BASE}/state"])
+    assert set(got) >= STATE_KEYS and {k: got[k] for k in state} == state, got
+    assert json.loads(retained[f"{BASE}/counts"]) == counts
+    assert json.loads(retained[f"{BASE}/capture"])["file"] == CAPTURE.file
+    configs = {topic for topic in retained if topic.startswith("homeassistant/")}
+    assert configs == CONFIGS
+    assert all(json.loads(retained[topic])["device"] for topic in configs)
+
+
+def test_cold_start_broker_restart_and_discovery_off(tmp_path) -> None:
+    broker = Broker(tmp_path).start()
+    ha = subscribed_listener(broker.port)  # HA: subscribed before the booth starts
+    publisher, bus, _ = make_publisher(broker.port, disk_path=str(tmp_path / "photos"))
+    try:
+        # 1. cold start: the very first state message is complete (the loop has not spoken)
+        ha.wait_for(f"{BASE}/counts")
+        first = json.loads(next(p for t, p, _ in ha.messages if t == f"{BASE}/state"))
+        assert set(first) >= STATE_KEYS, first
+        assert (first["phase"], first["faces"], first["armed"]) == ("ready", 0, True)
+        assert first["disk_free_gb"] > 0  # the folder's parent: it is not made yet
+        bus.publish(events.StateEvent(True, 0.7, "cooldown", 12.5, 3))
+        bus.publish(CAPTURE)
+        bus.publish(events.count_event("photos", 1))
+        ha.wait_for(f"{BASE}/counts", where=lambda c: c["photos"] == 1)
+        ha.wait_for(f"{BASE}/state", where=lambda s: s["phase"] == "cooldown")
+        state = {"phase": "cooldown", "fps": 12.5, "faces": 3, "threshold": 0.7}
+        check_booth_retained(retained_now(broker.port), state, {"photos": 1})
+
+        # 2. the broker restarts without persistence: the booth puts everything back
+        broker.kill()
+        broker.start()
+        assert retained_now(broker.port) == {}  # really lost (probed before the booth is back)
+        later = subscribed_listener(broker.port)
+        later.wait_for(f"{BASE}/counts", timeout=15)
+        check_booth_retained(retained_now(broker.port), state, {"photos": 1})
+        assert not [m for m in later.messages if m[0] == f"{BASE}/photo_taken"]  # no re-fire
+        later.close()
+    finally:
+        publisher.stop()
+
+    # 3. restarted with discovery off: every config emptied, HA drops the device
+    ha = subscribed_listener(broker.port)
+    publisher, _, _ = make_publisher(broker.port, discovery_enabled=False)
+    try:
+        assert publisher.connected.wait(10)
+        for topic in CONFIGS:
+            ha.wait_for(topic, b"")
+        emptied = {t for t, p, _ in ha.messages if t in CONFIGS and p == b""}
+        assert emptied == CONFIGS
+        retained = retained_now(broker.port)
+        assert not [topic for topic in retained if topic.startswith("homeassistant/")]
+        assert set(json.loads(retained[f"{BASE}/state"])) >= STATE_KEYS
+        # The broker still holds the capture (this booth process has taken none yet).
+        assert json.loads(retained[f"{BASE}/capture"])["file"] == CAPTURE.file
+    finally:
+        ha.close()
+        publisher.stop()
+        broker.stop()
+
+
+def test_smilebooth_run_links_the_page_and_holds_the_slider_to_the_rule(tmp_path) -> None:
+    """What `smilebooth run` gives the publisher (edge.app.start_publisher): the page's
+    address for the device card, the photo folder for disk free, the threshold's floor."""
+    import dataclasses
+
+    from edge.app import start_publisher
+    from edge.config.loading import default_config
+    from edge.decide.control import Controls
+    from edge.io.mqtt.discovery import page_url
+    from tests.test_mqtt import Listener
+
+    broker = Broker(tmp_path).start()
+    base = default_config()
+    config = dataclasses.replace(
+        base,
+        mqtt=dataclasses.replace(
+            base.mqtt, enabled=True, host="127.0.0.1", port=broker.port, device_id="wired"
+        ),
+        web=dataclasses.replace(base.web, enabled=True, host="0.0.0.0", port=8099),
+        capture=dataclasses.replace(base.capture, folder=str(tmp_path / "photos")),
+    )
+    trigger = config.trigger
+    controls = Controls(trigger.armed, trigger.threshold, trigger.rearm_threshold)
+    listener = Listener(broker.port)
+    publisher = start_publisher(config, events.EventBus(), controls)
+    try:
+        number = json.loads(listener.wait_for("homeassistant/number/wired/threshold/config"))
+        state = json.loads(listener.wait_for("smilebooth/wired/state"))
+    finally:
+        listener.close()
+        publisher.stop()
+        broker.stop()
+    assert number["min"] == trigger.rearm_threshold
+    assert number["device"]["configuration_url"] == page_url("0.0.0.0", 8099)
+    assert state["disk_free_gb"] > 0
