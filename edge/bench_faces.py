@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from edge.io.sources.base import Frame
-from edge.types import Face
+from edge.types import Box, Face
 
 FRAME_SIZE = (640, 360)  # width, height: the loop's usual model frame
 GRID = (4, 2)  # columns, rows: up to 8 faces
@@ -29,13 +29,16 @@ BACKGROUND = 118  # grey
 def collect_faces(
     folder: Path, detect: Callable[[np.ndarray], Sequence[Face]], count: int
 ) -> list[np.ndarray]:
-    """Up to `count` square face patches (BGR) from the photos in `folder`, in name order."""
+    """Up to `count` square face patches (BGR) from the photos in `folder`, in name order:
+    each holding one face only (a neighbour's face cut at the patch's edge would be found
+    too, and the frame would hold more faces than it names)."""
     patches: list[np.ndarray] = []
     for path in sorted(folder.glob("*.jpg")):
         image = cv2.imread(str(path))
         if image is None:
             continue
-        for face in sorted(detect(image), key=lambda f: f.box.x1):
+        found = detect(image)
+        for face in sorted(found, key=lambda f: f.box.x1):
             side = max(face.box.width, face.box.height)
             if side < MIN_FACE_PX:
                 continue
@@ -44,6 +47,9 @@ def collect_faces(
             x1, y1 = int(cx - half), int(cy - half)
             x2, y2 = int(cx + half), int(cy + half)
             if x1 < 0 or y1 < 0 or x2 > image.shape[1] or y2 > image.shape[0]:
+                continue
+            patch = Box(x1, y1, x2, y2)
+            if any(o is not face and o.box.iou(patch) > 0 for o in found):
                 continue
             patches.append(image[y1:y2, x1:x2])
             if len(patches) == count:
