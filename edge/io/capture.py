@@ -27,6 +27,9 @@ import cv2
 import numpy as np
 
 from edge.config.output import CaptureConfig, folder_name_problem
+from edge.io.atomic import write_atomically
+from edge.io.counters import EventCounters
+from edge.io.exif import CameraInfo, exif_segment, with_exif
 
 log = logging.getLogger(__name__)
 
@@ -57,38 +60,11 @@ class Saved:
     jpeg: bytes = field(default=b"", repr=False)  # the photo as written (for MQTT images)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename over `path`, fsync the folder."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(descriptor, view) :]
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 class PhotoStore:
     def __init__(self, config: CaptureConfig) -> None:
         self.config = config
-        self.folder = Path(config.folder)
+        self.folder = Path(config.event_folder)
+        self.counters = EventCounters(self.folder, config.event)
         self.saved = 0
         self.failed = 0
         self.ready = False  # open() succeeded; else save() tries again first
@@ -102,9 +78,10 @@ class PhotoStore:
             for leftover in self.folder.glob(".*.tmp"):  # from a crash before a rename
                 leftover.unlink(missing_ok=True)
             for sidecar in self.folder.glob("*.json"):  # a photo whose sidecar outlived it
-                if not sidecar.with_suffix(".jpg").exists():
+                if not sidecar.name.startswith(".") and not sidecar.with_suffix(".jpg").exists():
                     sidecar.unlink(missing_ok=True)
                     log.info("removed orphan sidecar %s", sidecar.name)
+            self.counters.load()
         except (OSError, ValueError) as exc:
             self.ready = False
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -114,8 +91,15 @@ class PhotoStore:
             ) from exc
         self.ready = True
 
-    def save(self, image: np.ndarray, sidecar: dict[str, Any], when: float | None = None) -> Saved:
-        """Write photo + sidecar; CaptureError (with nothing left behind) if it cannot."""
+    def save(
+        self,
+        image: np.ndarray,
+        sidecar: dict[str, Any],
+        when: float | None = None,
+        camera: CameraInfo | None = None,
+    ) -> Saved:
+        """Write photo (with EXIF) + sidecar (with the event and the photo's number in it),
+        count it; CaptureError (with nothing left behind) if it cannot."""
         if not self.ready:
             try:
                 self.open()
@@ -129,8 +113,11 @@ class PhotoStore:
         )
         if not ok:
             raise CaptureError("JPEG encoding failed")
-        data = encoded.tobytes()
-        text = json.dumps({**sidecar, "photo": photo.name}, indent=2).encode()
+        height, width = image.shape[:2]
+        data = with_exif(encoded.tobytes(), exif_segment(when, (width, height), camera))
+        number = self.counters.next_number()
+        event = {"event": self.config.event, "number": number}
+        text = json.dumps({**sidecar, **event, "photo": photo.name}, indent=2).encode()
         try:
             self._write_pair(photo, data, meta, text)
         except OSError as exc:
@@ -148,6 +135,7 @@ class PhotoStore:
             self.failed += 1
             raise
         self.saved += 1
+        self.counters.photo_saved(str(sidecar.get("reason", "")), number)
         try:
             self.enforce_budget()
         except OSError as exc:  # the photo is safe; retention retries on the next one
