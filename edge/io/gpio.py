@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from typing import Any
 
 from edge.config.booth import GpioConfig
@@ -40,7 +41,7 @@ class BoothPanel:
     ) -> None:
         try:
             from gpiozero import LED, Button
-            from gpiozero.exc import GPIOZeroError
+            from gpiozero.exc import GPIOZeroError, PinFactoryFallback
         except ImportError as exc:
             raise ImportError(
                 f"gpio.enabled needs gpiozero: pip install 'smilebooth[pi]' ({exc})"
@@ -53,13 +54,15 @@ class BoothPanel:
         self._thread: threading.Thread | None = None
         self._states: events.Subscription | None = None
         try:
-            self.button = Button(
-                config.button_pin,
-                pull_up=True,  # wired between the pin and ground
-                bounce_time=0.02,
-                hold_time=config.long_press_s,
-                pin_factory=pin_factory,
-            )
+            with warnings.catch_warnings():  # each pin library tried: the error says enough
+                warnings.simplefilter("ignore", PinFactoryFallback)
+                self.button = Button(
+                    config.button_pin,
+                    pull_up=True,  # wired between the pin and ground
+                    bounce_time=0.02,
+                    hold_time=config.long_press_s,
+                    pin_factory=pin_factory,
+                )
             self.lights = tuple(
                 LED(pin, pin_factory=pin_factory) if pin >= 0 else None
                 for pin in (config.ready_pin, config.holding_pin, config.flash_pin)
