@@ -26,7 +26,7 @@ from edge.config.source import SourceConfig
 from edge.io import events
 from edge.io.capture import PhotoStore
 from edge.io.counters import COUNTERS_FILE
-from edge.io.exif import software
+from edge.io.exif import CameraInfo, software
 from edge.io.sources.fake_picamera2 import FakePicamera2
 from edge.io.sources.opencv_source import OpenCVSource
 from edge.io.sources.picamera2_source import Picamera2Source
@@ -215,3 +215,26 @@ def test_counters_survive_kill_9_and_agree_with_the_files(tmp_path: Path) -> Non
         with_sidecar = len(numbers)
         assert counters["by_score"] == with_sidecar  # every photo here was taken by score
     assert not list(folder.glob(".*.tmp"))  # the store's open() cleared any half-write
+
+
+def test_a_usb_camera_is_named_by_the_kernel(tmp_path: Path) -> None:
+    from edge.io.sources.opencv_source import v4l2_camera
+
+    (tmp_path / "video2").mkdir()
+    (tmp_path / "video2" / "name").write_text("HD Pro Webcam C920\n")
+    assert v4l2_camera("2", tmp_path) == CameraInfo(model="HD Pro Webcam C920")
+    assert v4l2_camera("/dev/video2", tmp_path) == CameraInfo(model="HD Pro Webcam C920")
+    assert v4l2_camera("3", tmp_path) is None  # no such node
+    assert v4l2_camera("clip.mp4", tmp_path) is None
+
+
+def test_the_store_writes_the_camera_it_is_given(tmp_path: Path) -> None:
+    import numpy as np
+
+    store = PhotoStore(CaptureConfig(folder=str(tmp_path)))
+    store.open()
+    camera = CameraInfo(make="Arducam", model="IMX519 16MP")
+    saved = store.save(np.zeros((48, 64, 3), np.uint8), {"reason": "score"}, camera=camera)
+    with Image.open(saved.photo) as image:
+        exif = image.getexif()
+    assert (exif[MAKE], exif[MODEL]) == ("Arducam", "IMX519 16MP")
