@@ -30,7 +30,7 @@ from edge.decide.control import Controls
 from edge.io import events
 from edge.io.counters import EventCounters
 from edge.io.cups import Cups
-from edge.io.print_layout import Page, lay_out, paper_points
+from edge.io.print_layout import Page, lay_out, page_pdf, paper_points
 from edge.io.printer import PrintRefusedError, PrintService
 from edge.io.sources.opencv_source import OpenCVSource
 from tests._loop_helpers import STAGE, ScriptedProcessor, smiling_between, video
@@ -304,3 +304,23 @@ def test_a_missing_overlay_is_named_at_start(tmp_path: Path) -> None:
     printing = PrintingConfig(enabled=True, overlay=str(tmp_path / "brand.png"))
     with pytest.raises(ValueError, match=r"printing.overlay .*brand.png.*no such file"):
         PrintService(printing, tmp_path, EventCounters(tmp_path, ""), events.EventBus())
+
+
+def test_a_cancelled_job_is_told_from_a_printed_one(cups: CupsServer, tmp_path: Path) -> None:
+    """lpstat lists both as completed; the job's IPP state says which one printed."""
+    client = Cups(cups.server)
+    pdf_path = tmp_path / "page.pdf"
+    page = Page(*(paper_points("A6") or (0, 0)), dpi=50)
+    pdf_path.write_bytes(page_pdf(lay_out(np.zeros((90, 160, 3), np.uint8), page), page))
+    held = cups.run("lp", "-d", QUEUE, "-H", "indefinite", "-t", "held-job", str(pdf_path))
+    held_job = held.split()[3]
+    assert client.job_result(QUEUE, held_job) is None  # held: not finished
+    cups.run("cancel", held_job)
+    printed = client.submit(QUEUE, pdf_path.read_bytes(), "smilebooth ipp-check", 1, "A6")
+    deadline = time.monotonic() + 60
+    while client.job_result(QUEUE, printed) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert client.job_result(QUEUE, printed) == "completed"
+    assert client.job_result(QUEUE, held_job) == "canceled"
+    assert {held_job, printed} <= client.completed(QUEUE)  # what lpstat alone would say
+    pdf_of("ipp-check").unlink()

@@ -12,6 +12,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from edge.io.ipp import IppError, job_state
+
 CALL_TIMEOUT_S = 20.0
 _JOB_ID = re.compile(r"request id is (\S+)")
 _DEFAULT = re.compile(r"system default destination:\s*(\S+)")
@@ -91,6 +93,16 @@ class Cups:
         if not match:
             raise PrinterError(f"lp gave no job id: {out.strip()!r}")
         return match[1]
+
+    def job_result(self, printer: str, job: str) -> str | None:
+        """'completed' (printed), 'canceled' or 'aborted' once CUPS has finished the job;
+        None while it has not. Asked over IPP (lpstat lists all three as completed); where
+        IPP cannot be asked, lpstat's list (finished = completed)."""
+        try:
+            state = job_state(self.server, int(job.rsplit("-", 1)[1]))
+        except (IppError, ValueError, IndexError):
+            return "completed" if job in self.completed(printer) else None
+        return state.state if state.finished else None
 
     def completed(self, printer: str) -> set[str]:
         """Ids of the printer's completed jobs."""

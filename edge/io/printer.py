@@ -226,15 +226,18 @@ class PrintService:
         self._update(replace(job, state="printing", cups_job=cups_job))
         deadline = time.monotonic() + self.config.job_timeout_s
         while not self._stop.is_set():
-            if cups_job in cups.completed(printer):
+            result = cups.job_result(printer, cups_job)
+            if result == "completed":
                 return cups_job
+            if result is not None:  # cancelled on CUPS's page, or aborted by the driver
+                raise PrinterError(f"CUPS job {cups_job} was {result}, not printed")
             self._check_printer(printer, cups_job)
             if time.monotonic() > deadline:
                 raise PrinterError(
                     f"CUPS job {cups_job} not printed after {self.config.job_timeout_s:.0f} s"
                 )
             self._stop.wait(self.poll_s)
-        return cups_job
+        raise PrinterError(f"smilebooth stopped before CUPS job {cups_job} was printed")
 
     def _check_printer(self, printer: str, cups_job: str = "") -> None:
         state = self.cups.state(printer)
