@@ -263,9 +263,15 @@ def test_a_missing_printer_or_cups_is_an_error_not_a_crash(
             job = wait_for_job(service, "failed")
         finally:
             service.stop()
-        event = errors.get(timeout=5)
-        assert event is not None and event.payload.source == "print"  # type: ignore[attr-defined]
         assert said in job["message"], job
+        reported = []
+        while (event := errors.get(timeout=0)) is not None:
+            reported.append(event.payload.as_json())
+        assert {e["source"] for e in reported} == {"print"}
+        # Said at start (before anyone prints), then for the job, the photo kept.
+        assert reported[0]["message"].startswith("printer not ready: ")
+        assert said in reported[0]["message"]
+        assert said in reported[1]["message"] and "photo is kept" in reported[1]["message"]
     assert (folder / name).exists()
 
 

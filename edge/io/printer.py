@@ -190,6 +190,7 @@ class PrintService:
                 self._fail_report(f"auto print of {event.payload.file}: {exc}")
 
     def _work(self) -> None:
+        self._probe()
         while not self._stop.is_set():
             job = self._queue.get()
             if job is None:
@@ -205,6 +206,17 @@ class PrintService:
             self.counters.printed(job.photo, job.copies)
             self._update(replace(job, state="done", cups_job=cups_job))
             log.info("print %d done: %s (CUPS job %s)", job.number, job.photo, cups_job)
+
+    def _probe(self) -> None:
+        """At start: say now (page, MQTT, log) if the printer is not ready, not at the
+        first guest's print."""
+        try:
+            printer = self.config.printer or self.cups.default_printer()
+            self._check_printer(printer)
+        except PrinterError as exc:
+            self._fail_report(f"printer not ready: {exc}")
+            return
+        log.info("printer %s ready", printer)
 
     def _print(self, job: PrintJob) -> str:
         """Lay out, submit, wait until CUPS says it printed; PrinterError otherwise."""
