@@ -34,6 +34,9 @@ from edge.io.exif import CameraInfo, exif_segment, with_exif
 log = logging.getLogger(__name__)
 
 
+ROOM_SLACK = 64 * 1024  # bytes freed beyond a photo's size after ENOSPC
+
+
 class CaptureError(RuntimeError):
     """A photo could not be saved (disk full, permissions); nothing partial was left."""
 
@@ -156,8 +159,9 @@ class PhotoStore:
 
     def make_room(self, needed: int) -> bool:
         """After ENOSPC: delete oldest photos (never the newest keep_newest) until `needed`
-        bytes plus the free-space floor are free; True when anything was deleted."""
-        return bool(self._retain(extra_free=needed))
+        bytes plus the free-space floor are free; True when anything was deleted. The slack
+        covers what the bytes alone miss: whole disk blocks per file, the event counters."""
+        return bool(self._retain(extra_free=needed + ROOM_SLACK))
 
     def _names(self, when: float) -> tuple[Path, Path]:
         """Sortable, unique names: oldest-first retention is a sort by name."""

@@ -49,9 +49,8 @@ class EventCounters:
             else:
                 self._counts, self._copies = stored
             added = self._count_sidecars(after=self._counts["photos"])
-            if added:  # (an empty event writes its file with its first photo)
+            if added:  # written with the next change: until then each start finds them again
                 log.info("event counters: %d photo(s) found on disk after a stop", added)
-                self._write()
 
     def next_number(self) -> int:
         """The number the next photo of the event gets (written into its sidecar)."""
