@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 COUNTERS_FILE = ".event-counters"  # JSON; a dot-file, not *.json: never a photo or sidecar
 # The trigger's reason -> the counter it adds to ("manual": the page or MQTT).
+# A FAT-formatted USB stick keeps times to 2 s: a sidecar that close to the counters'
+# last write is read again (its number says whether it was counted).
+MTIME_SLACK_NS = 3_000_000_000
 BY_REASON = {"score": "by_score", "button": "by_button", "manual": "by_remote"}
 FIELDS = ("photos", "by_score", "by_button", "by_remote", "prints", "print_failures")
 
@@ -48,7 +51,8 @@ class EventCounters:
                 self._copies = {}
             else:
                 self._counts, self._copies = stored
-            added = self._count_sidecars(after=self._counts["photos"])
+            newer = self._written_ns() - MTIME_SLACK_NS if stored is not None else None
+            added = self._count_sidecars(after=self._counts["photos"], newer_ns=newer)
             if added:  # written with the next change: until then each start finds them again
                 log.info("event counters: %d photo(s) found on disk after a stop", added)
 
@@ -111,13 +115,16 @@ class EventCounters:
         copies = {str(k): _count(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
         return counts, copies
 
-    def _count_sidecars(self, after: int) -> int:
+    def _count_sidecars(self, after: int, newer_ns: int | None) -> int:
         """Add the photos whose sidecar is numbered past `after` (or, with no counters file
         yet, every photo: a folder from an older version), and the photos a kill left
-        without a sidecar since the file's last write; how many were added."""
+        without a sidecar since the file's last write; how many were added. Sidecars older
+        than `newer_ns` were counted before the file was written: not read again."""
         added = self._count_bare_photos()
         for sidecar in sorted(self.folder.glob("*.json")):
             if sidecar.name.startswith(".") or not sidecar.with_suffix(".jpg").exists():
+                continue
+            if newer_ns is not None and _mtime_ns(sidecar) < newer_ns:
                 continue
             try:
                 meta = json.loads(sidecar.read_text(encoding="utf-8"))
@@ -138,12 +145,13 @@ class EventCounters:
             added += 1
         return added
 
+    def _written_ns(self) -> int:
+        """When the counters file was last written (-1: never)."""
+        return _mtime_ns(self.path)
+
     def _count_bare_photos(self) -> int:
         """Photos without a sidecar (a kill between the two writes) newer than the file."""
-        try:
-            written = self.path.stat().st_mtime_ns
-        except OSError:
-            written = -1
+        written = self._written_ns()
         added = 0
         for photo in self.folder.glob("*.jpg"):
             try:
@@ -154,6 +162,13 @@ class EventCounters:
             except OSError:
                 continue
         return added
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
 
 
 def _count(value: Any) -> int:
