@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -330,3 +331,23 @@ def test_a_cancelled_job_is_told_from_a_printed_one(cups: CupsServer, tmp_path: 
     assert client.job_result(QUEUE, held_job) == "canceled"
     assert {held_job, printed} <= client.completed(QUEUE)  # what lpstat alone would say
     pdf_of("ipp-check").unlink()
+
+
+def test_validate_config_names_a_bad_overlay(tmp_path: Path) -> None:
+    (tmp_path / "notes.png").write_text("not a picture")
+    for overlay, said in (
+        (tmp_path / "missing.png", "no such file"),
+        (tmp_path / "notes.png", "not an image OpenCV can read"),
+    ):
+        config = tmp_path / "config.yaml"
+        config.write_text(f"printing:\n  enabled: true\n  overlay: {overlay}\n")
+        done = subprocess.run(
+            [sys.executable, "-m", "edge", "validate-config", str(config)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2
+        assert f"printing.overlay '{overlay}': {said}" in done.stderr
+        assert "Traceback" not in done.stderr

@@ -71,10 +71,12 @@ def load_overlay(path: str) -> np.ndarray | None:
     """The overlay PNG (with its alpha), read once at start; ValueError naming the key."""
     if not path:
         return None
+    if not Path(path).is_file():
+        why = "no such file" if not Path(path).exists() else "not a file"
+        raise ValueError(f"printing.overlay {path!r}: {why} (expected a PNG)")
     image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     if image is None:
-        why = "no such file" if not Path(path).exists() else "not an image OpenCV can read"
-        raise ValueError(f"printing.overlay {path!r}: {why} (expected a PNG)")
+        raise ValueError(f"printing.overlay {path!r}: not an image OpenCV can read (a PNG?)")
     return image
 
 
