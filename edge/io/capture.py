@@ -9,6 +9,10 @@ a sidecar left by older versions without its photo is removed at start. The olde
 falls under its floor; on a full disk they are freed the same way and the save retried
 once. A folder that cannot be used (read-only, missing on a read-only mount) disables
 captures, reported, and is retried on the next photo: scoring never stops for it.
+
+Each JPEG carries EXIF (edge.io.exif: date with its UTC offset, camera, software), and each
+photo is counted in its event's counters (edge.io.counters), its number in its sidecar.
+With `capture.event` set, the folder is <folder>/<event>.
 """
 
 from __future__ import annotations
