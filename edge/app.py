@@ -87,17 +87,35 @@ def run_command(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a section's cross-field check (e.g. lores larger than main)
         print(f"smilebooth run: invalid configuration: {exc}", file=sys.stderr)
         return exit_codes.CONFIG
+    if board is not None:
+        board.counters = loop.parts.store.counters
     try:
         publisher = start_publisher(config, loop.parts.bus, loop.parts.controls)
     except OSError as exc:
         print(f"smilebooth run: mqtt.password_file: {exc.strerror or exc}", file=sys.stderr)
         return exit_codes.CONFIG
     try:
-        web = start_web(config, board, loop.parts.bus, loop.parts.controls)
-    except (ImportError, OSError, RuntimeError) as exc:
-        print(f"smilebooth run: web: {exc}", file=sys.stderr)
+        printer = start_printer(config, loop)
+    except ValueError as exc:  # the overlay PNG cannot be read
+        print(f"smilebooth run: invalid configuration: {exc}", file=sys.stderr)
         if publisher is not None:
             publisher.stop()
+        return exit_codes.CONFIG
+    try:
+        web = start_web(config, board, loop.parts.bus, loop.parts.controls, printer)
+    except (ImportError, OSError, RuntimeError) as exc:
+        print(f"smilebooth run: web: {exc}", file=sys.stderr)
+        for part in (publisher, printer):
+            if part is not None:
+                part.stop()
+        return exit_codes.CONFIG
+    try:
+        panel = start_panel(config, loop)
+    except (ImportError, RuntimeError, ValueError) as exc:  # no GPIO here, a pin in use
+        print(f"smilebooth run: gpio: {exc}", file=sys.stderr)
+        for part in (publisher, printer, web):
+            if part is not None:
+                part.stop()
         return exit_codes.CONFIG
     install_signal_handlers(stop)
     notifier = loop.parts.notifier
@@ -105,9 +123,13 @@ def run_command(args: argparse.Namespace) -> int:
         return loop.run()  # closes the source on the way out, after flushing a pending burst
     finally:
         notifier.stopping()
+        if panel is not None:
+            panel.close()
         if web is not None:
             web.stop()
             board.live.close()
+        if printer is not None:
+            printer.stop()
         if publisher is not None:
             publisher.stop()
         notifier.close()
@@ -123,7 +145,33 @@ def now_board(config: AppConfig) -> Any:
     return NowBoard(config.trigger, config.scoring, LiveView(fps=config.web.live_fps))
 
 
-def start_web(config: AppConfig, board: Any, bus: EventBus, controls: Controls) -> Any:
+def start_printer(config: AppConfig, loop: Any) -> Any:
+    """The print queue (its own thread), when printing.enabled; ValueError for an overlay
+    that cannot be read. A printer that is off is not an error here: each job reports it."""
+    if not config.printing.enabled:
+        return None
+    from edge.io.printer import PrintService
+
+    store = loop.parts.store
+    printer = PrintService(config.printing, store.folder, store.counters, loop.parts.bus)
+    printer.start()
+    return printer
+
+
+def start_panel(config: AppConfig, loop: Any) -> Any:
+    """The GPIO button and lights, when gpio.enabled (RuntimeError: no GPIO here)."""
+    if not config.gpio.enabled:
+        return None
+    from edge.io.gpio import BoothPanel
+
+    panel = BoothPanel(config.gpio, loop.parts.controls, loop.parts.bus)
+    panel.start()
+    return panel
+
+
+def start_web(
+    config: AppConfig, board: Any, bus: EventBus, controls: Controls, printer: Any = None
+) -> Any:
     """The web page on its own thread, when enabled; started before the camera opens, so a
     port in use or a missing extra stops start-up with the reason."""
     if board is None:
@@ -134,7 +182,9 @@ def start_web(config: AppConfig, board: Any, bus: EventBus, controls: Controls) 
     except ImportError as exc:
         raise ImportError(f"needs the web extra: pip install 'smilebooth[web]' ({exc})") from exc
     board.attach(bus)
-    server = WebServer(build_web_app(config, link=LoopLink(board, controls)), config.web)
+    board.printer = printer
+    link = LoopLink(board, controls, printer=printer)
+    server = WebServer(build_web_app(config, link=link), config.web)
     server.start()
     port = server.wait_started()
     log.info("web page on http://%s:%d/", config.web.host, port)

@@ -30,6 +30,7 @@ from edge.config import AppConfig
 from edge.config.command import Overrides, add_config_argument, config_with_flags
 from edge.config.output import CaptureConfig
 from edge.io.capture import PhotoStore, Saved
+from edge.io.exif import CameraInfo
 from edge.io.sources.base import FrameSource
 from edge.loop import FrameProcessor, LoopView
 from edge.perception.pipeline import PROJECT_ROOT
@@ -48,10 +49,16 @@ class TimedStore(PhotoStore):
         super().__init__(config)
         self.durations_ms: list[float] = []
 
-    def save(self, image: np.ndarray, sidecar: dict[str, Any], when: float | None = None) -> Saved:
+    def save(
+        self,
+        image: np.ndarray,
+        sidecar: dict[str, Any],
+        when: float | None = None,
+        camera: CameraInfo | None = None,
+    ) -> Saved:
         started = time.perf_counter()
         try:
-            return super().save(image, sidecar, when)
+            return super().save(image, sidecar, when, camera)
         finally:
             self.durations_ms.append((time.perf_counter() - started) * 1000)
 

@@ -213,9 +213,11 @@ class FrameLoop:
         self.state = decision.state
         self._publish(scored, controls, wall)
         if decision.fire:
-            log.info("shutter: %s (score %s)", decision.reason, _fmt(scored.group.score))
+            # A manual fire is named by who asked (the page/MQTT, or the GPIO button).
+            reason = controls.trigger_by if decision.reason == "manual" else decision.reason
+            log.info("shutter: %s (score %s)", reason, _fmt(scored.group.score))
             self.finish()  # a burst the trigger ended on this very frame is saved first
-            self.burst = Burst(decision.reason, avoid_closed_eyes=trigger.block_on_closed_eyes)
+            self.burst = Burst(reason, avoid_closed_eyes=trigger.block_on_closed_eyes)
         if self.burst is not None:
             self.burst.offer(scored)
             if not burst_open(self.state, now, trigger):  # the trigger times the window
@@ -241,15 +243,18 @@ class FrameLoop:
         try:
             image = scored.frame.capture_image  # first: a still mode's photo knows its size after
             sidecar = capture_sidecar(scored, reason, when, self.parts.sidecar_extra)
-            saved = self.parts.store.save(image, sidecar, when)
+            camera = getattr(self.parts.source, "camera", None)  # make/model, when known
+            saved = self.parts.store.save(image, sidecar, when, camera)
         except (CaptureError, PhotoError) as exc:
             self.counters.capture_failures += 1
             self._report_error(str(exc), "capture")
             return
         self.counters.captures += 1
         log.info("saved %s", saved.photo)
-        self.parts.bus.publish(events.capture_event(sidecar, saved))
-        self.parts.bus.publish(events.count_event("photos", self.counters.captures))
+        counters = self.parts.store.counters.snapshot()
+        self.parts.bus.publish(events.capture_event(sidecar, saved, counters))
+        # The event's own count: it survives a restart (Home Assistant's photo counter).
+        self.parts.bus.publish(events.count_event("photos", int(counters["photos"])))
 
     def _publish(self, scored: ScoredFrame, controls: ControlState, wall: float) -> None:
         bus, group = self.parts.bus, scored.group

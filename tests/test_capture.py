@@ -14,6 +14,7 @@ import pytest
 from edge.config.output import CaptureConfig
 from edge.io import capture
 from edge.io.capture import CaptureError, PhotoStore
+from edge.io.counters import COUNTERS_FILE
 from tests._loop_helpers import CROWD, video
 
 
@@ -48,9 +49,12 @@ def test_saves_full_resolution_jpeg_and_sidecar(tmp_path: Path, photos) -> None:
     image = cv2.imread(str(saved.photo))
     assert image.shape == (1080, 1920, 3)
     sidecar = json.loads(saved.sidecar.read_text())
-    assert sidecar == {"score": 0.81, "config_digest": "abc", "photo": saved.photo.name}
+    # The event (none here) and the photo's number in it: the counters' crash repair.
+    event = {"event": "", "number": 1}
+    assert sidecar == {"score": 0.81, "config_digest": "abc", **event, "photo": saved.photo.name}
     assert saved.photo.stem == saved.sidecar.stem
-    assert listing(tmp_path) == sorted([saved.photo.name, saved.sidecar.name])  # no temp files
+    names = [saved.photo.name, saved.sidecar.name, COUNTERS_FILE]
+    assert listing(tmp_path) == sorted(names)  # no temp files
 
 
 def test_two_photos_in_the_same_millisecond_do_not_overwrite(tmp_path: Path, photos) -> None:

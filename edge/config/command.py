@@ -78,6 +78,13 @@ def _check_files(config: AppConfig) -> None:
             problems.append(f"{key}: model file not found: {path}")
         elif not path.with_suffix(".card.json").is_file():
             problems.append(f"{key}: no model card beside it ({path.with_suffix('.card.json')})")
+    if config.printing.enabled and config.printing.overlay:
+        from edge.io.printer import load_overlay
+
+        try:
+            load_overlay(config.printing.overlay)
+        except ValueError as exc:
+            problems.append(str(exc))
     if problems:
         raise ConfigError(problems)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge.config.booth import GpioConfig, PrintingConfig
 from edge.config.decide import ScoringConfig, TrackingConfig, TriggerConfig
 from edge.config.engine import ConfigError, build, override
 from edge.config.mqtt import MqttConfig
@@ -59,6 +60,8 @@ class AppConfig:
     status: StatusConfig = field(default_factory=StatusConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    printing: PrintingConfig = field(default_factory=PrintingConfig)
+    gpio: GpioConfig = field(default_factory=GpioConfig)
 
 
 def default_config() -> AppConfig:

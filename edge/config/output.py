@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
+
+EVENT_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -10,6 +14,14 @@ class CaptureConfig:
     """Where and how photos are kept (they stay on the device)."""
 
     folder: str = field(default="captures", metadata={"doc": "folder for photos + sidecars"})
+    event: str = field(
+        default="",
+        metadata={
+            "doc": "the event's name (e.g. 'smith-wedding'): its photos go to <folder>/<event>/ "
+            "with their own counters (photos, prints, shutter by score or button); empty: "
+            "straight into folder",
+        },
+    )
     max_mb: float = field(
         default=2048.0,
         metadata={"doc": "disk budget; oldest photos are deleted beyond it", "min": 1},
@@ -32,6 +44,16 @@ class CaptureConfig:
         problem = folder_name_problem(self.folder)
         if problem:
             raise ValueError(f"folder {self.folder!r}: {problem}")
+        if self.event and not EVENT_NAME.match(self.event):
+            raise ValueError(
+                f"event {self.event!r}: expected letters, digits, '-', '_' or '.' (at most 64, "
+                "not starting with '.'), as it names a folder"
+            )
+
+    @property
+    def event_folder(self) -> str:
+        """Where this event's photos go: <folder>/<event>, or folder without an event."""
+        return str(Path(self.folder) / self.event) if self.event else self.folder
 
 
 def folder_name_problem(folder: str) -> str | None:

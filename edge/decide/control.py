@@ -17,6 +17,7 @@ class ControlState:
     armed: bool
     threshold: float
     trigger_requested: bool
+    trigger_by: str = "manual"  # who asked: "manual" (page, MQTT) or "button" (GPIO)
 
 
 class Controls:
@@ -32,6 +33,7 @@ class Controls:
         self._threshold = threshold
         self.rearm_threshold = rearm_threshold
         self._trigger_requested = False
+        self._trigger_by = "manual"
 
     def arm(self) -> None:
         with self._lock:
@@ -52,18 +54,31 @@ class Controls:
         with self._lock:
             self._threshold = threshold
 
-    def request_trigger(self) -> None:
+    def request_trigger(self, by: str = "manual") -> None:
+        """One photo now; `by` names who asked (the photo's reason and its event counter)."""
         with self._lock:
             self._trigger_requested = True
+            self._trigger_by = by
+
+    def toggle_armed(self) -> bool:
+        """Arm if disarmed, disarm if armed (the button's long press); the new state."""
+        with self._lock:
+            self._armed = not self._armed
+            return self._armed
 
     def peek(self) -> ControlState:
         """Current state without consuming a trigger request (for state reports)."""
         with self._lock:
-            return ControlState(self._armed, self._threshold, self._trigger_requested)
+            return ControlState(
+                self._armed, self._threshold, self._trigger_requested, self._trigger_by
+            )
 
     def take(self) -> ControlState:
         """Current state for one frame; consumes a pending trigger request."""
         with self._lock:
-            state = ControlState(self._armed, self._threshold, self._trigger_requested)
+            state = ControlState(
+                self._armed, self._threshold, self._trigger_requested, self._trigger_by
+            )
             self._trigger_requested = False
+            self._trigger_by = "manual"
             return state

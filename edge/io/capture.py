@@ -9,6 +9,10 @@ a sidecar left by older versions without its photo is removed at start. The olde
 falls under its floor; on a full disk they are freed the same way and the save retried
 once. A folder that cannot be used (read-only, missing on a read-only mount) disables
 captures, reported, and is retried on the next photo: scoring never stops for it.
+
+Each JPEG carries EXIF (edge.io.exif: date with its UTC offset, camera, software), and each
+photo is counted in its event's counters (edge.io.counters), its number in its sidecar.
+With `capture.event` set, the folder is <folder>/<event>.
 """
 
 from __future__ import annotations
@@ -27,8 +31,14 @@ import cv2
 import numpy as np
 
 from edge.config.output import CaptureConfig, folder_name_problem
+from edge.io.atomic import write_atomically
+from edge.io.counters import EventCounters
+from edge.io.exif import CameraInfo, exif_segment, with_exif
 
 log = logging.getLogger(__name__)
+
+
+ROOM_SLACK = 64 * 1024  # bytes freed beyond a photo's size after ENOSPC
 
 
 class CaptureError(RuntimeError):
@@ -57,38 +67,11 @@ class Saved:
     jpeg: bytes = field(default=b"", repr=False)  # the photo as written (for MQTT images)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename over `path`, fsync the folder."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(descriptor, view) :]
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 class PhotoStore:
     def __init__(self, config: CaptureConfig) -> None:
         self.config = config
-        self.folder = Path(config.folder)
+        self.folder = Path(config.event_folder)
+        self.counters = EventCounters(self.folder, config.event)
         self.saved = 0
         self.failed = 0
         self.ready = False  # open() succeeded; else save() tries again first
@@ -102,9 +85,10 @@ class PhotoStore:
             for leftover in self.folder.glob(".*.tmp"):  # from a crash before a rename
                 leftover.unlink(missing_ok=True)
             for sidecar in self.folder.glob("*.json"):  # a photo whose sidecar outlived it
-                if not sidecar.with_suffix(".jpg").exists():
+                if not sidecar.name.startswith(".") and not sidecar.with_suffix(".jpg").exists():
                     sidecar.unlink(missing_ok=True)
                     log.info("removed orphan sidecar %s", sidecar.name)
+            self.counters.load()
         except (OSError, ValueError) as exc:
             self.ready = False
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -114,8 +98,15 @@ class PhotoStore:
             ) from exc
         self.ready = True
 
-    def save(self, image: np.ndarray, sidecar: dict[str, Any], when: float | None = None) -> Saved:
-        """Write photo + sidecar; CaptureError (with nothing left behind) if it cannot."""
+    def save(
+        self,
+        image: np.ndarray,
+        sidecar: dict[str, Any],
+        when: float | None = None,
+        camera: CameraInfo | None = None,
+    ) -> Saved:
+        """Write photo (with EXIF) + sidecar (with the event and the photo's number in it),
+        count it; CaptureError (with nothing left behind) if it cannot."""
         if not self.ready:
             try:
                 self.open()
@@ -129,8 +120,11 @@ class PhotoStore:
         )
         if not ok:
             raise CaptureError("JPEG encoding failed")
-        data = encoded.tobytes()
-        text = json.dumps({**sidecar, "photo": photo.name}, indent=2).encode()
+        height, width = image.shape[:2]
+        data = with_exif(encoded.tobytes(), exif_segment(when, (width, height), camera))
+        number = self.counters.next_number()
+        event = {"event": self.config.event, "number": number}
+        text = json.dumps({**sidecar, **event, "photo": photo.name}, indent=2).encode()
         try:
             self._write_pair(photo, data, meta, text)
         except OSError as exc:
@@ -148,6 +142,7 @@ class PhotoStore:
             self.failed += 1
             raise
         self.saved += 1
+        self.counters.photo_saved(str(sidecar.get("reason", "")), number)
         try:
             self.enforce_budget()
         except OSError as exc:  # the photo is safe; retention retries on the next one
@@ -168,8 +163,9 @@ class PhotoStore:
 
     def make_room(self, needed: int) -> bool:
         """After ENOSPC: delete oldest photos (never the newest keep_newest) until `needed`
-        bytes plus the free-space floor are free; True when anything was deleted."""
-        return bool(self._retain(extra_free=needed))
+        bytes plus the free-space floor are free; True when anything was deleted. The slack
+        covers what the bytes alone miss: whole disk blocks per file, the event counters."""
+        return bool(self._retain(extra_free=needed + ROOM_SLACK))
 
     def _names(self, when: float) -> tuple[Path, Path]:
         """Sortable, unique names: oldest-first retention is a sort by name."""

@@ -70,6 +70,7 @@ class CaptureEvent:
     smoothed: dict[str, Any] = field(default_factory=dict)
     faces: tuple[dict[str, Any], ...] = ()
     photo: bytes = field(default=b"", repr=False)
+    event: dict[str, Any] = field(default_factory=dict)  # the event's name and counters
 
     def as_json(self) -> dict[str, Any]:
         """The capture message: everything but the photo's bytes."""
@@ -80,6 +81,7 @@ class CaptureEvent:
             "score": self.score,
             "smoothed": self.smoothed,
             "faces": list(self.faces),
+            "event": self.event,
         }
 
 
@@ -134,8 +136,11 @@ def score_event(scored: ScoredFrame) -> ScoreEvent:
     )
 
 
-def capture_event(sidecar: dict[str, Any], saved: Saved) -> CaptureEvent:
-    """The CAPTURE event of a saved photo, from its sidecar and the bytes written."""
+def capture_event(
+    sidecar: dict[str, Any], saved: Saved, counters: dict[str, Any] | None = None
+) -> CaptureEvent:
+    """The CAPTURE event of a saved photo, from its sidecar and the bytes written; with the
+    event's counters after it (`EventCounters.snapshot()`)."""
     return CaptureEvent(
         file=saved.photo.name,
         time=sidecar["time"],
@@ -144,6 +149,7 @@ def capture_event(sidecar: dict[str, Any], saved: Saved) -> CaptureEvent:
         smoothed=sidecar["smoothed"],
         faces=tuple(sidecar["faces"]),
         photo=saved.jpeg,
+        event=dict(counters or {}),
     )
 
 

@@ -44,7 +44,7 @@ def build_web_app(
 
     guard = Guard(read_token(config.web, environ), config.web.protect_viewing)
     scorer = PhotoScorer(lambda: build_pipeline(config), config.images)
-    return build_app(config.web, Gallery(Path(config.capture.folder)), scorer, guard, link)
+    return build_app(config.web, Gallery(Path(config.capture.event_folder)), scorer, guard, link)
 
 
 def web_command(args: argparse.Namespace) -> int:

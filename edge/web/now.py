@@ -13,6 +13,8 @@ from typing import Any
 from edge.config.decide import ScoringConfig, TriggerConfig
 from edge.decide.explain import Explanation, explain
 from edge.io import events
+from edge.io.counters import EventCounters
+from edge.io.printer import PrintService
 from edge.loop import LoopView
 from edge.web.live import LiveView
 
@@ -29,6 +31,9 @@ class NowBoard:
         self._captures: events.Subscription | None = None
         self._last_photo: str | None = None
         self._lock = threading.Lock()
+        # Set by `run`: the event's counters and the print queue, shown beside the figures.
+        self.counters: EventCounters | None = None
+        self.printer: PrintService | None = None
 
     # -- the frame loop's side -----------------------------------------------------------
 
@@ -86,7 +91,15 @@ class NowBoard:
                 for f in view.scored.tracked.counted
             ],
             "last_photo": self._last_photo,
+            "event": self.counters.snapshot() if self.counters is not None else None,
+            "printing": self._printing(),
         }
+
+    def _printing(self) -> dict[str, Any] | None:
+        if self.printer is None:
+            return None
+        status = self.printer.status()
+        return {"waiting": status["waiting"], "last_error": status["last_error"]}
 
     def _drain_captures(self) -> None:
         if self._captures is None:

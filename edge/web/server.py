@@ -31,6 +31,7 @@ from starlette.routing import Route
 from edge.config.web import WebConfig
 from edge.decide.control import Controls
 from edge.io.mqtt import commands
+from edge.io.printer import PrintRefusedError, PrintService
 from edge.web.auth import COOKIE, HEADER, Guard
 from edge.web.gallery import Gallery, NoSuchPhotoError
 from edge.web.live import TooManyViewersError
@@ -49,6 +50,7 @@ class LoopLink:
 
     now: NowBoard
     controls: Controls
+    printer: PrintService | None = None  # printing.enabled: the print queue
 
 
 class HttpError(Exception):
@@ -96,6 +98,7 @@ def build_app(
                 ),
                 "max_upload_mb": config.max_upload_mb,
                 "live": link is not None,
+                "printing": link is not None and link.printer is not None,
             }
         )
 
@@ -237,6 +240,34 @@ def build_app(
             }
         )
 
+    def printer() -> PrintService:
+        if link is None or link.printer is None:
+            raise HttpError(404, "printing is off (printing.enabled in config.yaml)")
+        return link.printer
+
+    async def print_status(request: Request) -> Response:
+        need_view(request)
+        return JSONResponse(printer().status())
+
+    async def print_photo(request: Request) -> Response:
+        """Queue a print (the operator: no copy limit); answers at once, 202."""
+        need_action(request)
+        service = printer()
+        body = await request.body()
+        copies = 1
+        if body.strip():
+            try:
+                copies = json.loads(body).get("copies", 1)
+            except (ValueError, AttributeError) as exc:
+                raise HttpError(400, 'expected JSON like {"copies": 2}') from exc
+            if not isinstance(copies, int) or isinstance(copies, bool):
+                raise HttpError(400, f"copies: expected a whole number, got {copies!r}")
+        try:
+            job = service.request(photo_name(request), by="operator", copies=copies)
+        except PrintRefusedError as exc:
+            raise HttpError(exc.status, str(exc)) from exc
+        return JSONResponse(job.as_dict(), status_code=202)
+
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status if isinstance(exc, HttpError) else 404
         message = str(exc) if isinstance(exc, HttpError) else "no such photo"
@@ -262,6 +293,8 @@ def build_app(
         Route("/api/now", now),
         Route("/api/now/stream", now_stream),
         Route("/api/control", control, methods=["POST"]),
+        Route("/api/print", print_status),
+        Route("/api/photos/{name}/print", print_photo, methods=["POST"]),
         Route("/photos/{name}", photo),
         Route("/photos/{name}/thumb", thumbnail),
         Route("/photos/{name}/meta", sidecar),

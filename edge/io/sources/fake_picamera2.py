@@ -39,7 +39,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
@@ -153,6 +153,10 @@ class FakePicamera2:
     """Picamera2 look-alike; `fail_after` frames it raises like an unplugged camera."""
 
     sensor_resolution = SENSOR_RESOLUTION
+    camera_properties: ClassVar[dict[str, object]] = {
+        "Model": "imx708",
+        "PixelArraySize": SENSOR_RESOLUTION,
+    }
 
     def __init__(
         self,

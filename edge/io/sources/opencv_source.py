@@ -15,6 +15,7 @@ Streams and pipelines are left alone: their format is set by the far end or the 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ import cv2
 import numpy as np
 
 from edge.config.source import SourceConfig
+from edge.io.exif import CameraInfo
 from edge.io.sources.base import (
     Frame,
     KeptPhoto,
@@ -113,6 +115,19 @@ def describe(device: str) -> tuple[object, int, bool]:
     return device, cv2.CAP_ANY, False
 
 
+def v4l2_camera(device: str, sysfs: Path = Path("/sys/class/video4linux")) -> CameraInfo | None:
+    """A USB camera's name as the kernel reports it (the photos' EXIF Model); None for
+    anything else (a file, a stream, a machine without the V4L2 node)."""
+    name = f"video{device}" if device.isdigit() else Path(device).name
+    if not re.fullmatch(r"video\d+", name):
+        return None
+    try:
+        model = (sysfs / name / "name").read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    return CameraInfo(model=model) if model else None
+
+
 class OpenCVSource:
     def __init__(self, config: SourceConfig, live: bool | None = None) -> None:
         """`live` overrides what the device string implies (tests replay a file as a camera)."""
@@ -125,6 +140,7 @@ class OpenCVSource:
         self._ahead: ReadAhead | None = None  # a file's reader
         self._index = 0
         self._dropped_before = 0
+        self.camera: CameraInfo | None = None  # a USB camera's name (the photos' EXIF)
 
     @property
     def dropped_frames(self) -> int:
@@ -140,6 +156,7 @@ class OpenCVSource:
             hint = " (is OpenCV built with GStreamer?)" if self.api == cv2.CAP_GSTREAMER else ""
             raise SourceError(f"cannot open {self.config.device!r}{hint}")
         self._capture = capture
+        self.camera = v4l2_camera(self.config.device) if self.api != cv2.CAP_FFMPEG else None
         self.settings: dict[str, object] = {}
         if self.live and self.api not in (cv2.CAP_GSTREAMER, cv2.CAP_FFMPEG):
             self.settings = apply_camera_settings(capture, self.config)

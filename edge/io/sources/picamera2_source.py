@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 
 from edge.config.source import SourceConfig
+from edge.io.exif import CameraInfo
 from edge.io.sources.base import Frame, KeptPhoto, Photo, PhotoError, SourceError, SourceLostError
 from edge.io.sources.latest import LatestFrame
 
@@ -214,6 +215,7 @@ class Picamera2Source:
         self._still_configuration: Any = None
         self._still_lock = threading.Lock()
         self._latest: LatestFrame | None = None
+        self.camera: CameraInfo | None = None  # the sensor's model (the photos' EXIF)
         self._handed: Frame | None = None  # the frame the loop has: released at next read
         self._index = 0
         self._dropped_before = 0
@@ -260,6 +262,9 @@ class Picamera2Source:
                 camera.close()
             raise SourceError(f"picamera2: cannot start the camera: {exc}") from exc
         self._camera = camera
+        self.camera = CameraInfo(
+            model=str(getattr(camera, "camera_properties", {}).get("Model", ""))
+        )
         self._mapper = self._mapper_factory()
         self.controls = controls
         self.lores_size, self.main_size = tuple(lores["size"]), tuple(main["size"])
