@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -23,6 +22,7 @@ from edge.config.command import Overrides, add_config_argument, config_with_flag
 from edge.decide.control import Controls
 from edge.io.capture import folder_problem
 from edge.io.events import EventBus
+from edge.io.signals import install_signal_handlers
 from edge.perception.model_card import ModelCardError
 
 log = logging.getLogger(__name__)
@@ -50,17 +50,6 @@ def resolve_config(args: argparse.Namespace) -> AppConfig:
     if getattr(args, "captures", None):
         flags["capture.folder"] = (str(args.captures), "--captures")
     return config_with_flags(args, flags)
-
-
-def install_signal_handlers(stop: threading.Event) -> None:
-    def handle(signum: int, _frame: Any) -> None:
-        log.info("%s: stopping after this frame", signal.Signals(signum).name)
-        stop.set()
-        # A second signal ends the process at once; atomic writes still leave no half photo.
-        signal.signal(signum, signal.SIG_DFL)
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from edge.perception.model_errors import ModelLoadError
+
 log = logging.getLogger(__name__)
 
 _INSTALL_HINT = (
@@ -50,8 +52,6 @@ def make_interpreter(model_path: str | Path, threads: int = 1) -> Any:
         interpreter = cls(model_path=str(path), num_threads=threads)
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError, OSError) as exc:  # the runtime's own words, first line
-        from edge.perception.model_card import ModelLoadError
-
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ModelLoadError(f"{path}: {name} cannot load this model: {reason}") from exc
     log.debug("loaded %s with %s, %d thread(s)", path.name, name, threads)
