@@ -14,6 +14,7 @@ the measured run and its figures are edge/bench_run.py, the sweep edge/bench_fac
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -134,6 +135,23 @@ def with_web_page(
     return report
 
 
+def replayed_long_enough(config: AppConfig, frames: int) -> AppConfig:
+    """An image folder replayed until the bench has `frames` frames (each pass of the folder
+    gives at least one): a folder of one sample photo is otherwise used up by the warm-up
+    and nothing is measured. A video or a camera is read as it is."""
+    source = config.source
+    if source.type != "images" or source.repeat >= frames:
+        return config
+    return dataclasses.replace(config, source=dataclasses.replace(source, repeat=frames))
+
+
+NO_FRAMES = (
+    "smilebooth bench: no frames to measure: the source ended within the warm-up "
+    "(--warmup {warmup}) or gave no frame the loop could score; give a longer video or a "
+    "camera, or a smaller --warmup"
+)
+
+
 def bench_command(args: argparse.Namespace) -> int:
     from edge.config import ConfigError
     from edge.io.sources import make_source
@@ -141,7 +159,7 @@ def bench_command(args: argparse.Namespace) -> int:
     from edge.perception.pipeline import build_pipeline
 
     try:
-        config = bench_config(args)
+        config = replayed_long_enough(bench_config(args), args.warmup + args.frames)
     except ConfigError as exc:
         print(f"smilebooth bench: invalid configuration:\n{exc}", file=sys.stderr)
         return exit_codes.CONFIG
@@ -156,6 +174,9 @@ def bench_command(args: argparse.Namespace) -> int:
         report = run_bench(
             config, make_source(config.source), pipeline, args.frames, args.warmup, args.capture
         )
+        if not report["frames"]:  # an empty table and exit 0 would read as a pass
+            print(NO_FRAMES.format(warmup=args.warmup), file=sys.stderr)
+            return exit_codes.SOURCE
         if args.web:
             report = with_web_page(config, pipeline, args, report)
         # After the measured run: its cold start and peak RSS are the loop's own.
