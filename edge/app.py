@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -23,6 +22,8 @@ from edge.config.command import Overrides, add_config_argument, config_with_flag
 from edge.decide.control import Controls
 from edge.io.capture import folder_problem
 from edge.io.events import EventBus
+from edge.io.signals import install_signal_handlers
+from edge.loop import FrameLoop
 from edge.perception.model_card import ModelCardError
 
 log = logging.getLogger(__name__)
@@ -50,17 +51,6 @@ def resolve_config(args: argparse.Namespace) -> AppConfig:
     if getattr(args, "captures", None):
         flags["capture.folder"] = (str(args.captures), "--captures")
     return config_with_flags(args, flags)
-
-
-def install_signal_handlers(stop: threading.Event) -> None:
-    def handle(signum: int, _frame: Any) -> None:
-        log.info("%s: stopping after this frame", signal.Signals(signum).name)
-        stop.set()
-        # A second signal ends the process at once; atomic writes still leave no half photo.
-        signal.signal(signum, signal.SIG_DFL)
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -120,7 +110,10 @@ def run_command(args: argparse.Namespace) -> int:
     install_signal_handlers(stop)
     notifier = loop.parts.notifier
     try:
-        return loop.run()  # closes the source on the way out, after flushing a pending burst
+        code = loop.run()  # closes the source on the way out, after flushing a pending burst
+        if code == exit_codes.OK and not loop.parts.source.live:
+            print(replay_summary(loop, config.capture.folder))
+        return code
     finally:
         notifier.stopping()
         if panel is not None:
@@ -133,6 +126,37 @@ def run_command(args: argparse.Namespace) -> int:
         if publisher is not None:
             publisher.stop()
         notifier.close()
+
+
+def replay_summary(loop: FrameLoop, folder: str) -> str:
+    """One line at the end of a video or a folder, so that an operator trying a threshold on
+    a recording sees why no photo was taken, not only that none was."""
+    counters, controls, trigger = loop.counters, loop.parts.controls.peek(), loop.parts.trigger
+    best, held = counters.best_score, counters.longest_hold_s
+    line = (
+        f"end of the input: {counters.frames} frames, best group score "
+        f"{'-' if best is None else f'{best:.2f}'} (threshold {controls.threshold:.2f}), "
+        f"{counters.captures} photo(s)"
+    )
+    if counters.captures:
+        return f"{line} in {folder}"
+    if counters.capture_failures:
+        return f"{line}: {counters.capture_failures} failed to save (see the errors above)"
+    if not controls.armed:
+        return f"{line}: the trigger is disarmed (trigger.armed)"
+    if best is None:
+        return f"{line}: no face was seen"
+    if best < controls.threshold:
+        return f"{line}: the group score never reached the threshold"
+    if held is None:
+        return f"{line}: the score reached it only with fewer than {trigger.min_faces} face(s)"
+    if held < trigger.hold_s:
+        return (
+            f"{line}: the score stayed at or above the threshold for {held:.2f} s at most, "
+            f"trigger.hold_s asks {trigger.hold_s:g} s"
+        )
+    eyes = "trigger.block_on_closed_eyes"
+    return f"{line}: held long enough, but some face's eyes read closed ({eyes})"
 
 
 def now_board(config: AppConfig) -> Any:

@@ -7,7 +7,8 @@ start to the first score): as a table (stderr) and as one JSON object (stdout, w
 --json). After the measured run, a short pass reads the source alone (decoding and
 downscaling, no step): its fps is the ceiling the whole loop's fps can be read against.
 `--faces-sweep` measures the cost of a frame against the faces in it instead. Nothing is
-written unless --capture DIR is given.
+written unless --capture DIR is given. This module is the command (flags, table, --web);
+the measured run and its figures are edge/bench_run.py, the sweep edge/bench_faces.py.
 """
 
 from __future__ import annotations
@@ -15,52 +16,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import resource
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from edge import exit_codes
-from edge.compose import build_loop
+from edge.bench_faces import SWEEP_FACES, SWEEP_PHOTOS, faces_sweep, format_sweep
+from edge.bench_run import decode_only, peak_rss_mb, run_bench
 from edge.config import AppConfig
 from edge.config.command import Overrides, add_config_argument, config_with_flags
-from edge.config.output import CaptureConfig
-from edge.io.capture import PhotoStore, Saved
-from edge.io.exif import CameraInfo
-from edge.io.sources.base import FrameSource
-from edge.loop import FrameProcessor, LoopView
-from edge.perception.pipeline import PROJECT_ROOT
-from edge.types import Detail
+from edge.loop import LoopView
 
-SWEEP_FACES = (0, 1, 2, 4, 8)
 DECODE_ONLY_FRAMES = 100  # at most, in the read-alone pass (a camera takes 3 s for them)
-SWEEP_PHOTOS = PROJECT_ROOT.parent / "shared" / "media" / "faces-dlib"
-STAGES = ("read", "detect", "smile_per_face", "eyes_per_face", "score", "capture")
-
-
-class TimedStore(PhotoStore):
-    """A PhotoStore that remembers how long each save took."""
-
-    def __init__(self, config: CaptureConfig) -> None:
-        super().__init__(config)
-        self.durations_ms: list[float] = []
-
-    def save(
-        self,
-        image: np.ndarray,
-        sidecar: dict[str, Any],
-        when: float | None = None,
-        camera: CameraInfo | None = None,
-    ) -> Saved:
-        started = time.perf_counter()
-        try:
-            return super().save(image, sidecar, when, camera)
-        finally:
-            self.durations_ms.append((time.perf_counter() - started) * 1000)
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -105,162 +73,6 @@ def bench_config(args: argparse.Namespace) -> AppConfig:
     return config_with_flags(args, flags)
 
 
-def run_bench(
-    loop_config: Any,
-    source: FrameSource,
-    processor: FrameProcessor,
-    frames: int,
-    warmup: int = 0,
-    capture: Path | None = None,
-    observer: Callable[[LoopView], None] | None = None,
-) -> dict[str, Any]:
-    """Run `frames` frames through the loop's step and summarise the timings."""
-    results: list[Any] = []
-    config = dataclasses.replace(
-        loop_config,
-        # armed only when photos are wanted; no status lines in the figures
-        trigger=dataclasses.replace(loop_config.trigger, armed=capture is not None),
-        status=dataclasses.replace(loop_config.status, interval_s=1e9),
-    )
-    store = TimedStore(dataclasses.replace(config.capture, folder=str(capture or ".")))
-    recorder = _Recorder(processor, results)
-    loop = build_loop(config, source=source, pipeline=recorder, store=store, observer=observer)
-    samples: dict[str, list[float]] = {stage: [] for stage in STAGES}
-    faces: list[int] = []
-    source.open()
-    if capture is not None:
-        store.open()
-    read_s = step_s = 0.0
-    cold_start_s: float | None = None
-    try:
-        for n in range(warmup + frames):
-            started = time.perf_counter()
-            frame = source.read()
-            read = time.perf_counter()
-            if frame is None:
-                break
-            results.clear()
-            loop.step(frame)
-            done = time.perf_counter()
-            if cold_start_s is None:
-                cold_start_s = seconds_since_process_start()
-            if n < warmup or not results:
-                continue
-            read_s, step_s = read_s + read - started, step_s + done - read
-            _collect(samples, results[0], (read - started) * 1000)
-            faces.append(len(results[0].faces))
-        loop.finish()
-    finally:
-        source.close()
-    samples["capture"] = store.durations_ms
-    report = summarise(samples, faces, read_s, step_s)
-    report["cold_start_s"] = None if cold_start_s is None else round(cold_start_s, 3)
-    return report
-
-
-def decode_only(source: FrameSource, frames: int) -> dict[str, Any]:
-    """Read up to `frames` frames from the source with nothing else (a file: decode and
-    downscale): the frames read and their rate, the most the whole loop could reach."""
-    source.open()
-    count = 0
-    try:
-        started = time.perf_counter()
-        while count < frames and source.read() is not None:
-            count += 1
-        elapsed = time.perf_counter() - started
-    finally:
-        source.close()
-    fps = round(count / elapsed, 2) if count and elapsed > 0 else None
-    return {"decode_only_frames": count, "decode_only_fps": fps}
-
-
-def seconds_since_process_start() -> float | None:
-    """Wall time since this process started (Linux: /proc, to 10 ms); None elsewhere. The
-    first call of a bench is the cold start: interpreter, imports, models, first frame."""
-    import os
-
-    try:
-        with open("/proc/self/stat", encoding="ascii") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        with open("/proc/uptime", encoding="ascii") as uptime:
-            now = float(uptime.read().split()[0])
-    except (OSError, IndexError, ValueError):
-        return None
-    started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: starttime, in ticks
-    return now - started
-
-
-class _Recorder:
-    """Passes frames to the processor and keeps its result for the figures."""
-
-    def __init__(self, processor: FrameProcessor, results: list[Any]) -> None:
-        self.processor = processor
-        self.results = results
-
-    @property
-    def model_hashes(self) -> dict[str, str]:
-        return dict(getattr(self.processor, "model_hashes", {}))
-
-    def process(self, frame_bgr: np.ndarray, detail: Detail | None = None) -> Any:
-        result = self.processor.process(frame_bgr, detail)
-        self.results.append(result)
-        return result
-
-
-def _collect(samples: dict[str, list[float]], result: Any, read_ms: float) -> None:
-    timings = result.timings_ms
-    samples["read"].append(read_ms)
-    samples["detect"].append(timings.get("detect", 0.0))
-    samples["score"].append(timings.get("score", 0.0))
-    if result.faces:
-        count = len(result.faces)
-        samples["smile_per_face"].append(timings.get("smile", 0.0) / count)
-        samples["eyes_per_face"].append(timings.get("eyes", 0.0) / count)
-
-
-def summarise(
-    samples: dict[str, list[float]], faces: list[int], read_s: float, step_s: float
-) -> dict[str, Any]:
-    """p50/p95 per stage (ms; null when a stage never ran), fps, processing fps, RSS."""
-    stages = {
-        name: {
-            "p50": _percentile(values, 50),
-            "p95": _percentile(values, 95),
-            "mean": round(float(np.mean(values)), 2) if values else None,
-            "max": round(float(np.max(values)), 2) if values else None,
-            "n": len(values),
-        }
-        for name, values in samples.items()
-    }
-    frames = len(faces)
-    return {
-        "frames": frames,
-        "stages_ms": stages,
-        "fps": round(frames / (read_s + step_s), 2) if frames else None,
-        "processing_fps": round(frames / step_s, 2) if frames and step_s > 0 else None,
-        "peak_rss_mb": round(peak_rss_mb(), 1),
-        "faces_per_frame": round(float(np.mean(faces)), 2) if faces else None,
-    }
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    return round(float(np.percentile(values, q)), 2) if values else None
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process: VmHWM on Linux (ru_maxrss would count a
-    forked child's peak, which children inherit); ru_maxrss elsewhere (bytes on macOS)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
 def format_table(report: dict[str, Any]) -> str:
     header = "".join(f"{h:>10}" for h in ("p50 ms", "p95 ms", "mean ms", "max ms"))
     lines = [f"{'stage':<16}{header}{'n':>7}"]
@@ -283,73 +95,6 @@ def format_table(report: dict[str, Any]) -> str:
             f"frames, {web['viewer_updates']} updates; drawing + encoding "
             f"{web['live_encode_ms']} ms a frame at {web['live_fps']} fps on the view's thread"
         )
-    return "\n".join(lines)
-
-
-def faces_sweep(
-    loop_config: Any, pipeline: Any, photos: Path, frames: int, warmup: int
-) -> list[dict[str, Any]]:
-    """One bench run per face count on a frame holding that many real faces. The warmup
-    spans a thorough detection pass, so every face of the new count is known when timing
-    starts (the live loop finds a face that walks in at the next thorough pass)."""
-    warmup = max(warmup, loop_config.detector.thorough_every)
-    from edge.bench_faces import RepeatedFrame, collect_faces, frame_with_faces
-
-    detector = pipeline.parts.detector
-    thorough = getattr(detector, "detector", detector)  # the whole-photo pass
-    patches = collect_faces(photos, thorough.detect, max(SWEEP_FACES))
-    if len(patches) < max(SWEEP_FACES):
-        raise ValueError(
-            f"{photos}: {len(patches)} faces of at least the sweep's size found in its .jpg "
-            f"photos; the sweep needs {max(SWEEP_FACES)}"
-        )
-    rows = []
-    for count in SWEEP_FACES:
-        image = frame_with_faces(patches, count)
-        report = run_bench(
-            loop_config, RepeatedFrame(image, warmup + frames), pipeline, frames, warmup
-        )
-        still = run_bench(
-            loop_config,
-            RepeatedFrame(image, warmup + frames, changing=False),
-            pipeline,
-            frames,
-            warmup,
-        )
-        fps = report["processing_fps"]
-        rows.append(
-            {
-                "faces": count,
-                "found": report["faces_per_frame"],
-                "ms_per_frame": _ms(fps),
-                "ms_held_still": _ms(still["processing_fps"]),
-                "detect_ms": report["stages_ms"]["detect"]["mean"],
-                "smile_ms_per_face": report["stages_ms"]["smile_per_face"]["mean"],
-                "eyes_ms_per_face": report["stages_ms"]["eyes_per_face"]["mean"],
-                "processing_fps": fps,
-            }
-        )
-    return rows
-
-
-def _ms(fps: float | None) -> float | None:
-    return round(1000 / fps, 3) if fps else None
-
-
-def format_sweep(rows: list[dict[str, Any]]) -> str:
-    columns = (
-        "faces",
-        "found",
-        "ms_per_frame",
-        "ms_held_still",
-        "detect_ms",
-        "smile_ms_per_face",
-        "eyes_ms_per_face",
-        "processing_fps",
-    )
-    lines = ["".join(f"{c:>18}" for c in columns)]
-    for row in rows:
-        lines.append("".join(f"{row[c] if row[c] is not None else '-'!s:>18}" for c in columns))
     return "\n".join(lines)
 
 
@@ -390,6 +135,23 @@ def with_web_page(
     return report
 
 
+def replayed_long_enough(config: AppConfig, frames: int) -> AppConfig:
+    """An image folder replayed until the bench has `frames` frames (each pass of the folder
+    gives at least one): a folder of one sample photo is otherwise used up by the warm-up
+    and nothing is measured. A video or a camera is read as it is."""
+    source = config.source
+    if source.type != "images" or source.repeat >= frames:
+        return config
+    return dataclasses.replace(config, source=dataclasses.replace(source, repeat=frames))
+
+
+NO_FRAMES = (
+    "smilebooth bench: no frames to measure: the source ended within the warm-up "
+    "(--warmup {warmup}) or gave no frame the loop could score; give a longer video or a "
+    "camera, or a smaller --warmup"
+)
+
+
 def bench_command(args: argparse.Namespace) -> int:
     from edge.config import ConfigError
     from edge.io.sources import make_source
@@ -397,7 +159,7 @@ def bench_command(args: argparse.Namespace) -> int:
     from edge.perception.pipeline import build_pipeline
 
     try:
-        config = bench_config(args)
+        config = replayed_long_enough(bench_config(args), args.warmup + args.frames)
     except ConfigError as exc:
         print(f"smilebooth bench: invalid configuration:\n{exc}", file=sys.stderr)
         return exit_codes.CONFIG
@@ -412,6 +174,9 @@ def bench_command(args: argparse.Namespace) -> int:
         report = run_bench(
             config, make_source(config.source), pipeline, args.frames, args.warmup, args.capture
         )
+        if not report["frames"]:  # an empty table and exit 0 would read as a pass
+            print(NO_FRAMES.format(warmup=args.warmup), file=sys.stderr)
+            return exit_codes.SOURCE
         if args.web:
             report = with_web_page(config, pipeline, args, report)
         # After the measured run: its cold start and peak RSS are the loop's own.

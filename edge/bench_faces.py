@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
+from edge.bench_run import run_bench
 from edge.io.sources.base import Frame
+from edge.perception.pipeline import PROJECT_ROOT
 from edge.types import Box, Face
 
 FRAME_SIZE = (640, 360)  # width, height: the loop's usual model frame
@@ -24,6 +27,8 @@ GRID = (4, 2)  # columns, rows: up to 8 faces
 MARGIN = 1.2  # each cell holds the face and this much of its side around it, each way
 MIN_FACE_PX = 40  # faces smaller than this in their photo are not used
 BACKGROUND = 118  # grey
+SWEEP_FACES = (0, 1, 2, 4, 8)
+SWEEP_PHOTOS = PROJECT_ROOT.parent / "shared" / "media" / "faces-dlib"
 
 
 def collect_faces(
@@ -124,3 +129,68 @@ class RepeatedFrame:
 
     def close(self) -> None:
         pass
+
+
+def faces_sweep(
+    loop_config: Any, pipeline: Any, photos: Path, frames: int, warmup: int
+) -> list[dict[str, Any]]:
+    """One bench run per face count on a frame holding that many real faces. The warmup
+    spans a thorough detection pass, so every face of the new count is known when timing
+    starts (the live loop finds a face that walks in at the next thorough pass)."""
+    warmup = max(warmup, loop_config.detector.thorough_every)
+    detector = pipeline.parts.detector
+    thorough = getattr(detector, "detector", detector)  # the whole-photo pass
+    patches = collect_faces(photos, thorough.detect, max(SWEEP_FACES))
+    if len(patches) < max(SWEEP_FACES):
+        raise ValueError(
+            f"{photos}: {len(patches)} faces of at least the sweep's size found in its .jpg "
+            f"photos; the sweep needs {max(SWEEP_FACES)}"
+        )
+    rows = []
+    for count in SWEEP_FACES:
+        image = frame_with_faces(patches, count)
+        report = run_bench(
+            loop_config, RepeatedFrame(image, warmup + frames), pipeline, frames, warmup
+        )
+        still = run_bench(
+            loop_config,
+            RepeatedFrame(image, warmup + frames, changing=False),
+            pipeline,
+            frames,
+            warmup,
+        )
+        fps = report["processing_fps"]
+        rows.append(
+            {
+                "faces": count,
+                "found": report["faces_per_frame"],
+                "ms_per_frame": _ms(fps),
+                "ms_held_still": _ms(still["processing_fps"]),
+                "detect_ms": report["stages_ms"]["detect"]["mean"],
+                "smile_ms_per_face": report["stages_ms"]["smile_per_face"]["mean"],
+                "eyes_ms_per_face": report["stages_ms"]["eyes_per_face"]["mean"],
+                "processing_fps": fps,
+            }
+        )
+    return rows
+
+
+def _ms(fps: float | None) -> float | None:
+    return round(1000 / fps, 3) if fps else None
+
+
+def format_sweep(rows: list[dict[str, Any]]) -> str:
+    columns = (
+        "faces",
+        "found",
+        "ms_per_frame",
+        "ms_held_still",
+        "detect_ms",
+        "smile_ms_per_face",
+        "eyes_ms_per_face",
+        "processing_fps",
+    )
+    lines = ["".join(f"{c:>18}" for c in columns)]
+    for row in rows:
+        lines.append("".join(f"{row[c] if row[c] is not None else '-'!s:>18}" for c in columns))
+    return "\n".join(lines)

@@ -102,7 +102,8 @@ exit status:
   1  finished, but some inputs failed (unreadable photos in `score`)
   2  invalid configuration or command line
   3  the models cannot be loaded (missing file, card mismatch)
-  4  the video file or image folder cannot be opened (a camera is waited for instead)
+  4  the video file or image folder cannot be opened, or gave `bench` no frame
+     to measure (a camera is waited for instead)
 
 `smilebooth COMMAND --help` lists a command's options."""
 

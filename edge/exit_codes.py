@@ -10,4 +10,4 @@ OK = 0
 SOME_FAILED = 1  # finished, but some inputs failed (unreadable photos in `score`)
 CONFIG = 2  # invalid configuration or command line
 MODELS = 3  # the models cannot be loaded (missing file, card mismatch)
-SOURCE = 4  # a video file or image folder cannot be opened
+SOURCE = 4  # a video file or image folder cannot be opened (or gives `bench` no frame)

@@ -82,6 +82,8 @@ class Counters:
     captures: int = 0
     capture_failures: int = 0
     reopens: int = 0
+    best_score: float | None = None  # the highest smoothed group score seen (what fires)
+    longest_hold_s: float | None = None  # the longest the trigger held it (None: never)
 
 
 class FrameLoop:
@@ -204,6 +206,9 @@ class FrameLoop:
         self.counters.frames += 1
         tracked = self.parts.tracker.update(result)
         scored = ScoredFrame(frame, tracked, smoothed_group(tracked.counted, self.parts.scoring))
+        if scored.group.score is not None:
+            best = self.counters.best_score
+            self.counters.best_score = max(scored.group.score, best or 0.0)
         controls = self.parts.controls.take()
         trigger = self.parts.trigger
         closed = eyes_closed(result)
@@ -211,6 +216,9 @@ class FrameLoop:
             self.state, now, scored.group.score, scored.group.face_count, controls, trigger, closed
         )
         self.state = decision.state
+        if self.state.phase == "holding":
+            held = now - self.state.since
+            self.counters.longest_hold_s = max(held, self.counters.longest_hold_s or 0.0)
         self._publish(scored, controls, wall)
         if decision.fire:
             # A manual fire is named by who asked (the page/MQTT, or the GPIO button).

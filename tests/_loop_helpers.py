@@ -121,12 +121,12 @@ def sigterm_child(video_path: str, folder: str) -> int:
     import threading
     import time
 
-    from edge.app import install_signal_handlers
     from edge.compose import build_loop
     from edge.config import AppConfig
     from edge.config.decide import TrackingConfig, TriggerConfig
     from edge.config.source import SourceConfig
     from edge.io import capture
+    from edge.io.signals import install_signal_handlers
 
     logging.basicConfig(level=logging.INFO)
     real_write = capture.write_atomically

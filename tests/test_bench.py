@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.bench import STAGES, decode_only, format_table, run_bench
+from edge import exit_codes
+from edge.bench import format_table
+from edge.bench_run import STAGES, decode_only, run_bench
 from edge.config import AppConfig
 from edge.config.decide import TriggerConfig
 from edge.config.source import SourceConfig
@@ -128,7 +130,7 @@ def test_opencv_threads_follow_the_models_threads() -> None:
 
 
 def test_the_faces_sweep_frames_hold_the_faces_it_names() -> None:
-    from edge.bench import SWEEP_FACES, SWEEP_PHOTOS, faces_sweep, format_sweep
+    from edge.bench_faces import SWEEP_FACES, SWEEP_PHOTOS, faces_sweep, format_sweep
     from edge.perception.pipeline import build_pipeline
 
     require_models()
@@ -145,10 +147,43 @@ def test_the_faces_sweep_frames_hold_the_faces_it_names() -> None:
 
 
 def test_the_faces_sweep_names_a_folder_without_enough_faces(tmp_path: Path) -> None:
-    from edge.bench import faces_sweep
+    from edge.bench_faces import faces_sweep
     from edge.perception.pipeline import build_pipeline
 
     require_models()
     config = AppConfig()
     with pytest.raises(ValueError, match=f"{tmp_path}: 0 faces"):
         faces_sweep(config, build_pipeline(config, live=True), tmp_path, 5, 0)
+
+
+def bench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "edge", "bench", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_a_folder_of_one_photo_is_replayed_until_the_frames_asked_are_measured(
+    tmp_path: Path,
+) -> None:
+    """The README's Pi check: one sample photo, 100 frames; it used to be used up by the
+    warm-up, leaving an empty table and exit 0."""
+    require_models()
+    result = bench("--source", str(ROOT / "samples"), "--frames", "30", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["frames"] == 30 and report["stages_ms"]["detect"]["n"] == 30
+    assert report["faces_per_frame"] == 1.0 and report["fps"] > 0
+
+
+def test_a_source_used_up_by_the_warm_up_is_an_error_not_an_empty_table(tmp_path: Path) -> None:
+    require_models()
+    photo = ROOT / "samples" / "astronaut.jpg"  # a file: OpenCV reads it as a 1-frame video
+    result = bench("--source", str(photo), "--frames", "10", cwd=tmp_path)
+    assert result.returncode == exit_codes.SOURCE
+    assert "no frames to measure" in result.stderr and "--warmup 5" in result.stderr
+    assert "p50" not in result.stdout + result.stderr

@@ -101,3 +101,30 @@ def test_score_shows_progress_on_a_terminal_and_nothing_in_a_pipe(tmp_path) -> N
     assert len(child.stdout.splitlines()) == 3  # the JSON lines untouched
     piped = smilebooth("score", str(folder))
     assert piped.returncode == 0 and "scoring [" not in piped.stderr and "\r" not in piped.stderr
+
+
+def test_quiet_hides_the_runtimes_info_line_and_default_logs_it_as_ours() -> None:
+    """-q used to print the C++ runtime's "INFO: Created TensorFlow Lite XNNPACK delegate
+    for CPU." anyway (it writes to fd 2 itself, past Python's logging)."""
+    from tests._loop_helpers import require_models
+
+    require_models()
+    photo = str(ROOT / "samples" / "astronaut.jpg")
+    quiet = smilebooth("-q", "score", photo)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == "" and '"faces"' in quiet.stdout
+    plain = smilebooth("score", photo)
+    assert "INFO edge.perception.runtime: Created TensorFlow Lite XNNPACK" in plain.stderr
+    assert "\nINFO: " not in "\n" + plain.stderr  # not raw any more
+
+
+def test_the_runtimes_other_lines_still_reach_stderr(capfd, caplog) -> None:
+    import logging
+    import os
+
+    from edge.perception.runtime import runtime_log_to_logging
+
+    with caplog.at_level(logging.INFO, "edge.perception.runtime"), runtime_log_to_logging():
+        os.write(2, b"INFO: Created a delegate.\nERROR: Didn't find op for builtin opcode\n")
+    assert capfd.readouterr().err == "ERROR: Didn't find op for builtin opcode\n"
+    assert [r.getMessage() for r in caplog.records] == ["Created a delegate."]

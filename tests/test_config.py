@@ -248,3 +248,33 @@ def test_validate_config_checks_the_password_can_be_read_without_showing_it(tmp_
     ok = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert ok.returncode == 0, ok.stderr
     assert "hunter2" not in ok.stdout + ok.stderr
+
+
+WITHOUT_WEB_EXTRA = """\
+import sys
+sys.modules["starlette"] = None  # what Python does for a package that is not there
+sys.modules["uvicorn"] = None
+from edge.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def test_validate_config_refuses_the_web_page_without_the_web_extra(tmp_path) -> None:
+    """It used to say valid, and `run` on the same config then stopped with exit 2."""
+    token = tmp_path / "token"
+    token.write_text("a-long-enough-operator-token\n")
+    config = tmp_path / "config.yaml"
+    config.write_text(f"web: {{enabled: true, token_file: {token}}}\n")
+
+    def validate(*python: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, *python, "validate-config", str(config)]
+        return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+    without = validate("-c", WITHOUT_WEB_EXTRA)
+    assert without.returncode == 2
+    assert (
+        "web.enabled: true needs the web extra, and starlette and uvicorn are not installed: "
+        "pip install 'smilebooth[web]'" in without.stderr
+    )
+    installed = validate("-m", "edge.cli")  # this venv has the extra
+    assert installed.returncode == 0, installed.stderr

@@ -3,6 +3,7 @@ camera, SIGTERM in the middle of a photo, and (with the shipped models) the whol
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -261,6 +262,38 @@ def test_smilebooth_run_with_the_shipped_models(tmp_path: Path) -> None:
     sidecar = json.loads(photos[0].with_suffix(".json").read_text())
     assert sidecar["faces"] and len(sidecar["config_digest"]) == 64
     assert set(sidecar["model_sha256"]) >= {"smile", "face_detector"}
+    summary = result.stdout.strip().splitlines()[-1]
+    assert summary.startswith("end of the input: 275 frames, best group score 0.")
+    assert f"{len(photos)} photo(s) in {tmp_path / 'photos'}" in summary
+
+
+def run_stage(folder: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "edge", "run", "-q", "--source", str(video(STAGE)), *flags],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_a_replay_without_a_photo_says_why_in_one_line(tmp_path: Path) -> None:
+    """The README's `run --source stage_360p.mp4 --threshold 0.6`: it ended with exit 0, no
+    photo and not a word why. The line names what held the shutter back, even under -q."""
+    require_models()
+    photos = tmp_path / "photos"
+    short = run_stage(tmp_path, "--threshold", "0.6", "--captures", str(photos))
+    assert short.returncode == 0, short.stderr
+    assert not list(photos.glob("*.jpg"))
+    line = short.stdout.strip()
+    assert line.startswith("end of the input: 275 frames, best group score 0.")
+    assert "(threshold 0.60), 0 photo(s): the score stayed at or above the threshold" in line
+    assert line.endswith("trigger.hold_s asks 0.8 s")
+    held = float(line.split("threshold for ")[1].split(" s at most")[0])
+    assert 0 < held < 0.8
+    high = run_stage(tmp_path, "--threshold", "0.99", "--captures", str(photos))
+    assert high.stdout.strip().endswith("0 photo(s): the group score never reached the threshold")
 
 
 def test_operator_controls_disarm_and_manual_trigger(tmp_path: Path) -> None:
@@ -282,3 +315,32 @@ def test_operator_controls_disarm_and_manual_trigger(tmp_path: Path) -> None:
     assert len(photos) == 1  # disarmed: only the manual shot, though everyone smiled
     sidecar = json.loads(photos[0].with_suffix(".json").read_text())
     assert sidecar["reason"] == "manual" and sidecar["frame_index"] >= 100
+
+
+def test_the_replay_summary_names_too_few_faces_and_closed_eyes(tmp_path: Path) -> None:
+    from edge.app import replay_summary
+
+    class OneClosed(ScriptedProcessor):
+        """Both smile throughout; the first face's eyes are read, closed."""
+
+        def process(self, frame_bgr, detail=None):
+            result = super().process(frame_bgr, detail)
+            closed = dataclasses.replace(result.faces[0], eyes_open=0, eye_open_probability=(0, 0))
+            return dataclasses.replace(result, faces=(closed, *result.faces[1:]))
+
+    def summary(trigger: TriggerConfig, processor: ScriptedProcessor) -> str:
+        source = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=320))
+        loop, _ = build(source, processor, tmp_path / "photos", trigger)
+        assert loop.run() == 0
+        return replay_summary(loop, str(tmp_path / "photos"))
+
+    smiling = smiling_between(0, 275)
+    crowd = dataclasses.replace(TRIGGER, min_faces=3)
+    fewer = summary(crowd, ScriptedProcessor(smiling))
+    assert fewer.endswith("0 photo(s): the score reached it only with fewer than 3 face(s)")
+    lenient = dataclasses.replace(TRIGGER, threshold=0.3, rearm_threshold=0.2)
+    closed = summary(lenient, OneClosed(smiling))
+    assert closed.endswith(
+        "0 photo(s): held long enough, but some face's eyes read closed "
+        "(trigger.block_on_closed_eyes)"
+    )

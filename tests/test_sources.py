@@ -529,3 +529,32 @@ def test_a_pi_frame_s_detail_is_its_main_stream_mapped_not_copied() -> None:
     finally:
         source.close()
     assert not camera.held
+
+
+def test_a_missing_usb_camera_is_named_in_the_booths_words_without_opencvs_lines() -> None:
+    """OpenCV's own `[ WARN:0@0.156] global cap_v4l.cpp:914 ... can't open camera by
+    index` lines used to reach stderr beside our message."""
+    import os
+    import subprocess
+    import sys
+
+    from tests._loop_helpers import require_models
+    from tests.paths import ROOT
+
+    require_models()
+    if Path("/dev/video9").exists():
+        pytest.skip("this machine has a camera 9")
+    result = subprocess.run(
+        [sys.executable, "-m", "edge", "bench", "--source", "9", "--frames", "5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 2
+    if Path("/dev").is_dir():
+        assert "smilebooth bench: no camera at /dev/video9 (is the USB camera plugged in?" in (
+            result.stderr
+        )
+    assert "WARN" not in result.stderr and "VIDEOIO" not in result.stderr

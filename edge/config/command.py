@@ -89,6 +89,23 @@ def _check_files(config: AppConfig) -> None:
         raise ConfigError(problems)
 
 
+def _check_extras(config: AppConfig) -> None:
+    """A section turned on whose Python packages are not installed: `run` would stop at
+    start-up (exit 2), so the check that runs before it says so first, with the fix."""
+    from importlib.util import find_spec
+
+    if config.web.enabled:
+        missing = [name for name in ("starlette", "uvicorn") if find_spec(name) is None]
+        if missing:
+            raise ConfigError(
+                [
+                    f"web.enabled: true needs the web extra, and {' and '.join(missing)} "
+                    f"{'is' if len(missing) == 1 else 'are'} not installed: pip install "
+                    "'smilebooth[web]' (or set web.enabled: false)"
+                ]
+            )
+
+
 def _check_secrets(config: AppConfig) -> None:
     """The MQTT password and the web token can be read (as the service will, credentials
     included); their values are never shown. Kept out of load_config: config objects do no
@@ -133,6 +150,7 @@ def validate_command(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.path)
         _check_files(config)
+        _check_extras(config)
         _check_secrets(config)
     except ConfigError as exc:
         print(f"{args.path}: invalid configuration:\n{exc}", file=sys.stderr)

@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-
-class ModelCardError(ValueError):
-    """The model file and its card disagree, or the card is missing or malformed."""
+# ModelCardError is raised here and imported from here (app, score, tests, convert)
+from edge.perception.model_errors import ModelCardError
+from edge.perception.runtime import make_interpreter
 
 
 def card_path(model_path: Path) -> Path:
@@ -34,11 +34,6 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-class ModelLoadError(ModelCardError):
-    """The model file matches its card but the runtime cannot load it (corrupt, wrong
-    format, unsupported ops); the message names the file and the runtime's reason."""
 
 
 def load_card(model_path: Path) -> dict[str, Any]:
@@ -121,8 +116,6 @@ def verify_model(model_path: Path, input_detail: dict[str, Any]) -> dict[str, An
 def open_checked(model_path: Path, threads: int, verify: bool = True) -> tuple[Any, dict[str, Any]]:
     """A model's interpreter and card: the sha256 checked before the runtime parses the file
     (a corrupted one is refused, not half-loaded), the input contract after."""
-    from edge.perception.runtime import make_interpreter
-
     if verify:
         verify_hash(model_path)
     interpreter = make_interpreter(model_path, threads)

@@ -7,10 +7,18 @@ and tensors are quantized with the (scale, zero_point) read from the model itsel
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from edge.perception.model_errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +55,59 @@ def make_interpreter(model_path: str | Path, threads: int = 1) -> Any:
         raise FileNotFoundError(f"model file not found: {path}")
     cls, name = _interpreter_class()
     try:
-        interpreter = cls(model_path=str(path), num_threads=threads)
-        interpreter.allocate_tensors()
+        with runtime_log_to_logging():
+            interpreter = cls(model_path=str(path), num_threads=threads)
+            interpreter.allocate_tensors()
     except (ValueError, RuntimeError, OSError) as exc:  # the runtime's own words, first line
-        from edge.perception.model_card import ModelLoadError
-
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ModelLoadError(f"{path}: {name} cannot load this model: {reason}") from exc
     log.debug("loaded %s with %s, %d thread(s)", path.name, name, threads)
     return interpreter
+
+
+_STDERR_LOCK = threading.Lock()  # fd 2 is the process's: one redirection at a time
+RUNTIME_INFO = b"INFO: "  # the C++ runtime's informational lines start so
+
+
+@contextmanager
+def runtime_log_to_logging() -> Iterator[None]:
+    """The runtime's C++ logger writes to fd 2 (the first interpreter prints "INFO: Created
+    TensorFlow Lite XNNPACK delegate for CPU."), and ai-edge-litert reads no setting that
+    quiets it (TF_CPP_MIN_LOG_LEVEL is ignored). So fd 2 goes to a file while an interpreter
+    is built; then its INFO lines go through this logger (hidden by -q, timestamped like
+    ours) and everything else goes back to fd 2 as written: the runtime's errors stay. What
+    another thread writes meanwhile is only delayed."""
+    with _STDERR_LOCK, ExitStack() as stack:
+        try:
+            sys.stderr.flush()
+            held = stack.enter_context(tempfile.TemporaryFile())
+            saved = os.dup(2)
+        except (OSError, ValueError):  # no fd 2 or no temporary file: leave fd 2 alone
+            saved = -1
+        if saved < 0:
+            yield
+            return
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            _pass_on(held.read())
+
+
+def _pass_on(written: bytes) -> None:
+    others = []
+    for line in written.splitlines(keepends=True):
+        if line.startswith(RUNTIME_INFO):
+            log.info("%s", line[len(RUNTIME_INFO) :].decode(errors="replace").strip())
+        else:
+            others.append(line)
+    rest = memoryview(b"".join(others))
+    while rest:
+        rest = rest[os.write(2, rest) :]
 
 
 def quantize(values: np.ndarray, detail: dict[str, Any]) -> np.ndarray:

@@ -63,7 +63,7 @@ def web_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"smilebooth web: cannot read the web token: {exc}", file=sys.stderr)
         return exit_codes.CONFIG
-    from edge.app import install_signal_handlers
+    from edge.io.signals import install_signal_handlers
     from edge.web.server import WebServer
 
     stop = threading.Event()

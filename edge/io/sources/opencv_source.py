@@ -128,6 +128,32 @@ def v4l2_camera(device: str, sysfs: Path = Path("/sys/class/video4linux")) -> Ca
     return CameraInfo(model=model) if model else None
 
 
+PLUGGED_IN = "is the USB camera plugged in? `ls /dev/video*` lists the cameras"
+
+
+def quiet_opencv() -> None:
+    """OpenCV prints its own lines past our logging (`[ WARN:0@0.156] global cap_v4l.cpp:914
+    open VIDEOIO(V4L2:/dev/video0): can't open camera by index`, one per backend tried);
+    the source says what went wrong in the booth's words instead, so OpenCV keeps only its
+    errors, and its warnings too under -v."""
+    debug = logging.getLogger().isEnabledFor(logging.DEBUG)
+    levels = cv2.utils.logging
+    levels.setLogLevel(levels.LOG_LEVEL_WARNING if debug else levels.LOG_LEVEL_ERROR)
+
+
+def camera_missing(device: str) -> str:
+    """Why camera `device` (an index or a /dev node) did not open, for the operator."""
+    node = Path(f"/dev/video{device}" if device.isdigit() else device)
+    if not Path("/dev").is_dir():  # not Linux: indexes only, nothing to look at
+        return f"no camera {device} could be opened (is it plugged in? source.device picks one)"
+    if not node.exists():
+        return f"no camera at {node} ({PLUGGED_IN}; source.device picks one)"
+    return (
+        f"camera {node} is there but cannot be opened: another program may be using it, or "
+        "this user may not be in the video group"
+    )
+
+
 class OpenCVSource:
     def __init__(self, config: SourceConfig, live: bool | None = None) -> None:
         """`live` overrides what the device string implies (tests replay a file as a camera)."""
@@ -147,12 +173,17 @@ class OpenCVSource:
         return self._dropped_before + (self._latest.dropped if self._latest else 0)
 
     def open(self) -> None:
+        quiet_opencv()
+        camera = self.live and self.api in (cv2.CAP_ANY, cv2.CAP_V4L2)  # an index or /dev node
         local = isinstance(self.target, str) and "://" not in self.target and "!" not in self.target
         if local and not Path(str(self.target)).exists():  # a missing file or unplugged /dev node
-            raise SourceError(f"not found: {self.target}")
+            where = f" ({PLUGGED_IN})" if camera else ""
+            raise SourceError(f"not found: {self.target}{where}")
         capture = self._open_capture()
         if not capture.isOpened():
             capture.release()
+            if camera:
+                raise SourceError(camera_missing(self.config.device))
             hint = " (is OpenCV built with GStreamer?)" if self.api == cv2.CAP_GSTREAMER else ""
             raise SourceError(f"cannot open {self.config.device!r}{hint}")
         self._capture = capture
