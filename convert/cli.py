@@ -4,7 +4,9 @@
 read back from the int8 file, for fine-tuning); `convert smile-float` writes only those,
 from the int8 file in --out-dir; `convert face-detector` rebuilds MediaPipe's full-range
 face detector and quantizes it; `convert eyes` converts the trained eye-state model;
-`convert all` does smile, eyes and the face detector.
+`convert face-mesh` writes the Face Landmarker's mesh and blendshape models from its
+bundle (--bundle; sha256 checked) with their cards; `convert all` does smile, eyes and the
+face detector.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ EYES_DATA = DEFAULT_DATA.parent / "eyes"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "what",
-        choices=("smile", "smile-float", "face-detector", "eyes", "all"),
+        choices=("smile", "smile-float", "face-detector", "eyes", "face-mesh", "all"),
         help="which model(s) to convert",
     )
     parser.add_argument(
@@ -47,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--eyes-data", type=Path, default=EYES_DATA, help="eye crops folder (open/, closed/)"
+    )
+    parser.add_argument(
+        "--bundle", type=Path, help="face_landmarker.task (face-mesh; default ../shared's)"
     )
     parser.add_argument("--wheel", type=Path, help="mediapipe 0.10.14 wheel (face detector)")
 
@@ -75,6 +80,13 @@ def run(args: argparse.Namespace) -> int:
         status = face_detector.main(argv)
         if status:
             return status
+    if args.what == "face-mesh":
+        from convert import face_mesh
+
+        argv = ["--out-dir", str(args.out_dir)]
+        if args.bundle:
+            argv += ["--bundle", str(args.bundle)]
+        return face_mesh.main(argv)
     return 0
 
 
