@@ -22,7 +22,7 @@ import numpy as np
 
 from edge.perception.model_card import ModelCardError, open_checked
 from edge.perception.runtime import dequantize, quantize
-from edge.types import Box, Point
+from edge.types import Box, MeshResult, Point
 
 MESH_SIZE = 256  # the mesh model's input side
 POINTS = 478
@@ -55,6 +55,32 @@ BLENDSHAPE_NAMES: tuple[str, ...] = (
     "noseSneerLeft", "noseSneerRight",
 )  # fmt: skip
 BLENDSHAPE_INDEX = {name: i for i, name in enumerate(BLENDSHAPE_NAMES)}
+
+# The features drawn by --annotate and the page, as point paths around the mesh (eyes and
+# lips closed loops; every step is an edge of MediaPipe's own face-mesh topology).
+MESH_OUTLINES: dict[str, tuple[int, ...]] = {
+    "right_eye": (
+        33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246, 33,
+    ),
+    "left_eye": (
+        263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466, 263,
+    ),
+    "right_brow": (46, 53, 52, 65, 55),
+    "right_brow_top": (70, 63, 105, 66, 107),
+    "left_brow": (276, 283, 282, 295, 285),
+    "left_brow_top": (300, 293, 334, 296, 336),
+    "nose_bridge": (168, 6, 197, 195, 5, 4, 1, 19, 94, 2),
+    "nose_base": (4, 45, 220, 115, 48, 64, 98, 97, 2, 326, 327, 294, 278, 344, 440, 275, 4),
+    "lips_outer": (
+        61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40,
+        185, 61,
+    ),
+    "lips_inner": (
+        78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80,
+        191, 78,
+    ),
+}  # fmt: skip
+IRISES = (468, 473)  # the centres of the person's right and left iris
 
 
 @dataclass(frozen=True)
@@ -91,17 +117,9 @@ def mesh_roi(box: Box, right_eye: Point, left_eye: Point, scale: float) -> MeshR
     return MeshRoi(cx, cy, max(box.width, box.height) * scale, angle)
 
 
-@dataclass(frozen=True)
-class MeshResult:
-    """One face's mesh: 478 (x, y) frame pixels, the mesh model's face presence (0-1) and
-    the 52 blendshape scores in BLENDSHAPE_NAMES order."""
-
-    points: np.ndarray  # (478, 2) float32
-    presence: float
-    blendshapes: np.ndarray  # (52,) float32
-
-    def blendshape(self, name: str) -> float:
-        return float(self.blendshapes[BLENDSHAPE_INDEX[name]])
+def blendshape(result: MeshResult, name: str) -> float:
+    """One named score of a mesh reading."""
+    return float(result.blendshapes[BLENDSHAPE_INDEX[name]])
 
 
 class _Model:

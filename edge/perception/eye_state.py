@@ -1,0 +1,117 @@
+"""Eye state from the face mesh's blendshapes: a blink is not a squint.
+
+The eye CNN sees only an eye crop, where a laughing, narrowed eye looks like a closed one.
+The blendshape model reads the whole mesh and scores `eyeBlink` (lid shut) apart from
+`eyeSquint` (lids narrowed by the cheeks), so an eye's openness is 1 - eyeBlink, with a
+squinting eye given back part of its squint (a laugh raises eyeBlink a little too). The rule's
+numbers are chosen on the Valid half of faces-eyes (`python -m convert.mesh_eyes_eval
+--choose`); its figures on the held-back half are in docs/face-mesh.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from edge.perception.face_mesh import BLENDSHAPE_INDEX, MESH_SIZE, FaceMesh
+from edge.types import Detail, Face, MeshResult
+
+# The person's own right and left (MediaPipe's "Left"/"Right" names are the person's).
+RIGHT_BLINK, LEFT_BLINK = BLENDSHAPE_INDEX["eyeBlinkRight"], BLENDSHAPE_INDEX["eyeBlinkLeft"]
+RIGHT_SQUINT, LEFT_SQUINT = BLENDSHAPE_INDEX["eyeSquintRight"], BLENDSHAPE_INDEX["eyeSquintLeft"]
+
+
+@dataclass(frozen=True)
+class EyeRule:
+    """When an eye counts as open. `thresholds`: (face height in px, openness threshold)
+    pairs, interpolated in log size between them and held beyond the ends: a small face's
+    mesh is blurrier and its blink scores higher on open eyes, so its bar is lower.
+    `squint_weight`: how much of eyeSquint is taken off eyeBlink (openness = 1 - blink +
+    squint_weight x squint)."""
+
+    thresholds: tuple[tuple[float, float], ...] = ((32.0, 0.6), (192.0, 0.66))
+    squint_weight: float = 0.0
+
+    def threshold(self, face_px: float) -> float:
+        sizes = np.log([max(1.0, size) for size, _ in self.thresholds])
+        values = [value for _, value in self.thresholds]
+        return float(np.interp(np.log(max(1.0, face_px)), sizes, values))
+
+
+DEFAULT_RULE = EyeRule()
+
+
+def eye_openness(
+    blink_right: float, blink_left: float, squint_right: float, squint_left: float, rule: EyeRule
+) -> tuple[float, float]:
+    """Openness 0-1 of the person's (right, left) eye."""
+
+    def one(blink: float, squint: float) -> float:
+        return float(np.clip(1.0 - (blink - rule.squint_weight * squint), 0.0, 1.0))
+
+    return one(blink_right, squint_right), one(blink_left, squint_left)
+
+
+def count_open_eyes(openness: tuple[float, float], threshold: float) -> int:
+    """eyes_open (0-2): 0 when the two eyes' mean openness is at or under the threshold
+    (both lids move together in a blink, and the mean halves one eye's noise: on the Valid
+    half of faces-eyes it beat "both eyes under" at every size); otherwise the eyes over
+    it, at least 1 (a face that reads open as a whole never blocks the shutter)."""
+    if (openness[0] + openness[1]) / 2 <= threshold:
+        return 0
+    return max(1, sum(value > threshold for value in openness))
+
+
+def mesh_openness(result: MeshResult, rule: EyeRule) -> tuple[float, float]:
+    b = result.blendshapes
+    return eye_openness(
+        float(b[RIGHT_BLINK]),
+        float(b[LEFT_BLINK]),
+        float(b[RIGHT_SQUINT]),
+        float(b[LEFT_SQUINT]),
+        rule,
+    )
+
+
+class MeshEyeReader:
+    """Openness of both eyes of a detected face from its mesh, and the mesh itself.
+
+    A face whose mesh square is under the model's 256 px in the model's frame is read from
+    the full-resolution frame (`detail`) when there is one: a 32 px face of a 640 px frame
+    is 96 px in a 1920 px camera frame, three times the pixels for the eyelids."""
+
+    def __init__(self, mesh: FaceMesh, rule: EyeRule = DEFAULT_RULE) -> None:
+        self.mesh = mesh
+        self.rule = rule
+
+    def read_frame(
+        self, frame_bgr: np.ndarray, face: Face, detail: Detail | None = None
+    ) -> tuple[int, tuple[float, float], MeshResult] | None:
+        """(eyes_open, (right, left) openness, the mesh in the frame's pixels); None
+        without eye points. The threshold follows the face's height where it was read."""
+        if face.keypoints is None:
+            return None
+        k = face.keypoints
+        source, scale = frame_bgr, (1.0, 1.0)
+        side = max(face.box.width, face.box.height) * self.mesh.scale
+        if detail is not None and side < MESH_SIZE and max(detail.scale) > 1.0:
+            image = detail.fetch()
+            if image is not None:
+                source = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+                scale = detail.scale
+        sx, sy = scale
+        result = self.mesh.read(
+            source,
+            face.box.scale(sx, sy),
+            (k.right_eye[0] * sx, k.right_eye[1] * sy),
+            (k.left_eye[0] * sx, k.left_eye[1] * sy),
+        )
+        if scale != (1.0, 1.0):
+            points = result.points / np.array([sx, sy], np.float32)
+            result = dataclasses.replace(result, points=points.astype(np.float32))
+        openness = mesh_openness(result, self.rule)
+        threshold = self.rule.threshold(face.box.height * sy)
+        return count_open_eyes(openness, threshold), openness, result
