@@ -101,7 +101,8 @@ def test_the_rule_reads_a_face_closed_only_when_both_eyes_are_on_average() -> No
     rule = EyeRule(((32.0, 0.6), (192.0, 0.7)), squint_weight=0.0)
     assert rule.threshold(20) == 0.6 and rule.threshold(400) == 0.7
     assert 0.6 < rule.threshold(80) < 0.7
-    assert count_open_eyes((0.9, 0.35), 0.6) == 1  # one eye under: the face still reads open
+    assert count_open_eyes((0.9, 0.35), 0.6) == 1  # a wink: the face still reads open
+    assert count_open_eyes((0.73, 0.63), 0.64) == 2  # one eye's noise is not a wink
     assert count_open_eyes((0.7, 0.4), 0.6) == 0
     assert count_open_eyes((0.9, 0.8), 0.6) == 2
     squinting = eye_openness(0.5, 0.5, 0.8, 0.8, EyeRule(squint_weight=0.5))

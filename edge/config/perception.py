@@ -124,6 +124,16 @@ class EyesConfig:
             "(eyeBlink against eyeSquint: laughing eyes stay open; docs/face-mesh.md)"
         },
     )
+    every: int = field(
+        default=1,
+        metadata={
+            "doc": "live loop: each tracked face's eyes read every N frames (a face read "
+            "closed is read again next frame; every face on every frame while the trigger "
+            "holds or bursts)",
+            "min": 1,
+            "max": 30,
+        },
+    )
     mesh_model: str = field(
         default="models/face_mesh_float16.tflite",
         metadata={"doc": "reader mesh: the face mesh .tflite (478 points; card beside it)"},

@@ -19,6 +19,7 @@ from edge.config.decide import ScoringConfig
 from edge.config.perception import DetectorConfig, EyesConfig, SmileConfig
 from edge.decide.scoring import score_face, score_group
 from edge.perception.crop import CROP_SIZE, crop_face, to_gray
+from edge.perception.eye_schedule import EyeSchedule
 from edge.perception.eye_state import MeshEyeReader
 from edge.perception.eyes import EyeReader, EyeStateModel, count_open
 from edge.perception.smile_model import SmileModel
@@ -62,10 +63,17 @@ class PipelineParts:
 class Pipeline:
     """Runs the models on one frame and returns a FrameResult with per-stage timings."""
 
-    def __init__(self, parts: PipelineParts, smiles: SmileSchedule | None = None) -> None:
-        """`smiles`: the live loop's smile schedule (None: every face read on every image)."""
+    def __init__(
+        self,
+        parts: PipelineParts,
+        smiles: SmileSchedule | None = None,
+        eye_schedule: EyeSchedule | None = None,
+    ) -> None:
+        """`smiles`, `eye_schedule`: the live loop's schedules (None: every face read on
+        every image)."""
         self.parts = parts
         self.smiles = smiles
+        self.eye_schedule = eye_schedule
 
     @property
     def model_hashes(self) -> dict[str, str]:
@@ -126,9 +134,18 @@ class Pipeline:
             else [read_smile(i) for i in range(len(faces))]
         )
         smiled = time.perf_counter()
+
+        def read_eyes(index: int) -> tuple[int, tuple[float, float] | None, MeshResult | None]:
+            return self._eyes(gray, faces[index], detail, frame)
+
+        readings = (
+            self.eye_schedule.eyes(boxes, read_eyes)
+            if self.eye_schedule is not None
+            else [read_eyes(i) for i in range(len(faces))]
+        )
         scores: list[FaceScore] = []
-        for face, smile in zip(faces, smiles, strict=True):
-            eyes_open, probabilities, mesh = self._eyes(gray, face, detail, frame)
+        for face, smile, reading in zip(faces, smiles, readings, strict=True):
+            eyes_open, probabilities, mesh = reading
             scored = score_face(
                 face,
                 smile,
@@ -240,6 +257,7 @@ def build_pipeline_from_sections(
             eyes_config=eyes,
         ),
         SmileSchedule(smile.every) if live else None,
+        EyeSchedule(eyes.every) if live else None,
     )
 
 
