@@ -53,6 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bundle", type=Path, help="face_landmarker.task (face-mesh; default ../shared's)"
     )
+    parser.add_argument(
+        "--int8", action="store_true", help="face-mesh: also the full-int8 mesh (gated)"
+    )
     parser.add_argument("--wheel", type=Path, help="mediapipe 0.10.14 wheel (face detector)")
 
 
@@ -86,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         argv = ["--out-dir", str(args.out_dir)]
         if args.bundle:
             argv += ["--bundle", str(args.bundle)]
+        if args.int8:
+            argv.append("--int8")
         return face_mesh.main(argv)
     return 0
 

@@ -113,10 +113,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bundle", type=Path, default=BUNDLE)
     parser.add_argument("--out-dir", type=Path, default=Path("models"))
+    parser.add_argument(
+        "--int8", action="store_true", help="also the full-int8 mesh, gated per face size"
+    )
     args = parser.parse_args(argv)
     try:
         write_float(args.bundle, args.out_dir)
-    except BundleError as exc:
+        if args.int8:
+            from convert.face_mesh_int8 import convert_int8
+
+            convert_int8(args.bundle, args.out_dir)
+    except (BundleError, ValueError) as exc:
         log.error("%s", exc)
         return 1
     return 0

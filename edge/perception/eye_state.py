@@ -11,6 +11,7 @@ numbers are chosen on the Valid half of faces-eyes (`python -m convert.mesh_eyes
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -48,6 +49,15 @@ class EyeRule:
 
 DEFAULT_RULE = EyeRule()
 WINK_MARGIN = 0.25
+# Openness -> the P(open)-like value the rest of the app reads (0.5 at the threshold, as
+# the CNN's P(open) is at eyes.open_threshold): the tracker sums the two smoothed values as
+# the face's open eyes, so an open eye must come out near 1, not at its raw openness.
+OPEN_SPREAD = 0.05
+
+
+def open_value(openness: float, threshold: float) -> float:
+    """0.5 at the threshold, 0.88 at 0.1 over it, 0.12 at 0.1 under it."""
+    return 1.0 / (1.0 + math.exp(-(openness - threshold) / OPEN_SPREAD))
 
 
 def eye_openness(
@@ -101,8 +111,9 @@ class MeshEyeReader:
     def read_frame(
         self, frame_bgr: np.ndarray, face: Face, detail: Detail | None = None
     ) -> tuple[int, tuple[float, float], MeshResult] | None:
-        """(eyes_open, (right, left) openness, the mesh in the frame's pixels); None
-        without eye points. The threshold follows the face's height where it was read."""
+        """(eyes_open, (right, left) P(open)-like values (open_value), the mesh in the
+        frame's pixels); None without eye points. The threshold follows the face's height
+        where it was read."""
         if face.keypoints is None:
             return None
         k = face.keypoints
@@ -125,4 +136,5 @@ class MeshEyeReader:
             result = dataclasses.replace(result, points=points.astype(np.float32))
         openness = mesh_openness(result, self.rule)
         threshold = self.rule.threshold(face.box.height * sy)
-        return count_open_eyes(openness, threshold), openness, result
+        values = (open_value(openness[0], threshold), open_value(openness[1], threshold))
+        return count_open_eyes(openness, threshold), values, result

@@ -159,6 +159,12 @@ class FaceMesh:
         if sizes[-1][0] != POINTS * 3:
             raise ModelCardError(f"{self.mesh.path}: no {POINTS * 3}-value landmark output")
         self._points = sizes[-1][1]
+        # An int8 mesh outputs each point less the mean face (its card says by how much):
+        # one int8 scale then spans the points' spread, not the whole crop.
+        offset = self.mesh.card.get("landmark_offset")
+        self._offset = np.zeros(POINTS * 3, np.float32) if offset is None else np.array(offset)
+        if self._offset.shape != (POINTS * 3,):
+            raise ModelCardError(f"{self.mesh.path}: landmark_offset must hold {POINTS * 3} values")
         self._presence = _presence_output(self.mesh)
         self.scale = scale
         self._subset = np.array(BLENDSHAPE_POINTS)
@@ -186,7 +192,7 @@ class FaceMesh:
 
     def read_roi(self, frame_bgr: np.ndarray, roi: MeshRoi) -> MeshResult:
         outputs = self.mesh.run(self.crop(frame_bgr, roi)[None])
-        crop_points = outputs[self._points].reshape(POINTS, 3)[:, :2]
+        crop_points = (outputs[self._points] + self._offset).reshape(POINTS, 3)[:, :2]
         points = roi.to_frame(crop_points).astype(np.float32)
         presence = 1.0 / (1.0 + math.exp(-float(outputs[self._presence][0])))
         return MeshResult(points, presence, self.blendshapes(points))
