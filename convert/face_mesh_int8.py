@@ -203,6 +203,7 @@ def convert_int8(bundle: Path, out_dir: Path, calibration: int = 120, gate: int 
         if problems:
             kept = out_dir / "face_mesh_int8.rejected.tflite"
             kept.write_bytes(data)
+            write_card(kept, _int8_card(kept, offset, figures, error))
             raise ValueError(
                 "int8 mesh fails its parity gate (" + "; ".join(problems) + f"); kept at {kept}, "
                 "the float16 mesh stays the one to use"
