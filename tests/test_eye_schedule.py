@@ -4,6 +4,8 @@ while the trigger holds or bursts; and the live pipeline with the mesh on a stil
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -79,3 +81,32 @@ def test_the_live_mesh_pipeline_keeps_twelve_open_eyes_on_the_six_person_photo()
         assert [f.eyes_open for f in faces] == [2] * 6
     assert live.eye_schedule is not None and live.eye_schedule.kept > 0
     assert (ROOT / "models" / "face_mesh_float16.card.json").exists()
+
+
+def test_the_loop_reads_every_face_while_the_trigger_holds_or_bursts(tmp_path: Path) -> None:
+    """The scripted pipeline carries a real EyeSchedule: the loop marks it urgent exactly on
+    the frames after the trigger entered its hold or burst, and not before or after."""
+    from edge.config.source import SourceConfig
+    from edge.io.sources.opencv_source import OpenCVSource
+    from tests._loop_helpers import STAGE, ScriptedProcessor, smiling_between, video
+    from tests.test_loop import build
+
+    class WithSchedule(ScriptedProcessor):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            self.eye_schedule = EyeSchedule(every=3)
+            self.urgent: list[bool] = []
+
+        def process(self, frame_bgr: np.ndarray, detail: Any = None) -> Any:
+            self.urgent.append(self.eye_schedule.urgent)
+            return super().process(frame_bgr, detail)
+
+    processor = WithSchedule(smiling_between(60, 200))
+    source = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=320))
+    loop, _ = build(source, processor, tmp_path / "photos")
+    assert loop.run() == 0
+    urgent = np.flatnonzero(processor.urgent)
+    assert len(urgent) > 0
+    assert urgent[0] > 60  # the hold starts once the smiles are there
+    assert urgent[-1] < 200  # the burst ended before the smiles did (then cooldown)
+    assert not any(processor.urgent[:60])

@@ -108,3 +108,29 @@ def test_the_rule_reads_a_face_closed_only_when_both_eyes_are_on_average() -> No
     squinting = eye_openness(0.5, 0.5, 0.8, 0.8, EyeRule(squint_weight=0.5))
     assert squinting == pytest.approx((0.9, 0.9))
     assert DEFAULT_RULE.thresholds
+
+
+def test_swapped_mesh_models_are_refused_by_name() -> None:
+    from edge.perception.face_mesh import FaceMesh
+    from edge.perception.model_card import ModelCardError
+
+    models = ROOT / "models"
+    with pytest.raises(ModelCardError, match=r"face_blendshapes_float16\.tflite: input shape"):
+        FaceMesh(models / "face_blendshapes_float16.tflite", models / "face_mesh_float16.tflite")
+
+
+def test_score_without_the_mesh_model_says_which_file(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    config = tmp_path / "config.yaml"
+    config.write_text(f"eyes:\n  reader: mesh\n  mesh_model: {tmp_path / 'gone.tflite'}\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "edge", "score", str(ASTRONAUT), "--config", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode != 0
+    assert "gone.tflite" in run.stderr and "Traceback" not in run.stderr
