@@ -13,7 +13,13 @@ from edge.annotate import annotate
 from edge.config import AppConfig
 from edge.io.serialize import frame_to_dict
 from edge.io.video import video_frames
-from edge.perception.eye_state import DEFAULT_RULE, EyeRule, count_open_eyes, eye_openness
+from edge.perception.eye_state import (
+    DEFAULT_RULE,
+    EyeRule,
+    count_open_eyes,
+    eye_openness,
+    open_values,
+)
 from edge.perception.face_mesh import POINTS
 from edge.perception.pipeline import Pipeline, build_pipeline
 from edge.types import Detail
@@ -105,6 +111,9 @@ def test_the_rule_reads_a_face_closed_only_when_both_eyes_are_on_average() -> No
     assert count_open_eyes((0.73, 0.63), 0.64) == 2  # one eye's noise is not a wink
     assert count_open_eyes((0.7, 0.4), 0.6) == 0
     assert count_open_eyes((0.9, 0.8), 0.6) == 2
+    for openness in ((0.9, 0.35), (0.73, 0.63), (0.7, 0.4), (0.9, 0.8), (0.95, 0.3)):
+        values = open_values(openness, 0.64)
+        assert sum(v > 0.5 for v in values) == count_open_eyes(openness, 0.64)
     squinting = eye_openness(0.5, 0.5, 0.8, 0.8, EyeRule(squint_weight=0.5))
     assert squinting == pytest.approx((0.9, 0.9))
     assert DEFAULT_RULE.thresholds

@@ -86,6 +86,17 @@ def count_open_eyes(openness: tuple[float, float], threshold: float) -> int:
     return 2
 
 
+def open_values(openness: tuple[float, float], threshold: float) -> tuple[float, float]:
+    """Each eye's P(open)-like value (open_value), agreeing with count_open_eyes: the eyes
+    are read as one (their mean) unless the face reads open with one eye a wink, so the
+    values over 0.5 are exactly the open eyes the face is counted with."""
+    right, left = openness
+    if count_open_eyes(openness, threshold) == 1:
+        return open_value(right, threshold), open_value(left, threshold)
+    both = open_value((right + left) / 2, threshold)
+    return both, both
+
+
 def mesh_openness(result: MeshResult, rule: EyeRule) -> tuple[float, float]:
     b = result.blendshapes
     return eye_openness(
@@ -136,5 +147,4 @@ class MeshEyeReader:
             result = dataclasses.replace(result, points=points.astype(np.float32))
         openness = mesh_openness(result, self.rule)
         threshold = self.rule.threshold(face.box.height * sy)
-        values = (open_value(openness[0], threshold), open_value(openness[1], threshold))
-        return count_open_eyes(openness, threshold), values, result
+        return count_open_eyes(openness, threshold), open_values(openness, threshold), result
