@@ -9,7 +9,9 @@ footage, both through the device's own pipeline (`smilebooth score`'s, and the l
   smile model reads smiling), 2-6 people at 30-80 px in 640x480 frames: the share of frames
   in which no face reads closed (a face read closed holds the shutter with
   trigger.block_on_closed_eyes).
-WIDER group faces: `python -m convert.group_faces_eval --eyes-reader mesh`.
+- smiles on WIDER group faces (131 labelled): the smile model, the mesh's mouthSmile and
+  their mean, each with its threshold chosen on Valid, scored on Test.
+WIDER group faces' eyes: `python -m convert.group_faces_eval --eyes-reader mesh`.
 """
 
 from __future__ import annotations
@@ -123,10 +125,46 @@ def group_figures(pipeline: Pipeline, frames: list[np.ndarray]) -> dict[str, Any
     }
 
 
+def smile_fusion() -> dict[str, Any]:
+    """Is the mesh's mouthSmile worth fusing with the smile model? Accuracy against the
+    WIDER smile labels, thresholds chosen on Valid, figures on Test."""
+    from convert.group_faces_eval import read_labels, readings, split_of
+    from edge.perception.face_mesh import blendshape
+
+    labelled = read_labels()
+    rows = [
+        (split_of(face), face.smiling, score.smile.smile_probability, score.mesh)
+        for face, score in zip(labelled, readings(config_for("mesh"), labelled), strict=True)
+        if score is not None and face.smiling is not None and score.mesh is not None
+    ]
+    readers = {
+        "smile_model": lambda p, m: p,
+        "mouthSmile": lambda p, m: (
+            (blendshape(m, "mouthSmileLeft") + blendshape(m, "mouthSmileRight")) / 2
+        ),
+    }
+    readers["mean"] = lambda p, m: (readers["smile_model"](p, m) + readers["mouthSmile"](p, m)) / 2
+
+    def accuracy(part: str, read: Any, threshold: float) -> float:
+        right = [(read(p, m) > threshold) == label for s, label, p, m in rows if s == part]
+        return round(float(np.mean(right)), 4)
+
+    result: dict[str, Any] = {"faces": {p: sum(r[0] == p for r in rows) for p in ("valid", "test")}}
+    for name, read in readers.items():
+        grid = [float(t) for t in np.arange(0.025, 0.975, 0.025)]
+        threshold = max(grid, key=lambda t, read=read: accuracy("valid", read, t))
+        result[name] = {
+            "threshold": round(threshold, 3),
+            "valid": accuracy("valid", read, threshold),
+            "test": accuracy("test", read, threshold),
+        }
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--readers", default="mesh,cnn")
-    parser.add_argument("--skip", default="", help="comma list of blink,six,group")
+    parser.add_argument("--skip", default="", help="comma list of blink,six,group,smile")
     args = parser.parse_args(argv)
     skip = set(args.skip.split(","))
     frames = [] if "group" in skip else group_frames(smiling_open_faces())
@@ -140,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         if frames:
             figures["smiling_open_groups"] = group_figures(pipeline, frames)
         print(json.dumps(figures), flush=True)
+    if "smile" not in skip:
+        print(json.dumps({"smile_fusion_wider": smile_fusion()}), flush=True)
     return 0
 
 

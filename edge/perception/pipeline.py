@@ -166,8 +166,8 @@ class Pipeline:
     def _eyes(
         self, gray: np.ndarray, face: Face, detail: Detail | None, frame: np.ndarray
     ) -> tuple[int, tuple[float, float] | None, MeshResult | None]:
-        """(open eyes, P(open) (CNN) or openness (mesh) of each eye or None when not read,
-        the face mesh when eyes are read from it)."""
+        """(open eyes, P(open) of each eye (the mesh's: P(open)-like, eye_state.open_values)
+        or None when not read, the face mesh when eyes are read from it)."""
         eyes = self.parts.eyes
         if eyes is None:
             return 2, None, None  # eye reading off: eyes count as open, so it never blocks
