@@ -3,8 +3,10 @@
 `convert smile` converts the trained Keras smile model (and writes its float weights,
 read back from the int8 file, for fine-tuning); `convert smile-float` writes only those,
 from the int8 file in --out-dir; `convert face-detector` rebuilds OpenCV Zoo's YuNet face
-detector from its ONNX file and quantizes it; `convert eyes` converts the trained eye-state model;
-`convert all` does smile, eyes and the face detector.
+detector from its ONNX file and quantizes it; `convert eyes` converts the trained eye-state
+model; `convert face-mesh` writes the Face Landmarker's mesh and blendshape models from its
+bundle (--bundle; sha256 checked) with their cards; `convert all` does smile, eyes and the
+face detector.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ EYES_DATA = DEFAULT_DATA.parent / "eyes"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "what",
-        choices=("smile", "smile-float", "face-detector", "eyes", "all"),
+        choices=("smile", "smile-float", "face-detector", "eyes", "face-mesh", "all"),
         help="which model(s) to convert",
     )
     parser.add_argument(
@@ -51,6 +53,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--onnx", type=Path, help="YuNet ONNX file (face detector; default: ../shared/models)"
     )
+    parser.add_argument(
+        "--bundle", type=Path, help="face_landmarker.task (face-mesh; default ../shared's)"
+    )
+    parser.add_argument(
+        "--int8", action="store_true", help="face-mesh: also the full-int8 mesh (gated)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,6 +87,15 @@ def run(args: argparse.Namespace) -> int:
         status = yunet.main(argv)
         if status:
             return status
+    if args.what == "face-mesh":
+        from convert import face_mesh
+
+        argv = ["--out-dir", str(args.out_dir)]
+        if args.bundle:
+            argv += ["--bundle", str(args.bundle)]
+        if args.int8:
+            argv.append("--int8")
+        return face_mesh.main(argv)
     return 0
 
 

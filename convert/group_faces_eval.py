@@ -1,4 +1,5 @@
-"""`python -m convert.group_faces_eval [--eyes-model F]`: eyes and smiles on real group faces.
+"""`python -m convert.group_faces_eval [--eyes-model F] [--eyes-reader R]`: eyes and smiles
+on real group faces.
 
 The eye dataset's Test crops are close-ups shrunk to booth sizes and FER+ faces are 48 px
 close-ups; a booth's group faces are neither (blur, JPEG, heads turned, glasses, small).
@@ -152,8 +153,15 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m convert.group_faces_eval")
     parser.add_argument("--eyes-model", type=Path, help="an eye-state .tflite (default: shipped)")
+    parser.add_argument(
+        "--eyes-reader", choices=("cnn", "mesh"), help="eyes.reader (default: the config's)"
+    )
     args = parser.parse_args(argv)
     config = AppConfig()
+    if args.eyes_reader is not None:
+        config = dataclasses.replace(
+            config, eyes=dataclasses.replace(config.eyes, reader=args.eyes_reader)
+        )
     if args.eyes_model is not None:
         config = dataclasses.replace(
             config, eyes=dataclasses.replace(config.eyes, model=str(args.eyes_model))

@@ -140,6 +140,11 @@ def run_op(op: Op, args: list[Any]) -> Any:
         return _activation(args[0] + args[1], o.get("fusedActivationFunction", FUSED_NONE))
     if op.name == "RELU":
         return tf.nn.relu(args[0])
+    if op.name == "PRELU":  # x where positive, alpha * x where negative (per channel)
+        x, alpha = args
+        return tf.nn.relu(x) - alpha * tf.nn.relu(-x)
+    if op.name == "LOGISTIC":
+        return tf.sigmoid(args[0])
     if op.name == "PAD":
         return tf.pad(args[0], tf.cast(args[1], tf.int32))
     if op.name == "MAX_POOL_2D":

@@ -1,14 +1,17 @@
-"""Draw a FrameResult on its image: boxes, keypoints, smile class, eyes and group score."""
+"""Draw a FrameResult on its image: boxes, keypoints, the face mesh (where eyes are read
+from one), smile class, eyes and group score."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from edge.types import FrameResult
+from edge.perception.face_mesh import IRISES, MESH_OUTLINES
+from edge.types import FrameResult, MeshResult
 
 SMILING = (60, 200, 60)
 NOT_SMILING = (40, 140, 255)
+MESH_COLOR = (230, 230, 60)
 
 
 def annotate(frame_bgr: np.ndarray, result: FrameResult) -> np.ndarray:
@@ -21,6 +24,8 @@ def annotate(frame_bgr: np.ndarray, result: FrameResult) -> np.ndarray:
         color = SMILING if face.smiling else NOT_SMILING
         top_left = (round(box.x1), round(box.y1))
         cv2.rectangle(image, top_left, (round(box.x2), round(box.y2)), color, thickness)
+        if face.mesh is not None:
+            draw_mesh(image, face.mesh, max(1, thickness - 1))
         if face.face.keypoints is not None:
             for x, y in face.face.keypoints.as_tuple():
                 cv2.circle(image, (round(x), round(y)), thickness + 1, (255, 200, 0), -1)
@@ -50,3 +55,13 @@ def annotate(frame_bgr: np.ndarray, result: FrameResult) -> np.ndarray:
         cv2.LINE_AA,
     )
     return image
+
+
+def draw_mesh(image: np.ndarray, mesh: MeshResult, thickness: int) -> None:
+    """Eyes, eyebrows, nose and lips of a face mesh, and the irises' centres, in place."""
+    for path in MESH_OUTLINES.values():
+        points = np.round(mesh.points[list(path)]).astype(np.int32)
+        cv2.polylines(image, [points], False, MESH_COLOR, thickness, cv2.LINE_AA)
+    for index in IRISES:
+        x, y = mesh.points[index]
+        cv2.circle(image, (round(float(x)), round(float(y))), thickness, MESH_COLOR, -1)

@@ -197,6 +197,9 @@ class FrameLoop:
         the status line runs on the wall clock.
         """
         now, wall = frame.timestamp, self.clock()
+        eye_schedule = getattr(self.parts.pipeline, "eye_schedule", None)
+        if eye_schedule is not None:  # every face's eyes on every frame of a hold or burst
+            eye_schedule.urgent = self.state.phase in ("holding", "burst")
         try:
             result = self.parts.pipeline.process(frame.image, frame.detail)
         except Exception as exc:  # a frame the models choke on must not end the loop

@@ -39,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write each image with boxes, keypoints, smile and score drawn",
     )
     parser.add_argument(
+        "--mesh",
+        action="store_true",
+        help="add each face's mesh (478 points, 52 blendshapes) to the JSON; needs "
+        "eyes.reader: mesh (big: ~10 KB a face)",
+    )
+    parser.add_argument(
         "--crops",
         action="store_true",
         help="each image is one face crop already cut: no face detection",
@@ -90,7 +96,7 @@ def score_paths(
                 file=sys.stderr,
             )
         result = pipeline.process_crop(image) if args.crops else pipeline.process(image)
-        line = {"image": str(path), **frame_to_dict(result)}
+        line = {"image": str(path), **frame_to_dict(result, getattr(args, "mesh", False))}
         sys.stdout.write(json.dumps(line) + "\n")
         sys.stdout.flush()
         if args.annotate:

@@ -119,6 +119,16 @@ class SmileResult:
         return max(self.intensity, key=self.intensity.__getitem__)
 
 
+@dataclass(frozen=True, eq=False)
+class MeshResult:
+    """One face's mesh (edge.perception.face_mesh): 478 (x, y) points in the frame's
+    pixels, the mesh model's face presence (0-1) and the 52 blendshape scores."""
+
+    points: np.ndarray  # (478, 2) float32
+    presence: float
+    blendshapes: np.ndarray  # (52,) float32, in face_mesh.BLENDSHAPE_NAMES order
+
+
 @dataclass(frozen=True)
 class FaceScore:
     """Everything known about one face in one frame."""
@@ -130,6 +140,8 @@ class FaceScore:
     smiling: bool
     # P(open) of the person's (right, left) eye; None when eyes were not read.
     eye_open_probability: tuple[float, float] | None = None
+    # The face mesh, when eyes are read from it (eyes.reader: mesh); not compared.
+    mesh: MeshResult | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

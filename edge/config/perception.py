@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ class SmileConfig:
 
 @dataclass(frozen=True)
 class EyesConfig:
-    """Eye state: the int8 eye-state model on crops cut at the detector's eye keypoints."""
+    """Eye state: the int8 eye-state model on crops cut at the detector's eye keypoints, or
+    the face mesh's blendshapes (reader: mesh)."""
 
     enabled: bool = field(
         default=True, metadata={"doc": "read eye state per face (off: eyes count as open)"}
@@ -102,4 +104,37 @@ class EyesConfig:
     open_threshold: float = field(
         default=0.5,
         metadata={"doc": "P(open) above which an eye counts as open", "min": 0.0, "max": 1.0},
+    )
+    reader: Literal["cnn", "mesh"] = field(
+        default="cnn",
+        metadata={
+            "doc": "cnn: the eye-state model on eye crops; mesh: the face mesh's blendshapes "
+            "(eyeBlink against eyeSquint: laughing eyes stay open; docs/face-mesh.md)"
+        },
+    )
+    every: int = field(
+        default=1,
+        metadata={
+            "doc": "live loop: each tracked face's eyes read every N frames (a face read "
+            "closed is read again next frame; every face on every frame while the trigger "
+            "holds or bursts)",
+            "min": 1,
+            "max": 30,
+        },
+    )
+    mesh_model: str = field(
+        default="models/face_mesh_float16.tflite",
+        metadata={"doc": "reader mesh: the face mesh .tflite (478 points; card beside it)"},
+    )
+    blendshape_model: str = field(
+        default="models/face_blendshapes_float16.tflite",
+        metadata={"doc": "reader mesh: the blendshape .tflite (52 scores; card beside it)"},
+    )
+    mesh_scale: float = field(
+        default=1.5,
+        metadata={
+            "doc": "reader mesh: the mesh's square, in face box sides (MediaPipe's: 1.5)",
+            "min": 1.0,
+            "max": 3.0,
+        },
     )

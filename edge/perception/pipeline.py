@@ -19,10 +19,12 @@ from edge.config.decide import ScoringConfig
 from edge.config.perception import DetectorConfig, EyesConfig, SmileConfig
 from edge.decide.scoring import score_face, score_group
 from edge.perception.crop import CROP_SIZE, crop_face, to_gray
+from edge.perception.eye_schedule import EyeSchedule
+from edge.perception.eye_state import MeshEyeReader
 from edge.perception.eyes import EyeReader, EyeStateModel, count_open
 from edge.perception.smile_model import SmileModel
 from edge.perception.smile_schedule import SmileSchedule
-from edge.types import Box, Detail, Face, FaceScore, FrameResult, SmileResult
+from edge.types import Box, Detail, Face, FaceScore, FrameResult, MeshResult, SmileResult
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # edge/perception/ -> the project
 
@@ -51,7 +53,7 @@ class PipelineParts:
 
     detector: FaceFinder | None
     smile: SmileModel
-    eyes: EyeStateReader | None
+    eyes: EyeStateReader | MeshEyeReader | None
     scoring: ScoringConfig
     detector_config: DetectorConfig = field(default_factory=DetectorConfig)  # min_face_px
     smile_config: SmileConfig = field(default_factory=SmileConfig)  # smiling_threshold
@@ -61,10 +63,17 @@ class PipelineParts:
 class Pipeline:
     """Runs the models on one frame and returns a FrameResult with per-stage timings."""
 
-    def __init__(self, parts: PipelineParts, smiles: SmileSchedule | None = None) -> None:
-        """`smiles`: the live loop's smile schedule (None: every face read on every image)."""
+    def __init__(
+        self,
+        parts: PipelineParts,
+        smiles: SmileSchedule | None = None,
+        eye_schedule: EyeSchedule | None = None,
+    ) -> None:
+        """`smiles`, `eye_schedule`: the live loop's schedules (None: every face read on
+        every image)."""
         self.parts = parts
         self.smiles = smiles
+        self.eye_schedule = eye_schedule
 
     @property
     def model_hashes(self) -> dict[str, str]:
@@ -72,6 +81,9 @@ class Pipeline:
         eyes_card = getattr(getattr(self.parts.eyes, "model", None), "card", None)
         if isinstance(eyes_card, dict):
             hashes["eyes"] = eyes_card.get("sha256", "")
+        if isinstance(self.parts.eyes, MeshEyeReader):
+            for name, card in self.parts.eyes.mesh.cards.items():
+                hashes[name] = card.get("sha256", "")
         detector = getattr(self.parts.detector, "detector", self.parts.detector)
         for name, card in getattr(detector, "cards", {}).items():
             hashes[name] = card.get("sha256", "")
@@ -122,19 +134,27 @@ class Pipeline:
             else [read_smile(i) for i in range(len(faces))]
         )
         smiled = time.perf_counter()
+
+        def read_eyes(index: int) -> tuple[int, tuple[float, float] | None, MeshResult | None]:
+            return self._eyes(gray, faces[index], detail, frame)
+
+        readings = (
+            self.eye_schedule.eyes(boxes, read_eyes)
+            if self.eye_schedule is not None
+            else [read_eyes(i) for i in range(len(faces))]
+        )
         scores: list[FaceScore] = []
-        for face, smile in zip(faces, smiles, strict=True):
-            eyes_open, probabilities = self._eyes(gray, face, detail)
-            scores.append(
-                score_face(
-                    face,
-                    smile,
-                    eyes_open,
-                    self.parts.scoring,
-                    self.parts.smile_config.smiling_threshold,
-                    probabilities,
-                )
+        for face, smile, reading in zip(faces, smiles, readings, strict=True):
+            eyes_open, probabilities, mesh = reading
+            scored = score_face(
+                face,
+                smile,
+                eyes_open,
+                self.parts.scoring,
+                self.parts.smile_config.smiling_threshold,
+                probabilities,
             )
+            scores.append(scored if mesh is None else dataclasses.replace(scored, mesh=mesh))
         smile_ms = (smiled - started) * 1000
         eyes_ms = (time.perf_counter() - smiled) * 1000
         started = time.perf_counter()
@@ -144,13 +164,20 @@ class Pipeline:
         return FrameResult(tuple(scores), group, width, height, timings)
 
     def _eyes(
-        self, gray: np.ndarray, face: Face, detail: Detail | None
-    ) -> tuple[int, tuple[float, float] | None]:
-        """(open eyes, P(open) of each eye or None when not read)."""
-        if self.parts.eyes is None:
-            return 2, None  # eye reading switched off: eyes count as open, so it never blocks
-        probabilities = self.parts.eyes.read(gray, face, detail)
-        return count_open(probabilities, self.parts.eyes_config.open_threshold), probabilities
+        self, gray: np.ndarray, face: Face, detail: Detail | None, frame: np.ndarray
+    ) -> tuple[int, tuple[float, float] | None, MeshResult | None]:
+        """(open eyes, P(open) of each eye (the mesh's: P(open)-like, eye_state.open_values)
+        or None when not read, the face mesh when eyes are read from it)."""
+        eyes = self.parts.eyes
+        if eyes is None:
+            return 2, None, None  # eye reading off: eyes count as open, so it never blocks
+        if isinstance(eyes, MeshEyeReader):
+            colour = frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+            read = eyes.read_frame(colour, face, detail)
+            return (0, None, None) if read is None else read
+        probabilities = eyes.read(gray, face, detail)
+        threshold = self.parts.eyes_config.open_threshold
+        return count_open(probabilities, threshold), probabilities, None
 
 
 def _whole_crop(gray: np.ndarray) -> np.ndarray:
@@ -170,10 +197,20 @@ def build_smile_model(config: SmileConfig) -> SmileModel:
     return SmileModel(resolve_model_path(config.model), threads=config.threads)
 
 
-def build_eye_reader(config: EyesConfig) -> EyeReader | None:
+def build_eye_reader(config: EyesConfig) -> EyeReader | MeshEyeReader | None:
     """The eye stage from its section; None when eye reading is off."""
     if not config.enabled:
         return None
+    if config.reader == "mesh":
+        from edge.perception.face_mesh import FaceMesh
+
+        mesh = FaceMesh(
+            resolve_model_path(config.mesh_model),
+            resolve_model_path(config.blendshape_model),
+            threads=config.threads,
+            scale=config.mesh_scale,
+        )
+        return MeshEyeReader(mesh)
     return EyeReader(EyeStateModel(resolve_model_path(config.model), threads=config.threads))
 
 
@@ -213,6 +250,7 @@ def build_pipeline_from_sections(
             eyes_config=eyes,
         ),
         SmileSchedule(smile.every) if live else None,
+        EyeSchedule(eyes.every) if live else None,
     )
 
 
