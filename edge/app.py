@@ -107,7 +107,7 @@ def run_command(args: argparse.Namespace) -> int:
         notifier.stopping()
         if web is not None:
             web.stop()
-            board.live.close()
+            board.close()
         if publisher is not None:
             publisher.stop()
         notifier.close()
@@ -118,9 +118,11 @@ def now_board(config: AppConfig) -> Any:
     if not config.web.enabled:
         return None
     from edge.web.live import LiveView
+    from edge.web.mirror import MirrorView
     from edge.web.now import NowBoard
 
-    return NowBoard(config.trigger, config.scoring, LiveView(fps=config.web.live_fps))
+    mirror = MirrorView(fps=config.web.booth_fps) if config.web.guests else None
+    return NowBoard(config.trigger, config.scoring, LiveView(fps=config.web.live_fps), mirror)
 
 
 def start_web(config: AppConfig, board: Any, bus: EventBus, controls: Controls) -> Any:

@@ -54,7 +54,7 @@ def page_with_viewer(config: AppConfig) -> Iterator[tuple[Callable[[LoopView], N
     finally:
         stop.set()
         server.stop()
-        board.live.close()
+        board.close()
         viewer.encoded, viewer.encode_s = board.live.encoded, board.live.encode_s
         for reader in readers:
             reader.join(5)

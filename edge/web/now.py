@@ -11,19 +11,25 @@ import threading
 from typing import Any
 
 from edge.config.decide import ScoringConfig, TriggerConfig
-from edge.decide.explain import Explanation, explain
+from edge.decide.explain import PHASE_WORDS, Explanation, explain
 from edge.io import events
 from edge.loop import LoopView
 from edge.web.live import LiveView
+from edge.web.mirror import no_reason
 
 
 class NowBoard:
     def __init__(
-        self, trigger: TriggerConfig, scoring: ScoringConfig, live: LiveView | None = None
+        self,
+        trigger: TriggerConfig,
+        scoring: ScoringConfig,
+        live: LiveView | None = None,
+        mirror: LiveView | None = None,
     ) -> None:
         self.trigger = trigger
         self.scoring = scoring
         self.live = live
+        self.mirror = mirror  # the guest screen's plain picture (edge.web.mirror)
         self.version = 0  # grows with every frame: a page sends only what changed
         self._view: LoopView | None = None
         self._captures: events.Subscription | None = None
@@ -37,12 +43,30 @@ class NowBoard:
         self.version += 1
         if self.live is not None:
             self.live.offer(view, self.explanation)
+        if self.mirror is not None:
+            self.mirror.offer(view, no_reason)
+
+    def close(self) -> None:
+        """Stop the views' threads (at the web server's stop)."""
+        for view in (self.live, self.mirror):
+            if view is not None:
+                view.close()
 
     def attach(self, bus: events.EventBus) -> None:
         """Follow the loop's capture events (for "last photo")."""
         self._captures = bus.subscribe({events.CAPTURE}, maxsize=8)
 
     # -- the page's side -----------------------------------------------------------------
+
+    @property
+    def view(self) -> LoopView | None:
+        """The newest decided frame (None before the first)."""
+        return self._view
+
+    def last_photo(self) -> str | None:
+        """The newest photo's file name from the loop's capture events."""
+        self._drain_captures()
+        return self._last_photo
 
     def explanation(self, view: LoopView) -> Explanation:
         group = view.scored.group
@@ -72,6 +96,7 @@ class NowBoard:
             "threshold": view.controls.threshold,
             "armed": view.controls.armed,
             "phase": view.trigger.phase,
+            "phase_words": PHASE_WORDS.get(view.trigger.phase, view.trigger.phase),
             "faces": group.face_count,
             "fps": round(view.fps, 1),
             "message": why.text,

@@ -32,6 +32,7 @@ from edge.config.web import WebConfig
 from edge.decide.control import Controls
 from edge.io.mqtt import commands
 from edge.web.auth import COOKIE, HEADER, Guard
+from edge.web.booth import GuestRefusalError, booth_routes
 from edge.web.gallery import Gallery, NoSuchPhotoError
 from edge.web.live import TooManyViewersError
 from edge.web.now import NowBoard
@@ -238,8 +239,9 @@ def build_app(
         )
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        status = exc.status if isinstance(exc, HttpError) else 404
-        message = str(exc) if isinstance(exc, HttpError) else "no such photo"
+        known = isinstance(exc, (HttpError, GuestRefusalError))
+        status = exc.status if isinstance(exc, (HttpError, GuestRefusalError)) else 404
+        message = str(exc) if known else "no such photo"
         return JSONResponse({"error": message}, status_code=status)
 
     async def starlette_error(request: Request, exc: Exception) -> Response:
@@ -266,10 +268,13 @@ def build_app(
         Route("/photos/{name}/thumb", thumbnail),
         Route("/photos/{name}/meta", sidecar),
     ]
+    if config.guests:  # the guest screen and share links: open, read-only (edge.web.booth)
+        routes += booth_routes(config, gallery, link.now if link else None, stopping)
     app = Starlette(
         routes=routes,
         exception_handlers={
             HttpError: http_error,
+            GuestRefusalError: http_error,
             NoSuchPhotoError: http_error,
             404: starlette_error,
             405: starlette_error,
