@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 from edge.config.decide import ScoringConfig, TriggerConfig
-from edge.decide.explain import PHASE_WORDS, Explanation, explain
+from edge.decide.explain import PHASE_WORDS, Explanation, explain, face_ready
 from edge.io import events
 from edge.loop import LoopView
 from edge.web.live import LiveView
@@ -101,14 +101,17 @@ class NowBoard:
             "fps": round(view.fps, 1),
             "message": why.text,
             "holding_back": why.track_id,
-            "per_face": [
+            "per_face": [  # numbered as the live view's markers (edge.web.markers)
                 {
+                    "number": index + 1,
                     "track_id": f.track_id,
                     "smile_weight": round(f.smile_weight, 3),
                     "eyes_open": round(f.eyes_open, 2),
                     "in_frame": any(t.track_id == f.track_id for t in tracks),
+                    "smiling": face_ready(f)[0],
+                    "eyes_ok": face_ready(f)[1],
                 }
-                for f in view.scored.tracked.counted
+                for index, f in enumerate(view.scored.tracked.counted)
             ],
             "last_photo": self._last_photo,
         }
