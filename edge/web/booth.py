@@ -9,6 +9,7 @@ Operator actions stay on the operator routes, behind the token (edge.web.server)
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
@@ -50,10 +51,7 @@ def booth_routes(
     config: WebConfig, gallery: Gallery, board: NowBoard | None, stopping: threading.Event
 ) -> list[Route]:
     if is_loopback(config.host) and not config.public_url:
-        log.warning(
-            "web.host %s: guests' phones cannot open share links; set web.host: 0.0.0.0",
-            config.host,
-        )
+        _warn_unreachable(config.host)
     shares = ShareLinks(gallery)
     screen = GuestScreen(config, gallery, shares, board)
     page = resources.files("edge.web").joinpath("booth.html").read_text(encoding="utf-8")
@@ -113,6 +111,12 @@ def booth_routes(
         Route("/booth/slide/{index:int}", slide),
         Route("/s/{token}", shared),
     ]
+
+
+@functools.cache
+def _warn_unreachable(host: str) -> None:
+    """Once per process: a booth serving only itself cannot hand links to phones."""
+    log.warning("web.host %s: guests' phones cannot open share links; set web.host: 0.0.0.0", host)
 
 
 def mjpeg(live: LiveView, request: Request, stopping: threading.Event) -> Response:
