@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
 from edge.config.decide import ScoringConfig, TriggerConfig
 from edge.decide.control import ControlState
-from edge.decide.explain import explain, guest_line
-from edge.decide.trigger import TriggerState
+from edge.decide.explain import PHASE_WORDS, explain, guest_line
+from edge.decide.trigger import Phase, TriggerState
 from edge.types import SmoothedFace
 
 ARMED = ControlState(armed=True, threshold=0.7, trigger_requested=False)
@@ -101,3 +103,8 @@ def test_the_countdown_runs_3_2_1_over_the_hold() -> None:
         for part in (0.0, 0.2, 0.4, 0.7, 0.99, 1.0)
     ]
     assert counts == [3, 3, 2, 1, 1, 1]
+
+
+def test_every_phase_has_plain_words() -> None:
+    assert set(PHASE_WORDS) == set(get_args(Phase))
+    assert not any(phase in " ".join(PHASE_WORDS.values()) for phase in ("rearm", "burst"))

@@ -115,6 +115,10 @@ def test_live_view_now_panel_and_controls(browser: object, booth: LoopSite) -> N
     page.wait_for_function("document.getElementById('live-view').naturalWidth === 480")
     page.locator("#now-message").filter(has_text="Paused").wait_for()
     assert "1 face(s)" in page.inner_text("#now-figures")
+    # The face's details in the numbered list beside the picture, not over it.
+    page.locator("#now-faces li").first.wait_for()
+    assert page.inner_text("#now-faces li b") == "1"
+    assert "smiling" in page.inner_text("#now-faces li")
     screenshot(page, "live-desktop.png")
     page.click("#shoot")  # no token entered yet
     page.locator("#message").filter(has_text="needs the token").wait_for()
@@ -138,6 +142,7 @@ def test_live_view_now_panel_and_controls(browser: object, booth: LoopSite) -> N
     # Armed, threshold 0.8, a face that does not smile: once the cooldown is over, the page
     # asks for a smile and the live view marks that face.
     phone.locator("#now-message").filter(has_text="Smile!").wait_for(timeout=30_000)
+    assert "rearm" not in phone.inner_text("body")  # the phases in plain words
     phone.wait_for_timeout(500)  # the next live frame, drawn with the mark
     screenshot(phone, "live-phone.png")
     phone.close()
