@@ -47,19 +47,27 @@ class GuestRefusalError(Exception):
         self.status = status
 
 
+def link_base(config: WebConfig, request: Request) -> str:
+    """How a phone reaches this booth, for links made on this request (edge.web.address)."""
+    port = request.url.port or config.port
+    return base_url(config.public_url, request.url.scheme, request.headers.get("host"), port)
+
+
 def booth_routes(
-    config: WebConfig, gallery: Gallery, board: NowBoard | None, stopping: threading.Event
+    config: WebConfig,
+    gallery: Gallery,
+    shares: ShareLinks,
+    board: NowBoard | None,
+    stopping: threading.Event,
 ) -> list[Route]:
     if is_loopback(config.host) and not config.public_url:
         _warn_unreachable(config.host)
-    shares = ShareLinks(gallery)
     screen = GuestScreen(config, gallery, shares, board)
     page = resources.files("edge.web").joinpath("booth.html").read_text(encoding="utf-8")
     mirror = board.mirror if board is not None else None
 
     def address(request: Request) -> str:
-        port = request.url.port or config.port
-        return base_url(config.public_url, request.url.scheme, request.headers.get("host"), port)
+        return link_base(config, request)
 
     async def booth(request: Request) -> Response:
         return HTMLResponse(page, headers=PRIVATE)

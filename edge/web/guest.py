@@ -8,7 +8,6 @@ photo's, for the few seconds it is on the screen. The words come from edge.decid
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import threading
@@ -24,7 +23,7 @@ from edge.io import image_io
 from edge.loop import LoopView
 from edge.web.gallery import PHOTO_NAME, Gallery, NoSuchPhotoError
 from edge.web.now import NowBoard
-from edge.web.qr import qr_png
+from edge.web.qr import qr_data_url
 from edge.web.share import ShareLinks
 
 SLIDE_WIDTH = 1280  # the slideshow's pictures: a full HD screen, without decoding each time
@@ -146,8 +145,7 @@ class GuestScreen:
             return None
         with self._lock:
             if self._qr is None or self._qr[0] != link:
-                png = base64.b64encode(qr_png(link)).decode("ascii")
-                self._qr = (link, f"data:image/png;base64,{png}")
+                self._qr = (link, qr_data_url(link))
             qr = self._qr[1]
         return {"link": link, "qr": qr}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import cv2
 import numpy as np
 
@@ -26,3 +28,8 @@ def qr_png(text: str) -> bytes:
     if not ok:
         raise ValueError("PNG encoding of the QR code failed")
     return png.tobytes()
+
+
+def qr_data_url(text: str) -> str:
+    """The QR code as a data: URL, for an <img> without another request."""
+    return "data:image/png;base64," + base64.b64encode(qr_png(text)).decode("ascii")

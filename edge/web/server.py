@@ -32,11 +32,13 @@ from edge.config.web import WebConfig
 from edge.decide.control import Controls
 from edge.io.mqtt import commands
 from edge.web.auth import COOKIE, HEADER, Guard
-from edge.web.booth import GuestRefusalError, booth_routes
+from edge.web.booth import GuestRefusalError, booth_routes, link_base
 from edge.web.gallery import Gallery, NoSuchPhotoError
 from edge.web.live import TooManyViewersError
 from edge.web.now import NowBoard
 from edge.web.photo_scorer import NotAnImageError, PhotoScorer
+from edge.web.qr import qr_data_url
+from edge.web.share import ShareLinks
 
 log = logging.getLogger(__name__)
 BOUNDARY = "smilebooth-frame"
@@ -70,6 +72,7 @@ def build_app(
     stopping = threading.Event()  # set by WebServer.stop(): streams end at once
     page = resources.files("edge.web").joinpath("page.html").read_text(encoding="utf-8")
     max_upload = int(config.max_upload_mb * 1024 * 1024)
+    shares = ShareLinks(gallery)
 
     def need_view(request: Request) -> None:
         if not guard.may_view(request.headers.get(HEADER), request.cookies.get(COOKIE)):
@@ -139,6 +142,15 @@ def build_app(
         gallery.delete(name)
         log.info("web: deleted %s", name)
         return JSONResponse({"deleted": name})
+
+    async def share(request: Request) -> Response:
+        """The photo's share link and its QR code (for a guest who missed the screen's)."""
+        need_action(request)
+        if not config.guests:
+            raise HttpError(403, "share links are off (web.guests: false)")
+        token = await asyncio.to_thread(shares.token, photo_name(request))
+        link = f"{link_base(config, request)}/s/{token}"
+        return JSONResponse({"link": link, "qr": qr_data_url(link)})
 
     async def score(request: Request) -> Response:
         need_view(request)
@@ -259,6 +271,7 @@ def build_app(
         Route("/api/session", session, methods=["POST"]),
         Route("/api/photos", photos),
         Route("/api/photos/{name}/delete", delete, methods=["POST"]),
+        Route("/api/photos/{name}/share", share, methods=["POST"]),
         Route("/api/score", score, methods=["POST"]),
         Route("/stream.mjpg", stream),
         Route("/api/now", now),
@@ -269,7 +282,7 @@ def build_app(
         Route("/photos/{name}/meta", sidecar),
     ]
     if config.guests:  # the guest screen and share links: open, read-only (edge.web.booth)
-        routes += booth_routes(config, gallery, link.now if link else None, stopping)
+        routes += booth_routes(config, gallery, shares, link.now if link else None, stopping)
     app = Starlette(
         routes=routes,
         exception_handlers={

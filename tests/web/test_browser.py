@@ -81,8 +81,13 @@ def test_delete_is_refused_without_the_token_and_works_with_it(browser: object, 
     assert (site.folder / name).exists()
     page.fill("#token", TOKEN)
     page.dispatch_event("#token", "change")
+    page.click("#viewer-share")  # the photo's share link, for a guest who missed the QR
+    page.wait_for_function("document.getElementById('viewer-qr').naturalWidth > 0")
+    link = page.inner_text("#viewer-link")
+    assert "/s/" in link and name not in link
     page.click("#viewer-delete")
     page.wait_for_function("document.querySelectorAll('.card').length === 2")
+    assert site.request("GET", link[link.index("/s/") :]).status == 404  # revoked with it
     assert not (site.folder / name).exists()
     page.close()
 

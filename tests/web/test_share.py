@@ -3,9 +3,11 @@ else, guessing finds nothing, a delete revokes it, and nothing open to guests ac
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import re
 import secrets
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,3 +179,17 @@ def test_the_address_in_links_comes_from_config_else_the_page_else_the_lan() -> 
     assert base_url("", "http", "10.0.0.5:9000", 9000) == "http://10.0.0.5:9000"
     found = base_url("", "http", "127.0.0.1:9000", 9000)
     assert found.endswith(":9000") and not found.startswith("http://127.")
+
+
+def test_the_operator_gets_a_photos_link_with_the_token_only(site: Site) -> None:
+    name = sorted(p.name for p in site.folder.glob("*.jpg"))[0]
+    refused = site.request("POST", f"/api/photos/{name}/share")
+    assert refused.status == 401 and not list(site.folder.glob("*.share"))
+    shared = site.request("POST", f"/api/photos/{name}/share", headers=AUTH).json()
+    path = urllib.parse.urlsplit(shared["link"]).path
+    assert path == f"/s/{link_for(site.folder, name)}"  # the same link the screen shows
+    assert site.request("GET", path).body == (site.folder / name).read_bytes()
+    qr = base64.b64decode(shared["qr"].split(",", 1)[1])
+    image = cv2.imdecode(np.frombuffer(qr, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert cv2.QRCodeDetector().detectAndDecode(image)[0] == shared["link"]
+    assert site.request("POST", "/api/photos/missing.jpg/share", headers=AUTH).status == 404
