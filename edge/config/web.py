@@ -60,9 +60,10 @@ class WebConfig:
         },
     )
     booth_fps: float = field(
-        default=15.0,
+        default=30.0,
         metadata={
-            "doc": "guest screen mirror frames per second (at most the loop's own rate)",
+            "doc": "guest screen mirror frames per second, at most the loop's own rate "
+            "(the camera's, where the device keeps up); lower it to save CPU on a Pi",
             "min": 0.5,
             "max": 30,
         },

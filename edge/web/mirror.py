@@ -23,7 +23,7 @@ def no_reason(view: LoopView) -> Explanation:
 
 
 class MirrorView(LiveView):
-    def __init__(self, fps: float = 15.0, width: int = 960, quality: int = 75) -> None:
+    def __init__(self, fps: float = 30.0, width: int = 960, quality: int = 75) -> None:
         super().__init__(fps=fps, width=width, quality=quality)
 
     def _draw(self, view: LoopView, why: Explanation) -> bytes:
