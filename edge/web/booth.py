@@ -100,7 +100,10 @@ def booth_routes(
     async def shared(request: Request) -> Response:
         """The one photo this link opens (the token is all it takes: keep it to yourself)."""
         path = shares.photo(str(request.path_params["token"]))
-        data = await asyncio.to_thread(path.read_bytes)
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError as exc:  # deleted since the lookup: revoked
+            raise NoSuchPhotoError("no such link") from exc
         headers = dict(PRIVATE)
         if request.query_params.get("download") == "1":
             headers["content-disposition"] = 'attachment; filename="smilebooth.jpg"'
@@ -153,6 +156,3 @@ def mjpeg(live: LiveView, request: Request, stopping: threading.Event) -> Respon
     return StreamingResponse(
         parts(), media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}", headers=PRIVATE
     )
-
-
-__all__ = ["GuestRefusalError", "NoSuchPhotoError", "booth_routes"]

@@ -69,7 +69,10 @@ class GuestScreen:
         if not 0 <= index < len(names):
             raise NoSuchPhotoError(f"slide {index}")
         path = self.gallery.photo(names[index])
-        key = (path.name, path.stat().st_mtime)
+        try:
+            key = (path.name, path.stat().st_mtime)
+        except OSError as exc:  # deleted since the listing
+            raise NoSuchPhotoError(path.name) from exc
         with self._lock:
             if key in self._slides:
                 self._slides.move_to_end(key)
