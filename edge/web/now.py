@@ -15,6 +15,7 @@ from edge.decide.explain import PHASE_WORDS, Explanation, explain, face_ready
 from edge.io import events
 from edge.loop import LoopView
 from edge.web.live import LiveView
+from edge.web.markers import face_numbers
 from edge.web.mirror import no_reason
 
 
@@ -89,7 +90,6 @@ class NowBoard:
         self._drain_captures()
         why = self.explanation(view)
         group = view.scored.group
-        tracks = view.scored.tracked.tracks
         return {
             "version": self.version,
             "score": _round(group.score),
@@ -101,18 +101,7 @@ class NowBoard:
             "fps": round(view.fps, 1),
             "message": why.text,
             "holding_back": why.track_id,
-            "per_face": [  # numbered as the live view's markers (edge.web.markers)
-                {
-                    "number": index + 1,
-                    "track_id": f.track_id,
-                    "smile_weight": round(f.smile_weight, 3),
-                    "eyes_open": round(f.eyes_open, 2),
-                    "in_frame": any(t.track_id == f.track_id for t in tracks),
-                    "smiling": face_ready(f)[0],
-                    "eyes_ok": face_ready(f)[1],
-                }
-                for index, f in enumerate(view.scored.tracked.counted)
-            ],
+            "per_face": _per_face(view),
             "last_photo": self._last_photo,
         }
 
@@ -124,6 +113,27 @@ class NowBoard:
                 payload = event.payload
                 if isinstance(payload, events.CaptureEvent):
                     self._last_photo = payload.file
+
+
+def _per_face(view: LoopView) -> list[dict[str, Any]]:
+    """Each counted face, numbered as the live view's markers (edge.web.markers)."""
+    seen = {track.track_id for track in view.scored.tracked.tracks}
+    numbers = face_numbers(view.scored.tracked.counted)
+    faces = []
+    for face in view.scored.tracked.counted:
+        smiling, eyes_ok = face_ready(face)
+        faces.append(
+            {
+                "number": numbers[face.track_id],
+                "track_id": face.track_id,
+                "smile_weight": round(face.smile_weight, 3),
+                "eyes_open": round(face.eyes_open, 2),
+                "in_frame": face.track_id in seen,
+                "smiling": smiling,
+                "eyes_ok": eyes_ok,
+            }
+        )
+    return faces
 
 
 def _round(value: float | None) -> float | None:
