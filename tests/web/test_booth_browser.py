@@ -22,6 +22,7 @@ import pytest
 
 from edge.config import load_config
 from edge.io.video import video_frames
+from edge.web.address import lan_address
 from tests.paths import MEDIA, ROOT, require
 from tests.web.conftest import TOKEN, LoopSite, serve_loop
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api
@@ -144,7 +145,8 @@ def test_the_guest_screen_follows_a_real_loop(browser: object, guest_booth: Loop
     assert len(photos) == 1
     parsed = urllib.parse.urlsplit(link)
     assert parsed.path.startswith("/s/") and photos[0].stem not in link
-    assert parsed.port == guest_booth.port and parsed.hostname not in ("127.0.0.1", "localhost")
+    # The page was opened on 127.0.0.1: the link carries the booth's LAN address instead.
+    assert parsed.port == guest_booth.port and parsed.hostname == (lan_address() or "127.0.0.1")
     reply = guest_booth.request("GET", parsed.path)
     assert reply.status == 200 and reply.body == photos[0].read_bytes()
     for other in (f"{parsed.path}/meta", f"{parsed.path}x", f"{parsed.path}/../"):
