@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 BOUNDARY = "smilebooth-mirror"
 STATE_INTERVAL_S = 0.2  # the screen's state is checked 5 times a second (the countdown)
 STREAM_POLL_S = 0.5
+MAX_SCREENS = 8  # guest screens' event streams at once (each is polled 5 times a second)
 PRIVATE = {  # guests' pictures: never cached, never indexed, never sent on as a referrer
     "cache-control": "no-store",
     "x-robots-tag": "noindex, nofollow",
@@ -77,18 +78,26 @@ def booth_routes(
             await asyncio.to_thread(screen.state, address(request)), headers=PRIVATE
         )
 
+    screens = [0]  # event streams open now (counted on the server's one event loop)
+
     async def events(request: Request) -> Response:
         """Server-sent events: the screen's state whenever it changes."""
+        if screens[0] >= MAX_SCREENS:  # anyone on the network may open one: cap the cost
+            raise GuestRefusalError(503, f"{MAX_SCREENS} guest screens are open already")
         base = address(request)
 
         async def updates() -> AsyncIterator[str]:
-            sent = ""
-            while not stopping.is_set() and not await request.is_disconnected():
-                text = json.dumps(await asyncio.to_thread(screen.state, base))
-                if text != sent:
-                    sent = text
-                    yield f"data: {text}\n\n"
-                await asyncio.sleep(STATE_INTERVAL_S)
+            screens[0] += 1
+            try:
+                sent = ""
+                while not stopping.is_set() and not await request.is_disconnected():
+                    text = json.dumps(await asyncio.to_thread(screen.state, base))
+                    if text != sent:
+                        sent = text
+                        yield f"data: {text}\n\n"
+                    await asyncio.sleep(STATE_INTERVAL_S)
+            finally:
+                screens[0] -= 1
 
         return StreamingResponse(updates(), media_type="text/event-stream", headers=PRIVATE)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import http.client
 import ipaddress
 import re
 import secrets
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -196,3 +198,30 @@ def test_the_operator_gets_a_photos_link_with_the_token_only(site: Site) -> None
     image = cv2.imdecode(np.frombuffer(qr, np.uint8), cv2.IMREAD_GRAYSCALE)
     assert cv2.QRCodeDetector().detectAndDecode(image)[0] == shared["link"]
     assert site.request("POST", "/api/photos/missing.jpg/share", headers=AUTH).status == 404
+
+
+def test_guest_screens_are_capped_and_a_closed_one_frees_its_place(site: Site) -> None:
+    from edge.web.booth import MAX_SCREENS
+
+    def open_screen() -> tuple[http.client.HTTPConnection, int]:
+        connection = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
+        connection.request("GET", "/booth/events")
+        response = connection.getresponse()
+        if response.status == 200:
+            response.readline()  # its first state: the stream is counted
+        return connection, response.status
+
+    screens = [open_screen() for _ in range(MAX_SCREENS)]
+    assert [status for _, status in screens] == [200] * MAX_SCREENS
+    extra, status = open_screen()
+    assert status == 503
+    extra.close()
+    screens.pop()[0].close()
+    deadline, status = time.monotonic() + 10, 0
+    while status != 200 and time.monotonic() < deadline:
+        time.sleep(0.3)  # the server notices the hang-up at its next poll
+        again, status = open_screen()
+        again.close()
+    assert status == 200
+    for connection, _ in screens:
+        connection.close()
