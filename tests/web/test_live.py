@@ -121,7 +121,8 @@ def test_take_photo_now_saves_a_photo_the_gallery_lists(booth: LoopSite) -> None
     assert reply.status == 200
     assert wait_for(lambda: booth.request("GET", "/api/photos").json()["photos"] != [])
     name = booth.request("GET", "/api/photos").json()["photos"][0]["name"]
-    assert booth.request("GET", f"/photos/{name}/meta").json()["reason"] == "manual"
+    meta = f"/photos/{name}/meta"  # the sidecar is written just after its photo
+    assert wait_for(lambda: booth.request("GET", meta).json().get("reason") == "manual")
     assert wait_for(lambda: booth.request("GET", "/api/now").json().get("last_photo") == name)
 
 
