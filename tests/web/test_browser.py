@@ -57,6 +57,7 @@ def test_gallery_lists_opens_and_serves_a_capture(browser: object, site: Site) -
     cards.first.wait_for()
     assert cards.count() == 3
     assert "score 70 %" in cards.first.inner_text()
+    page.wait_for_function("document.querySelector('.card img').naturalWidth > 0")  # lazy
     thumb_width = page.eval_on_selector(".card img", "img => img.complete && img.naturalWidth")
     assert thumb_width == 320
     screenshot(page, "gallery-desktop.png")
