@@ -164,3 +164,40 @@ def test_the_guest_screen_follows_a_real_loop(browser: object, guest_booth: Loop
     shoot("slideshow")
     for page in pages:
         page.close()
+
+
+@pytest.fixture
+def group_booth(tmp_path: Path) -> Iterator[LoopSite]:
+    """A real photo of 25 people, twice side by side, as the camera's picture; paused."""
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    group = cv2.imread(str(require(MEDIA / "faces-dlib" / "bald_guys.jpg")))
+    cv2.imwrite(str(frames / "group.jpg"), np.hstack([group, group]))  # two rows' worth
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(
+        f"source: {{type: images, folder: {frames}, fps: 5, repeat: 600}}\n"
+        f"capture: {{folder: {tmp_path / 'photos'}}}\ntrigger: {{armed: false}}\n"
+    )
+    config = load_config(config_file)
+    config = dataclasses.replace(config, web=dataclasses.replace(config.web, port=0))
+    yield from serve_loop(config, TOKEN)
+
+
+def test_a_big_groups_signs_stay_apart(browser: object, group_booth: LoopSite) -> None:
+    page = browser.new_page(viewport=LAPTOP)  # type: ignore[attr-defined]
+    page.goto(f"{group_booth.url}booth")
+    page.wait_for_function("document.querySelectorAll('.mark').length >= 30", timeout=30_000)
+    signs = page.eval_on_selector_all(
+        ".mark .sign",
+        "els => els.map(e => { const r = e.getBoundingClientRect();"
+        " return [r.left, r.top, r.right, r.bottom]; })",
+    )
+    overlaps = [
+        (a, b)
+        for i, a in enumerate(signs)
+        for b in signs[i + 1 :]
+        if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    ]
+    assert overlaps == [], f"{len(overlaps)} of {len(signs)} signs overlap"
+    assert min(bottom - top for _, top, _, bottom in signs) >= 12  # still legible
+    page.close()
