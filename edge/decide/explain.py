@@ -87,6 +87,7 @@ PHASE_WORDS = {
     "rearm": "waiting for a fresh smile",
 }
 COUNTDOWN_FROM = 3  # the hold is shown as 3, 2, 1 whatever its length
+EVERYONE_IN = "Everyone in the picture"  # also the line before the camera's first frame
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def guest_line(
     if not controls.armed:
         return GuestLine("Get ready")
     if len(faces) < max(1, trigger.min_faces):
-        return GuestLine("Everyone in the picture")
+        return GuestLine(EVERYONE_IN)
     if phase == "holding":
         left = max(0.0, trigger.hold_s - (now - state.since))
         share = left / trigger.hold_s if trigger.hold_s > 0 else 0.0

@@ -18,7 +18,7 @@ from typing import Any
 import cv2
 
 from edge.config.web import WebConfig
-from edge.decide.explain import face_ready, guest_line
+from edge.decide.explain import EVERYONE_IN, face_ready, guest_line
 from edge.io import image_io
 from edge.loop import LoopView
 from edge.web.gallery import PHOTO_NAME, Gallery, NoSuchPhotoError
@@ -60,7 +60,7 @@ class GuestScreen:
                 key = hashlib.sha256(slides[0].encode()).hexdigest()[:8]
                 return {"mode": "idle", "slides": len(slides), "key": key}
         if view is None:
-            return {"mode": "waiting", "line": "Smile!", "faces": []}
+            return {"mode": "waiting", "line": EVERYONE_IN, "faces": []}
         return {"mode": "mirror", **self._mirror(view)}
 
     def slide(self, index: int) -> bytes:
