@@ -120,7 +120,7 @@ def run_command(args: argparse.Namespace) -> int:
             panel.close()
         if web is not None:
             web.stop()
-            board.live.close()
+            board.close()
         if printer is not None:
             printer.stop()
         if publisher is not None:
@@ -164,9 +164,11 @@ def now_board(config: AppConfig) -> Any:
     if not config.web.enabled:
         return None
     from edge.web.live import LiveView
+    from edge.web.mirror import MirrorView
     from edge.web.now import NowBoard
 
-    return NowBoard(config.trigger, config.scoring, LiveView(fps=config.web.live_fps))
+    mirror = MirrorView(fps=config.web.booth_fps) if config.web.guests else None
+    return NowBoard(config.trigger, config.scoring, LiveView(fps=config.web.live_fps), mirror)
 
 
 def start_printer(config: AppConfig, loop: Any) -> Any:

@@ -31,6 +31,10 @@ BAD_CONFIGS = [
         ":2: detector.threads: expected a whole number in [1, 8], got 'two'",
     ),
     ("eyes:\n  enabled: 3\n", ":2: eyes.enabled: expected true or false, got 3"),
+    (
+        "web:\n  public_url: booth.local\n",
+        ":2: web: public_url 'booth.local': expected http://ADDRESS:PORT, or empty",
+    ),
     ("capture: [a, b]\n", ":1: capture: expected a mapping of CaptureConfig settings"),
     (
         "source:\n  lores_size: [1920, 1080]\n  main_size: [640, 480]\n",

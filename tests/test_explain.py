@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
 from edge.config.decide import ScoringConfig, TriggerConfig
 from edge.decide.control import ControlState
-from edge.decide.explain import explain
-from edge.decide.trigger import TriggerState
+from edge.decide.explain import PHASE_WORDS, explain, guest_line
+from edge.decide.trigger import Phase, TriggerState
 from edge.types import SmoothedFace
 
 ARMED = ControlState(armed=True, threshold=0.7, trigger_requested=False)
@@ -70,3 +72,39 @@ def test_too_few_faces_says_how_many_are_needed() -> None:
     trigger = TriggerConfig(min_faces=3)
     explanation = explain(TriggerState(), 0.0, 0.9, [face(1, 1, 2)], ARMED, trigger, SCORING, False)
     assert explanation.text == "Waiting for 3 people (sees 1)."
+
+
+# -- the guest screen's line -----------------------------------------------------------------
+
+
+def guest(faces, score=None, phase="ready", controls=ARMED, eyes_closed=False, since=0.0, now=10.0):  # type: ignore[no-untyped-def]
+    return guest_line(
+        TriggerState(phase, since), now, score, faces, controls, TRIGGER, SCORING, eyes_closed
+    )
+
+
+def test_the_guest_line_follows_the_scene() -> None:
+    assert guest([]).text == "Everyone in the picture"
+    assert guest([face(1, 1.0, 2), face(2, 0.1, 2)], score=0.6).text == "Big smiles!"
+    assert guest([face(1, 1.0, 2), face(2, 1.0, 0.2)], score=0.6).text == "Eyes open!"
+    assert guest([face(1, 1.0, 2)], score=0.9, eyes_closed=True).text == "Eyes open!"
+    ready = guest([face(1, 1.0, 2)], score=0.9)
+    assert (ready.text, ready.countdown) == ("Hold it…", 3)
+    assert guest([face(1, 1.0, 2)], phase="burst").text == "Smile!"
+    paused = ControlState(armed=False, threshold=0.7, trigger_requested=False)
+    assert guest([face(1, 1.0, 2)], controls=paused).text == "Get ready"
+
+
+def test_the_countdown_runs_3_2_1_over_the_hold() -> None:
+    hold = TRIGGER.hold_s
+    smiling = [face(1, 1.0, 2)]
+    counts = [
+        guest(smiling, 0.9, "holding", since=10.0, now=10.0 + hold * part).countdown
+        for part in (0.0, 0.2, 0.4, 0.7, 0.99, 1.0)
+    ]
+    assert counts == [3, 3, 2, 1, 1, 1]
+
+
+def test_every_phase_has_plain_words() -> None:
+    assert set(PHASE_WORDS) == set(get_args(Phase))
+    assert not any(phase in " ".join(PHASE_WORDS.values()) for phase in ("rearm", "burst"))

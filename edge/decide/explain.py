@@ -7,6 +7,7 @@ the score down the most (not smiling, or eyes closed), so the page can mark it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -72,3 +73,65 @@ def _contribution(face: SmoothedFace, scoring: ScoringConfig) -> float:
     """What this face adds to the group score (the formula's two terms, for one face)."""
     eyes = min(1.0, scoring.eyes_per_face * face.eyes_open)
     return scoring.smile_weight * face.smile_weight + scoring.eyes_weight * eyes
+
+
+# -- The guest screen's words (edge/web/guest.py) and the operator page's phase names --------
+# One short line at a time, read from 3 m by the people posing. Which face holds the shutter
+# back is explain()'s decision; these only choose the words for it.
+
+PHASE_WORDS = {
+    "ready": "ready",
+    "holding": "holding the smile",
+    "burst": "taking the photo",
+    "cooldown": "resting after a photo",
+    "rearm": "waiting for a fresh smile",
+}
+COUNTDOWN_FROM = 3  # the hold is shown as 3, 2, 1 whatever its length
+EVERYONE_IN = "Everyone in the picture"  # also the line before the camera's first frame
+
+
+@dataclass(frozen=True)
+class GuestLine:
+    text: str
+    countdown: int | None = None  # 3, 2, 1 while the hold runs
+
+
+def guest_line(
+    state: TriggerState,
+    now: float,
+    score: float | None,
+    faces: Sequence[SmoothedFace],
+    controls: ControlState,
+    trigger: TriggerConfig,
+    scoring: ScoringConfig,
+    eyes_closed: bool = False,
+) -> GuestLine:
+    """The guest screen's line for this frame: what the people in front of it should do."""
+    phase = state.phase
+    if phase == "burst":
+        return GuestLine("Smile!")
+    if phase == "cooldown":
+        return GuestLine("Got it!")
+    if phase == "rearm":
+        return GuestLine("Relax… then smile again")
+    if not controls.armed:
+        return GuestLine("Get ready")
+    if len(faces) < max(1, trigger.min_faces):
+        return GuestLine(EVERYONE_IN)
+    if phase == "holding":
+        left = max(0.0, trigger.hold_s - (now - state.since))
+        share = left / trigger.hold_s if trigger.hold_s > 0 else 0.0
+        return GuestLine("Hold it…", max(1, math.ceil(COUNTDOWN_FROM * share)))
+    why = explain(state, now, score, faces, controls, trigger, scoring, eyes_closed)
+    waiting_on = next((face for face in faces if face.track_id == why.track_id), None)
+    if waiting_on is None:
+        return GuestLine("Hold it…", COUNTDOWN_FROM)
+    smiling = waiting_on.smile_weight >= SMILING_WEIGHT
+    if smiling and (waiting_on.eyes_open < EYES_OPEN or eyes_closed):  # a smile, eyes shut
+        return GuestLine("Eyes open!")
+    return GuestLine("Big smiles!")
+
+
+def face_ready(face: SmoothedFace) -> tuple[bool, bool]:
+    """(smiling, eyes open) as the guest screen marks one face."""
+    return face.smile_weight >= SMILING_WEIGHT, face.eyes_open >= EYES_OPEN

@@ -191,6 +191,7 @@ class PhotoStore:
             if total <= limit and free >= floor:
                 break
             total -= sizes[photo]
+            photo.with_suffix(".share").unlink(missing_ok=True)  # the web page's share link
             photo.unlink(missing_ok=True)
             photo.with_suffix(".json").unlink(missing_ok=True)
             removed.append(photo)

@@ -1,8 +1,9 @@
 """`smilebooth bench --web`: the page served and watched while the loop is measured.
 
-One viewer on localhost reads the live view (MJPEG) and the now panel (server-sent events)
-as a phone would, so the figure includes what watching costs the loop: drawing and
-encoding on the view's thread, serving on the server's.
+Two viewers on localhost, as at a real booth: the operator's phone reads the live view
+(MJPEG) and the now panel (server-sent events), the guest screen reads its mirror (MJPEG)
+and its state (server-sent events). The figure includes what watching costs the loop:
+drawing and encoding on the views' threads, serving on the server's.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ class Viewer:
     updates: int = 0
     encoded: int = 0  # frames the live view drew and encoded
     encode_s: float = 0.0  # ... and the time that took on its thread
+    mirror_frames: int = 0  # the guest screen's mirror frames received
+    booth_updates: int = 0  # ... and its state updates
+    mirror_encoded: int = 0  # frames the mirror encoded
+    mirror_encode_s: float = 0.0  # ... and the time that took on its thread
     errors: list[str] = field(default_factory=list)
 
 
@@ -47,6 +52,8 @@ def page_with_viewer(config: AppConfig) -> Iterator[tuple[Callable[[LoopView], N
     readers = [
         threading.Thread(target=_read, args=(port, "/stream.mjpg", b"--", viewer, stop)),
         threading.Thread(target=_read, args=(port, "/api/now/stream", b"data:", viewer, stop)),
+        threading.Thread(target=_read, args=(port, "/booth/stream.mjpg", b"--", viewer, stop)),
+        threading.Thread(target=_read, args=(port, "/booth/events", b"data:", viewer, stop)),
     ]
     for reader in readers:
         reader.start()
@@ -55,8 +62,11 @@ def page_with_viewer(config: AppConfig) -> Iterator[tuple[Callable[[LoopView], N
     finally:
         stop.set()
         server.stop()
-        board.live.close()
+        board.close()
         viewer.encoded, viewer.encode_s = board.live.encoded, board.live.encode_s
+        if board.mirror is not None:
+            viewer.mirror_encoded = board.mirror.encoded
+            viewer.mirror_encode_s = board.mirror.encode_s
         for reader in readers:
             reader.join(5)
 
@@ -71,12 +81,22 @@ def _read(port: int, path: str, marker: bytes, viewer: Viewer, stop: threading.E
             if not line:
                 return
             if line.startswith(marker):
-                if marker == b"--":
-                    viewer.frames += 1
-                else:
-                    viewer.updates += 1
+                _count(viewer, path, marker)
     except OSError as exc:
         if not stop.is_set():
             viewer.errors.append(f"{path}: {exc}")
     finally:
         connection.close()
+
+
+def _count(viewer: Viewer, path: str, marker: bytes) -> None:
+    guest = path.startswith("/booth/")
+    if marker == b"--":
+        if guest:
+            viewer.mirror_frames += 1
+        else:
+            viewer.frames += 1
+    elif guest:
+        viewer.booth_updates += 1
+    else:
+        viewer.updates += 1

@@ -120,8 +120,10 @@ class Gallery:
         return data
 
     def delete(self, name: str) -> None:
-        """The photo and its sidecar; NoSuchPhotoError when the name is not a photo here."""
+        """The photo, its sidecar and its share link (revoked); NoSuchPhotoError when the
+        name is not a photo here."""
         path = self.photo(name)
+        path.with_suffix(".share").unlink(missing_ok=True)  # its share link goes first
         path.with_suffix(".json").unlink(missing_ok=True)
         path.unlink()
 

@@ -14,15 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
-import numpy as np
 
-from edge.annotate import annotate
 from edge.decide.explain import Explanation
 from edge.io import image_io
 from edge.loop import LoopView
-from edge.types import Box
-
-HOLDING_BACK = (60, 60, 230)  # BGR: the face the booth is waiting on
+from edge.web.markers import draw_markers, face_numbers
 
 MAX_VIEWERS = 4  # each viewer holds a worker thread while it waits for the next frame
 
@@ -126,32 +122,23 @@ class LiveView:
             self._stop.wait(max(0.0, interval - (time.monotonic() - started)))
 
     def _draw(self, view: LoopView, why: Explanation) -> bytes:
-        result = view.scored.tracked.result
-        drawn = annotate(view.scored.frame.image, result)
-        for track, face in zip(view.scored.tracked.tracks, result.faces, strict=True):
-            if track.track_id == why.track_id:
-                _mark(drawn, face.face.box, why.text)
+        """Numbered markers (edge.web.markers): the details are in the page's list."""
+        tracked = view.scored.tracked
+        drawn = view.scored.frame.image.copy()
+        if drawn.ndim == 2:
+            drawn = cv2.cvtColor(drawn, cv2.COLOR_GRAY2BGR)
+        numbers = face_numbers(tracked.counted)
+        smoothed = {face.track_id: face for face in tracked.counted}
+        holding_back = numbers.get(why.track_id) if why.track_id is not None else None
+        draw_markers(
+            drawn,
+            [face.face.box for face in tracked.result.faces],
+            [smoothed.get(track.track_id) for track in tracked.tracks],
+            [numbers.get(track.track_id, 0) for track in tracked.tracks],
+            holding_back,
+        )
         height, width = drawn.shape[:2]
         if width > self.width:
             size = (self.width, max(1, round(height * self.width / width)))
             drawn = cv2.resize(drawn, size, interpolation=cv2.INTER_AREA)
         return image_io.encode_jpeg(drawn, quality=self.quality)
-
-
-def _mark(image: np.ndarray, box: Box, text: str) -> None:
-    """A thick box and the reason under the face that holds the score down."""
-    thickness = max(2, round(max(image.shape[:2]) / 200))
-    top_left, bottom_right = (round(box.x1), round(box.y1)), (round(box.x2), round(box.y2))
-    cv2.rectangle(image, top_left, bottom_right, HOLDING_BACK, thickness)
-    scale = 0.45 + max(image.shape[:2]) / 2400
-    y = min(image.shape[0] - 6, bottom_right[1] + int(22 * scale / 0.5))
-    cv2.putText(
-        image,
-        text,
-        (top_left[0], y),
-        cv2.FONT_HERSHEY_SIMPLEX,
-        scale,
-        HOLDING_BACK,
-        max(1, thickness - 1),
-        cv2.LINE_AA,
-    )

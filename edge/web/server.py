@@ -33,10 +33,13 @@ from edge.decide.control import Controls
 from edge.io.mqtt import commands
 from edge.io.printer import PrintRefusedError, PrintService
 from edge.web.auth import COOKIE, HEADER, Guard
+from edge.web.booth import GuestRefusalError, booth_routes, link_base
 from edge.web.gallery import Gallery, NoSuchPhotoError
 from edge.web.live import TooManyViewersError
 from edge.web.now import NowBoard
 from edge.web.photo_scorer import NotAnImageError, PhotoScorer
+from edge.web.qr import qr_data_url
+from edge.web.share import ShareLinks
 
 log = logging.getLogger(__name__)
 BOUNDARY = "smilebooth-frame"
@@ -71,6 +74,7 @@ def build_app(
     stopping = threading.Event()  # set by WebServer.stop(): streams end at once
     page = resources.files("edge.web").joinpath("page.html").read_text(encoding="utf-8")
     max_upload = int(config.max_upload_mb * 1024 * 1024)
+    shares = ShareLinks(gallery)
 
     def need_view(request: Request) -> None:
         if not guard.may_view(request.headers.get(HEADER), request.cookies.get(COOKIE)):
@@ -141,6 +145,15 @@ def build_app(
         gallery.delete(name)
         log.info("web: deleted %s", name)
         return JSONResponse({"deleted": name})
+
+    async def share(request: Request) -> Response:
+        """The photo's share link and its QR code (for a guest who missed the screen's)."""
+        need_action(request)
+        if not config.guests:
+            raise HttpError(403, "share links are off (web.guests: false)")
+        token = await asyncio.to_thread(shares.token, photo_name(request))
+        link = f"{link_base(config, request)}/s/{token}"
+        return JSONResponse({"link": link, "qr": qr_data_url(link)})
 
     async def score(request: Request) -> Response:
         need_view(request)
@@ -269,8 +282,9 @@ def build_app(
         return JSONResponse(job.as_dict(), status_code=202)
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        status = exc.status if isinstance(exc, HttpError) else 404
-        message = str(exc) if isinstance(exc, HttpError) else "no such photo"
+        known = isinstance(exc, (HttpError, GuestRefusalError))
+        status = exc.status if isinstance(exc, (HttpError, GuestRefusalError)) else 404
+        message = str(exc) if known else "no such photo"
         return JSONResponse({"error": message}, status_code=status)
 
     async def starlette_error(request: Request, exc: Exception) -> Response:
@@ -288,6 +302,7 @@ def build_app(
         Route("/api/session", session, methods=["POST"]),
         Route("/api/photos", photos),
         Route("/api/photos/{name}/delete", delete, methods=["POST"]),
+        Route("/api/photos/{name}/share", share, methods=["POST"]),
         Route("/api/score", score, methods=["POST"]),
         Route("/stream.mjpg", stream),
         Route("/api/now", now),
@@ -299,10 +314,13 @@ def build_app(
         Route("/photos/{name}/thumb", thumbnail),
         Route("/photos/{name}/meta", sidecar),
     ]
+    if config.guests:  # the guest screen and share links: open, read-only (edge.web.booth)
+        routes += booth_routes(config, gallery, shares, link.now if link else None, stopping)
     app = Starlette(
         routes=routes,
         exception_handlers={
             HttpError: http_error,
+            GuestRefusalError: http_error,
             NoSuchPhotoError: http_error,
             404: starlette_error,
             405: starlette_error,

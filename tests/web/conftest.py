@@ -161,4 +161,4 @@ def serve_loop(config: AppConfig, token: str | None) -> Iterator[LoopSite]:
         stop.set()
         runner.join(10)
         server.stop()
-        board.live.close()
+        board.close()

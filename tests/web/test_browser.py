@@ -57,6 +57,7 @@ def test_gallery_lists_opens_and_serves_a_capture(browser: object, site: Site) -
     cards.first.wait_for()
     assert cards.count() == 3
     assert "score 70 %" in cards.first.inner_text()
+    page.wait_for_function("document.querySelector('.card img').naturalWidth > 0")  # lazy
     thumb_width = page.eval_on_selector(".card img", "img => img.complete && img.naturalWidth")
     assert thumb_width == 320
     screenshot(page, "gallery-desktop.png")
@@ -81,8 +82,13 @@ def test_delete_is_refused_without_the_token_and_works_with_it(browser: object, 
     assert (site.folder / name).exists()
     page.fill("#token", TOKEN)
     page.dispatch_event("#token", "change")
+    page.click("#viewer-share")  # the photo's share link, for a guest who missed the QR
+    page.wait_for_function("document.getElementById('viewer-qr').naturalWidth > 0")
+    link = page.inner_text("#viewer-link")
+    assert "/s/" in link and name not in link
     page.click("#viewer-delete")
     page.wait_for_function("document.querySelectorAll('.card').length === 2")
+    assert site.request("GET", link[link.index("/s/") :]).status == 404  # revoked with it
     assert not (site.folder / name).exists()
     page.close()
 
@@ -115,6 +121,10 @@ def test_live_view_now_panel_and_controls(browser: object, booth: LoopSite) -> N
     page.wait_for_function("document.getElementById('live-view').naturalWidth === 480")
     page.locator("#now-message").filter(has_text="Paused").wait_for()
     assert "1 face(s)" in page.inner_text("#now-figures")
+    # The face's details in the numbered list beside the picture, not over it.
+    page.locator("#now-faces li").first.wait_for()
+    assert page.inner_text("#now-faces li b") == "1"
+    assert "smiling" in page.inner_text("#now-faces li")
     screenshot(page, "live-desktop.png")
     page.click("#shoot")  # no token entered yet
     page.locator("#message").filter(has_text="needs the token").wait_for()
@@ -138,6 +148,7 @@ def test_live_view_now_panel_and_controls(browser: object, booth: LoopSite) -> N
     # Armed, threshold 0.8, a face that does not smile: once the cooldown is over, the page
     # asks for a smile and the live view marks that face.
     phone.locator("#now-message").filter(has_text="Smile!").wait_for(timeout=30_000)
+    assert "rearm" not in phone.inner_text("body")  # the phases in plain words
     phone.wait_for_timeout(500)  # the next live frame, drawn with the mark
     screenshot(phone, "live-phone.png")
     phone.close()

@@ -91,6 +91,13 @@ def test_the_now_panel_streams_the_loops_state_and_why(booth: LoopSite) -> None:
     assert now["faces"] == 1 and now["score"] > 0.9 and now["armed"] is False
     assert now["message"].startswith("Paused")
     assert now["per_face"][0]["in_frame"] is True
+    # The astronaut smiles with open eyes: marker 1, and the phase in words.
+    assert {k: now["per_face"][0][k] for k in ("number", "smiling", "eyes_ok")} == {
+        "number": 1,
+        "smiling": True,
+        "eyes_ok": True,
+    }
+    assert now["phase"] == "ready" and now["phase_words"] == "ready"
 
 
 def test_controls_need_the_token_and_go_through_the_command_code(booth: LoopSite) -> None:
@@ -114,7 +121,8 @@ def test_take_photo_now_saves_a_photo_the_gallery_lists(booth: LoopSite) -> None
     assert reply.status == 200
     assert wait_for(lambda: booth.request("GET", "/api/photos").json()["photos"] != [])
     name = booth.request("GET", "/api/photos").json()["photos"][0]["name"]
-    assert booth.request("GET", f"/photos/{name}/meta").json()["reason"] == "manual"
+    meta = f"/photos/{name}/meta"  # the sidecar is written just after its photo
+    assert wait_for(lambda: booth.request("GET", meta).json().get("reason") == "manual")
     assert wait_for(lambda: booth.request("GET", "/api/now").json().get("last_photo") == name)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -14,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from edge.bench import WEB_ROUNDS
-from tests.paths import sample_replay_config
+from tests.paths import ROOT, sample_replay_config
 from tests.web.conftest import save_photos
 
 
@@ -131,9 +132,12 @@ def test_bench_with_the_page_open_and_one_viewer(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's code, from any folder
     )
     assert result.returncode == 0, result.stderr
     web = json.loads(result.stdout.strip().splitlines()[-1])["web"]
+    assert web["guest_mirror_frames"] >= 3 and web["guest_updates"] >= 3
+    assert web["guest_encode_ms"] > 0 and "guest screen:" in result.stderr
     assert len(web["processing_fps_pairs"]) == WEB_ROUNDS
     assert web["viewer_frames"] >= 3 and web["viewer_updates"] >= 3
     assert web["viewer_errors"] == [] and web["live_encode_ms"] > 0

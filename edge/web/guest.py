@@ -1,0 +1,163 @@
+"""What the guest screen shows now: the mirror with a line of guidance, the flash, the new
+photo with its QR code, or the idle slideshow.
+
+Built on the web server's side from the loop's newest decided frame (the NowBoard), a few
+times a second while a guest screen is open. It hands out one share link only: the newest
+photo's, for the few seconds it is on the screen. The words come from edge.decide.explain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+import cv2
+
+from edge.config.web import WebConfig
+from edge.decide.explain import EVERYONE_IN, face_ready, guest_line
+from edge.io import image_io
+from edge.loop import LoopView
+from edge.web.gallery import PHOTO_NAME, Gallery, NoSuchPhotoError
+from edge.web.now import NowBoard
+from edge.web.qr import qr_data_url
+from edge.web.share import ShareLinks
+
+SLIDE_WIDTH = 1280  # the slideshow's pictures: a full HD screen, without decoding each time
+SLIDE_CACHE = 16
+
+
+class GuestScreen:
+    def __init__(
+        self, config: WebConfig, gallery: Gallery, shares: ShareLinks, board: NowBoard | None
+    ) -> None:
+        self.config = config
+        self.gallery = gallery
+        self.shares = shares
+        self.board = board
+        self._faces_at = time.monotonic()  # the last time someone was in view
+        self._qr: tuple[str, str] | None = None  # (link, PNG data URL) of the newest photo
+        self._slides: OrderedDict[tuple[str, float], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def state(self, base_url: str) -> dict[str, Any]:
+        """The screen's content now; `base_url` is how a phone reaches this booth."""
+        view = self.board.view if self.board is not None else None
+        review = self._review(base_url)
+        if view is not None and view.scored.tracked.tracks:
+            self._faces_at = time.monotonic()
+        if review is not None:
+            return {"mode": "review", "photo": review}
+        if view is not None and view.trigger.phase == "burst":
+            return {"mode": "flash"}
+        idle = view is None or time.monotonic() - self._faces_at >= self.config.idle_s
+        if idle:
+            slides = self._slide_names()
+            if slides:  # the newest name changes the slides' URLs (no names are shown)
+                key = hashlib.sha256(slides[0].encode()).hexdigest()[:8]
+                return {"mode": "idle", "slides": len(slides), "key": key}
+        if view is None:
+            return {"mode": "waiting", "line": EVERYONE_IN, "faces": []}
+        return {"mode": "mirror", **self._mirror(view)}
+
+    def slide(self, index: int) -> bytes:
+        """The index-th newest photo, screen-sized; NoSuchPhotoError past the slideshow."""
+        names = self._slide_names()
+        if not 0 <= index < len(names):
+            raise NoSuchPhotoError(f"slide {index}")
+        path = self.gallery.photo(names[index])
+        try:
+            key = (path.name, path.stat().st_mtime)
+        except OSError as exc:  # deleted since the listing
+            raise NoSuchPhotoError(path.name) from exc
+        with self._lock:
+            if key in self._slides:
+                self._slides.move_to_end(key)
+                return self._slides[key]
+        image = image_io.read_image(path).image
+        if image is None:
+            raise NoSuchPhotoError(path.name)
+        height, width = image.shape[:2]
+        if width > SLIDE_WIDTH:
+            size = (SLIDE_WIDTH, max(1, round(height * SLIDE_WIDTH / width)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        data = image_io.encode_jpeg(image, quality=85)
+        with self._lock:
+            self._slides[key] = data
+            while len(self._slides) > SLIDE_CACHE:
+                self._slides.popitem(last=False)
+        return data
+
+    # -- parts ---------------------------------------------------------------------------
+
+    def _mirror(self, view: LoopView) -> dict[str, Any]:
+        assert self.board is not None
+        board = self.board
+        counted = view.scored.tracked.counted
+        line = guest_line(
+            view.trigger,
+            view.now,
+            view.scored.group.score,
+            counted,
+            view.controls,
+            board.trigger,
+            board.scoring,
+            view.eyes_closed,
+        )
+        smoothed = {face.track_id: face for face in counted}
+        height, width = view.scored.frame.image.shape[:2]
+        faces = []
+        tracked = view.scored.tracked
+        for track, face in zip(tracked.tracks, tracked.result.faces, strict=True):
+            values = smoothed.get(track.track_id)
+            if values is None:
+                continue
+            smiling, eyes_open = face_ready(values)
+            box = face.face.box
+            faces.append(
+                {
+                    "x": round(box.x1 / width, 4),
+                    "y": round(box.y1 / height, 4),
+                    "w": round((box.x2 - box.x1) / width, 4),
+                    "h": round((box.y2 - box.y1) / height, 4),
+                    "smiling": smiling,
+                    "eyes_open": eyes_open,
+                }
+            )
+        return {
+            "line": line.text,
+            "countdown": line.countdown,
+            "faces": faces,
+            "aspect": round(width / height, 4),
+        }
+
+    def _review(self, base_url: str) -> dict[str, str] | None:
+        """The newest photo and its link while it is new (taken under review_s ago)."""
+        name = self.board.last_photo() if self.board is not None else None
+        if name is None:
+            return None
+        try:
+            taken = self.gallery.photo(name).stat().st_mtime
+            if time.time() - taken >= self.config.review_s:
+                return None
+            link = f"{base_url}/s/{self.shares.token(name)}"
+        except (NoSuchPhotoError, OSError):  # deleted meanwhile: nothing to review
+            return None
+        with self._lock:
+            if self._qr is None or self._qr[0] != link:
+                self._qr = (link, qr_data_url(link))
+            qr = self._qr[1]
+        return {"link": link, "qr": qr}
+
+    def _slide_names(self) -> list[str]:
+        """The newest photos' names, newest first: the store's names sort by time, so one
+        listing does (no sidecar is read, four times a second)."""
+        count = self.config.slideshow_photos
+        folder = self.gallery.folder
+        if count == 0 or not folder.is_dir():
+            return []
+        names = sorted((n for n in os.listdir(folder) if PHOTO_NAME.match(n)), reverse=True)
+        return names[:count]
