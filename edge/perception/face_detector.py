@@ -83,9 +83,11 @@ class FaceDetector:
         if self.config.candidate_threshold >= threshold:  # no second look: the model alone
             return self.merged(self.model.detect(image, threshold, "whole", scale), bgr.shape)
         found = self.model.detect(image, self.config.candidate_threshold, "whole", scale)
-        found += self._zoomed_out(bgr)
-        faces = [f for f in found if f.score >= max(SURE_SCORE, threshold)]
-        faces += self._confirmed(bgr, [f for f in found if f.score < max(SURE_SCORE, threshold)])
+        sure = max(SURE_SCORE, threshold)
+        big = self._zoomed_out(bgr)  # a big face seen whole needs no second look
+        faces = [f for f in found if f.score >= sure] + [f for f in big if f.score >= threshold]
+        doubtful = [f for f in found if f.score < sure] + [f for f in big if f.score < threshold]
+        faces += self._confirmed(bgr, doubtful)
         return self.merged(faces, bgr.shape)
 
     def _zoomed_out(self, bgr: np.ndarray) -> list[Face]:
@@ -93,7 +95,9 @@ class FaceDetector:
         ZOOMED_OUT_SIDE: YuNet, trained on WIDER's crowds, misses a face that fills the
         frame and touches its edges (near WIDER faces at 90 % of the frame: 94.2 % found
         alone, 96.6 % with this pass). Only faces of BIG_FACE of the frame's shorter side
-        or more are taken from it, so it adds nothing to a group's back row."""
+        or more are taken from it, so it adds nothing to a group's back row; one it scores
+        score_threshold is kept without a second look (that look's square, 2.2 face sizes,
+        would be mostly outside the frame)."""
         height, width = bgr.shape[:2]
         margin = round(ZOOMED_OUT_MARGIN * max(height, width))
         framed = cv2.copyMakeBorder(
