@@ -48,8 +48,10 @@ RULES: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"^scripts/retrain\b"), "retrains every model (about 3 hours)"),
 ]
-# Commands that take more than ~10 s here (read a whole video, time many frames, type-check).
-SLOW = re.compile(r"\.\./shared/media/video/|--faces-sweep|\btests\.camera_bench\b|\bmypy\b")
+# Commands that take more than ~10 s here (bench a video, time many frames, type-check).
+SLOW = re.compile(
+    r"\bbench\b.*\.\./shared/media/video/|--faces-sweep|\btests\.camera_bench\b|\bmypy\b"
+)
 
 
 @dataclass(frozen=True)
