@@ -11,7 +11,7 @@ one interpreter per input size it needs.
 
 Calibration: frames that span every face size a booth meets (`convert.detector_calibration`),
 each at the detector's whole-frame input (640 px wide) and as a face's square at the look
-size (TRACK_SIZE). The recall gate (`convert.yunet_gate`) then checks on a slice of WIDER
+size (CONFIRM_SIZE). The recall gate (`convert.yunet_gate`) then checks on a slice of WIDER
 that the saved file finds what OpenCV's `FaceDetectorYN` finds on the float ONNX, per face
 size; the conversion fails otherwise. The bytes are reproducible: same inputs, same file.
 """
@@ -31,9 +31,9 @@ import numpy as np
 
 from convert.onnx_graph import read_onnx, replay
 from edge.perception.yunet_model import (
+    CONFIRM_SIZE,
     INPUT_MULTIPLE,
     STRIDES,
-    TRACK_SIZE,
     WHOLE_FRAME_WIDTH,
     fit_input,
 )
@@ -125,7 +125,9 @@ def calibration_inputs(media: Path, count: int = CALIBRATION_FRAMES) -> list[np.
         side = int(rng.uniform(0.15, 1.0) * min(h, w))
         x0, y0 = int(rng.integers(0, w - side + 1)), int(rng.integers(0, h - side + 1))
         square = photo[y0 : y0 + side, x0 : x0 + side]
-        inputs.append(cv2.resize(square, (TRACK_SIZE, TRACK_SIZE), interpolation=cv2.INTER_AREA))
+        inputs.append(
+            cv2.resize(square, (CONFIRM_SIZE, CONFIRM_SIZE), interpolation=cv2.INTER_AREA)
+        )
     # A pure black and a pure white pixel fix the input range at exactly 0..255.
     inputs[0] = inputs[0].copy()
     inputs[0][0, 0], inputs[0][0, 1] = 0, 255

@@ -13,7 +13,7 @@ from typing import Any
 from convert.yunet import ONNX_NAME, ONNX_SHA256
 from edge.perception.model_card import ModelCardError, load_card, sha256_of, write_card
 from edge.perception.runtime import make_interpreter
-from edge.perception.yunet_model import STRIDES, TRACK_SIZE, WHOLE_FRAME_WIDTH
+from edge.perception.yunet_model import CONFIRM_SIZE, STRIDES, TRACK_SIZE, WHOLE_FRAME_WIDTH
 from edge.types import KEYPOINT_NAMES
 
 SOURCE = {
@@ -54,7 +54,8 @@ def card_for(
             "quantization": [float(q) for q in detail["quantization"]],
             "preprocessing": (
                 f"BGR; the whole frame with its longest side at {WHOLE_FRAME_WIDTH} px, or a "
-                f"tracked face's square at {TRACK_SIZE}x{TRACK_SIZE}; padded bottom and right "
+                f"tracked face's square at {TRACK_SIZE}x{TRACK_SIZE}, or a doubtful face's at "
+                f"{CONFIRM_SIZE}x{CONFIRM_SIZE}; padded bottom and right "
                 "with black to multiples of 32; int8 = pixel - 128 (scale 1, zero point -128). "
                 "Any height and width that are multiples of 32 (resize the input tensor)."
             ),
@@ -73,7 +74,7 @@ def card_for(
             "inputs": calibration_inputs,
             "what": "near WIDER faces zoomed to 30-90 % of the frame, WIDER group photos, "
             "faces-dlib, dogs.jpg, frames of the three videos, dim and empty scenes; each "
-            f"whole at {WHOLE_FRAME_WIDTH} px and as a face-sized square at {TRACK_SIZE} px",
+            f"whole at {WHOLE_FRAME_WIDTH} px and as a face-sized square at {CONFIRM_SIZE} px",
             "method": "TFLite full-integer post-training quantization (min/max ranges)",
         },
         "rebuild_check": {

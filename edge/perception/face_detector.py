@@ -6,8 +6,8 @@
   of (from `candidate_threshold` up to SURE_SCORE) is kept only if a second look at its
   square, where it is ~58 px, scores it `score_threshold`.
 - `look_again()`, the live loop's cheap pass: each tracked face looked for alone in a
-  square ROI_SCALE times its size around where it was, at TRACK_SIZE (a sixteenth of the
-  whole frame's cost), where it is about 58 px: the size YuNet reads keypoints best at.
+  square ROI_SCALE times its size around where it was, at TRACK_SIZE (192: a seventh of the
+  whole frame's cost), where it is about 87 px.
 
 `detection_schedule` (beside it) decides which runs on each frame of the live loop.
 """
@@ -21,7 +21,13 @@ import cv2
 import numpy as np
 
 from edge.config.perception import DetectorConfig
-from edge.perception.yunet_model import TRACK_SIZE, WHOLE_FRAME_WIDTH, YuNetModel, fit_input
+from edge.perception.yunet_model import (
+    CONFIRM_SIZE,
+    TRACK_SIZE,
+    WHOLE_FRAME_WIDTH,
+    YuNetModel,
+    fit_input,
+)
 from edge.types import Box, Face
 
 __all__ = ["BOX_FIT", "FaceDetector", "look_square"]
@@ -114,11 +120,11 @@ class FaceDetector:
         face and not of a patch of texture."""
         kept = []
         for face in doubtful:
-            square = look_input(bgr, face.box)
+            square = look_input(bgr, face.box, size=CONFIRM_SIZE)
             if square is None:
                 continue
             image, scale, offset = square
-            looked = self.model.detect(image, self.config.score_threshold, "look", scale, offset)
+            looked = self.model.detect(image, self.config.score_threshold, "confirm", scale, offset)
             again = _closest(looked, face.box)
             if again is not None:
                 kept.append(Face(face.box, again.score, face.keypoints))
@@ -186,19 +192,19 @@ def look_square(frame: np.ndarray, box: Box, roi: float = ROI_SCALE) -> np.ndarr
 
 
 def look_input(
-    bgr: np.ndarray, box: Box, roi: float = ROI_SCALE
+    bgr: np.ndarray, box: Box, roi: float = ROI_SCALE, size: int = TRACK_SIZE
 ) -> tuple[np.ndarray, float, tuple[float, float]] | None:
-    """The face's square at TRACK_SIZE x TRACK_SIZE, black where it leaves the frame:
-    (input, model px per frame px, the square's top-left corner in the frame)."""
+    """The face's square at size x size, black where it leaves the frame: (input, model
+    px per frame px, the square's top-left corner in the frame)."""
     x1, y1, side = _square(box, roi)
     region = look_square(bgr, box, roi)
     if region is None:
         return None
-    scale = TRACK_SIZE / side
-    canvas = np.zeros((TRACK_SIZE, TRACK_SIZE, 3), np.uint8)
+    scale = size / side
+    canvas = np.zeros((size, size, 3), np.uint8)
     left, top = round((max(0, x1) - x1) * scale), round((max(0, y1) - y1) * scale)
-    w = min(TRACK_SIZE - left, max(1, round(region.shape[1] * scale)))
-    h = min(TRACK_SIZE - top, max(1, round(region.shape[0] * scale)))
+    w = min(size - left, max(1, round(region.shape[1] * scale)))
+    h = min(size - top, max(1, round(region.shape[0] * scale)))
     canvas[top : top + h, left : left + w] = cv2.resize(
         region, (w, h), interpolation=cv2.INTER_LINEAR
     )
