@@ -67,7 +67,9 @@ class ImageFolderSource:
                     self._position = total
                     return None
                 if index < len(self._files):  # name each bad file once, not on every repeat
-                    log.warning("skipped unreadable image %s: %s", path, read.problem)
+                    log.warning(
+                        "skipped unreadable image %s: %s", path, read.problem or "not 8-bit BGR"
+                    )
                 continue
             self._pace()
             full = to_bgr(image)
