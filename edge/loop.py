@@ -29,10 +29,12 @@ from edge.io import events
 from edge.io.capture import CaptureError, PhotoStore
 from edge.io.notify import Notifier
 from edge.io.sources.base import Frame, FrameSource, PhotoError, SourceError, SourceLostError
+from edge.io.sources.opener import open_watched
 from edge.io.status import StatusReporter
 from edge.types import Detail, FrameResult
 
 log = logging.getLogger(__name__)
+OPEN_DEADLINE_S = 120.0  # a camera open this long is hung, not slow (streams time out at 10 s)
 
 
 class FrameProcessor(Protocol):
@@ -109,7 +111,8 @@ class FrameLoop:
         if hasattr(self.parts.source, "should_stop"):  # a replay checks it between files
             self.parts.source.should_stop = self.stop.is_set
         try:
-            self.parts.source.open()
+            if self._open_source():
+                return 0
         except SourceError as exc:
             log.error("%s", exc)
             self.parts.bus.publish(events.error_event(str(exc), "camera"))
@@ -164,7 +167,8 @@ class FrameLoop:
             if self._wait(delay, why):
                 return False
             try:
-                self.parts.source.open()
+                if self._open_source():
+                    return False
             except (SourceError, SourceLostError) as exc:
                 delay = min(delay * 2, longest)
                 self._report_error(f"reopen failed: {exc}; next try in {delay:.1f} s", "camera")
@@ -173,6 +177,25 @@ class FrameLoop:
             self.counters.reopens += 1
             log.info("camera reopened")
             return True
+
+    def _open_source(self) -> bool:
+        """Open the source; True when stopped first. A camera opens on a thread of its own
+        while this one pings systemd and watches the stop event (a stream that accepts and
+        never answers must not silence the watchdog or hold a SIGTERM); an open stuck past
+        OPEN_DEADLINE_S gets no more pings, so systemd restarts a truly hung service."""
+        source = self.parts.source
+        if not source.live:
+            source.open()
+            return False
+        notifier = self.parts.notifier
+
+        def keepalive(elapsed: float) -> None:
+            if elapsed <= OPEN_DEADLINE_S:
+                notifier.waiting(f"opening the camera ({elapsed:.0f} s)")
+            elif elapsed - OPEN_DEADLINE_S < notifier.keepalive_s / 2:
+                log.error("camera open stuck for %.0f s: no more watchdog pings", elapsed)
+
+        return open_watched(source, self.stop, keepalive, notifier.keepalive_s / 2)
 
     def _wait(self, seconds: float, why: str) -> bool:
         """Wait `seconds` (True when stopping), calling keepalive at least every keepalive_s."""

@@ -164,6 +164,11 @@ class OpenCVSource:
             if capture.isOpened():
                 return capture
             capture.release()
+        if self.api == cv2.CAP_FFMPEG:  # a stream: FFmpeg's own wait is ~30 s, or forever
+            timeout_ms = round(self.config.open_timeout_s * 1000)
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms]
+            params += [cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
+            return cv2.VideoCapture(str(self.target), cv2.CAP_FFMPEG, params)
         return cv2.VideoCapture(self.target, self.api)  # type: ignore[call-overload]
 
     def _grab(self) -> Frame | None:
