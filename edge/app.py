@@ -77,6 +77,12 @@ def run_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return exit_codes.CONFIG
+    from edge.config.checks import tls_problems, web_problems
+
+    problems = tls_problems(config.mqtt) + web_problems(config)
+    if problems:  # named by key before the models load (a bad CA is not the password)
+        print("smilebooth run: invalid configuration:\n" + "\n".join(problems), file=sys.stderr)
+        return exit_codes.CONFIG
     stop = threading.Event()
     board = now_board(config)
     try:

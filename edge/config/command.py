@@ -59,25 +59,10 @@ def config_with_flags(args: argparse.Namespace, flags: Overrides) -> AppConfig:
 
 
 def _check_files(config: AppConfig) -> None:
-    """What validate-config can see on this device beyond the YAML: the photo folder is not
-    a file, the model files exist. (A read-only or missing folder is not an error: it may
-    be a mount that comes later, and the loop scores on without captures meanwhile.)"""
-    from edge.io.capture import folder_problem
-    from edge.perception.pipeline import resolve_model_path
+    """Everything `run` would fail on at start-up, on this device (edge.config.checks)."""
+    from edge.config.checks import device_problems
 
-    problems = []
-    problem = folder_problem(config.capture.folder)
-    if problem:
-        problems.append(f"capture.folder: {config.capture.folder!r}: {problem}")
-    for key, model in (
-        ("detector.model", config.detector.model),
-        ("smile.model", config.smile.model),
-    ):
-        path = resolve_model_path(model)
-        if not path.is_file():
-            problems.append(f"{key}: model file not found: {path}")
-        elif not path.with_suffix(".card.json").is_file():
-            problems.append(f"{key}: no model card beside it ({path.with_suffix('.card.json')})")
+    problems = device_problems(config)
     if problems:
         raise ConfigError(problems)
 
