@@ -9,12 +9,13 @@ what exists outside.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import cv2
 
@@ -63,9 +64,12 @@ class Gallery:
             return []
         entries = []
         for path in self.folder.iterdir():
-            if not PHOTO_NAME.match(path.name) or path.is_symlink() or not path.is_file():
+            try:  # a photo deleted while the folder is listed is left out, not an error
+                if not PHOTO_NAME.match(path.name) or path.is_symlink() or not path.is_file():
+                    continue
+                stat = path.stat()
+            except OSError:
                 continue
-            stat = path.stat()
             meta = self._sidecar(path)
             smoothed = meta.get("smoothed")
             if not isinstance(smoothed, dict):
@@ -93,18 +97,31 @@ class Gallery:
             raise NoSuchPhotoError(name)
         return path
 
+    def open_photo(self, name: str) -> tuple[BinaryIO, int]:
+        """(open file, size): once open, a delete cannot pull the file from under a reader
+        (the old check-then-serve gave a 500 when a photo was deleted in between)."""
+        path = self.photo(name)
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as exc:
+            raise NoSuchPhotoError(name) from exc
+        handle = os.fdopen(descriptor, "rb")
+        return handle, os.fstat(descriptor).st_size
+
     def sidecar(self, name: str) -> dict[str, Any]:
         return self._sidecar(self.photo(name))
 
     def thumbnail(self, name: str) -> bytes:
         """A small JPEG of the photo, made once per photo version and kept a while."""
-        path = self.photo(name)
-        key = (name, path.stat().st_mtime)
-        with self._lock:
-            if key in self._thumbs:
-                self._thumbs.move_to_end(key)
-                return self._thumbs[key]
-        read = image_io.read_image(path)
+        handle, _ = self.open_photo(name)
+        with handle:
+            key = (name, os.fstat(handle.fileno()).st_mtime)
+            with self._lock:
+                if key in self._thumbs:
+                    self._thumbs.move_to_end(key)
+                    return self._thumbs[key]
+            data = handle.read(int(image_io.DEFAULT_IMAGES.max_file_mb * 1024 * 1024) + 1)
+        read = image_io.decode_image(data)
         if read.image is None:
             raise NoSuchPhotoError(name)
         image = read.image
@@ -123,7 +140,10 @@ class Gallery:
         """The photo and its sidecar; NoSuchPhotoError when the name is not a photo here."""
         path = self.photo(name)
         path.with_suffix(".json").unlink(missing_ok=True)
-        path.unlink()
+        try:
+            path.unlink()
+        except FileNotFoundError as exc:  # deleted by another request meanwhile
+            raise NoSuchPhotoError(name) from exc
 
     @staticmethod
     def _sidecar(photo: Path) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from importlib import resources
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import (
-    FileResponse,
     HTMLResponse,
     JSONResponse,
     Response,
@@ -36,11 +35,18 @@ from edge.web.gallery import Gallery, NoSuchPhotoError
 from edge.web.live import TooManyViewersError
 from edge.web.now import NowBoard
 from edge.web.photo_scorer import NotAnImageError, PhotoScorer
+from edge.web.responses import (
+    BodyError,
+    ViewerStreamingResponse,
+    open_file_response,
+    read_body,
+)
 
 log = logging.getLogger(__name__)
 BOUNDARY = "smilebooth-frame"
 STREAM_POLL_S = 0.5  # how often a waiting stream checks for a hang-up or a stop
 NOW_INTERVAL_S = 0.25  # the now panel's update period (it sends only when a frame came)
+MAX_CONTROL_BODY = 64 * 1024  # a control command is a few bytes of JSON
 
 
 @dataclass(frozen=True)
@@ -114,14 +120,9 @@ def build_app(
 
     async def photo(request: Request) -> Response:
         need_view(request)
-        path = gallery.photo(photo_name(request))
-        download = request.query_params.get("download") == "1"
-        return FileResponse(
-            path,
-            media_type="image/jpeg",
-            filename=path.name if download else None,
-            content_disposition_type="attachment" if download else "inline",
-        )
+        name = photo_name(request)
+        handle, size = gallery.open_photo(name)
+        return open_file_response(handle, size, name, request.query_params.get("download") == "1")
 
     async def thumbnail(request: Request) -> Response:
         need_view(request)
@@ -141,14 +142,7 @@ def build_app(
 
     async def score(request: Request) -> Response:
         need_view(request)
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_upload:
-            raise HttpError(413, f"photo of {int(declared):,} bytes: at most {max_upload:,}")
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > max_upload:
-                raise HttpError(413, f"photo over {max_upload:,} bytes")
+        body = await read_body(request, max_upload)
         if not body:
             raise HttpError(415, "no photo in the request body")
         try:
@@ -183,7 +177,7 @@ def build_app(
             finally:
                 live.leave()
 
-        return StreamingResponse(
+        return ViewerStreamingResponse(
             parts(),
             media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
             headers={"cache-control": "no-store"},
@@ -222,7 +216,7 @@ def build_app(
         need_action(request)
         if link is None:
             raise HttpError(404, "no loop to control: controls work with `smilebooth run`")
-        body = await request.body()
+        body = await read_body(request, MAX_CONTROL_BODY)
         try:
             applied = commands.handle_message("", body, link.controls)
         except commands.CommandError as exc:
@@ -238,8 +232,8 @@ def build_app(
         )
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        status = exc.status if isinstance(exc, HttpError) else 404
-        message = str(exc) if isinstance(exc, HttpError) else "no such photo"
+        status = exc.status if isinstance(exc, (HttpError, BodyError)) else 404
+        message = str(exc) if isinstance(exc, (HttpError, BodyError)) else "no such photo"
         return JSONResponse({"error": message}, status_code=status)
 
     async def starlette_error(request: Request, exc: Exception) -> Response:
@@ -270,6 +264,7 @@ def build_app(
         routes=routes,
         exception_handlers={
             HttpError: http_error,
+            BodyError: http_error,
             NoSuchPhotoError: http_error,
             404: starlette_error,
             405: starlette_error,
