@@ -115,5 +115,10 @@ def validate_command(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"{args.path}: invalid configuration:\n{exc}", file=sys.stderr)
         return exit_codes.CONFIG
+    from edge.io.disk_floor import floor_warning
+
+    warning = floor_warning(config.capture.folder, config.capture.min_free_mb)
+    if warning:
+        print(f"{args.path}: warning: {warning}", file=sys.stderr)
     print(f"{args.path}: valid (digest {config_digest(config)[:12]})")
     return 0

@@ -125,3 +125,14 @@ def test_web_enabled_without_the_extra_is_named(tmp_path: Path) -> None:
     assert b"web.enabled: the page needs the web extra (starlette, uvicorn missing)" in (
         result.stderr
     )
+
+
+def test_a_free_space_floor_that_is_most_of_the_disk_is_said(tmp_path: Path) -> None:
+    # 10^9 MB: more than any disk, so always "most of it" (the issue: 64 MB on a small disk)
+    text = f"capture: {{folder: {tmp_path / 'photos'}, min_free_mb: 1000000000}}\n"
+    code, stderr = validate(tmp_path, text)
+    assert code == 0
+    assert "warning: capture.min_free_mb (1e+09 MB) is" in stderr
+    assert "few photos will be kept" in stderr
+    code, stderr = validate(tmp_path, f"capture: {{folder: {tmp_path / 'photos'}}}\n")
+    assert "warning" not in stderr  # the default 64 MB on this machine's disk: no warning

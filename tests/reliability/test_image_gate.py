@@ -149,3 +149,20 @@ def test_image_folder_source_skips_bombs_with_their_reason(tmp_path: Path, caplo
     assert frame is not None and np.asarray(frame.image).shape[1] > 0
     assert source.bad_frames == 3
     assert "None" not in caplog.text and "too small to score" in caplog.text
+
+
+def test_an_image_folder_is_read_under_the_configs_limits(tmp_path: Path) -> None:
+    from edge.config import AppConfig
+    from edge.config.source import SourceConfig
+    from edge.io.sources import make_source
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    (frames / "a.png").write_bytes(encode(".png", picture(200, 100)))  # 20,000 pixels
+    config = AppConfig(
+        source=SourceConfig(type="images", folder=str(frames)),
+        images=ImageConfig(max_pixels=10_000),
+    )
+    source = make_source(config.source, config.images)
+    source.open()
+    assert source.read() is None and source.bad_frames == 1  # refused: over 10,000
