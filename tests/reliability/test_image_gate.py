@@ -166,3 +166,36 @@ def test_an_image_folder_is_read_under_the_configs_limits(tmp_path: Path) -> Non
     source = make_source(config.source, config.images)
     source.open()
     assert source.read() is None and source.bad_frames == 1  # refused: over 10,000
+
+
+def test_run_replays_a_folder_of_bombs_and_scores_the_good_frame(tmp_path: Path) -> None:
+    """The issue: `run` on a folder of bombs reached 4.66 GB, and one huge PPM stopped it
+    with exit 1. Here the bombs are skipped with their reasons and the photo is scored."""
+    require(SMILE_MODEL), require(FACE_MODEL)
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for suffix in FORMATS:
+        (frames / f"bomb{suffix}").write_bytes(claiming(suffix, 16383, 16383))
+    (frames / "huge.ppm").write_bytes(b"P6\n100000 100000\n255\n" + os.urandom(1000))
+    (frames / "zz-astronaut.jpg").write_bytes(SAMPLE.read_bytes())
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"source: {{type: images, folder: {frames}}}\ncapture: {{folder: {tmp_path / 'p'}}}\n"
+    )
+    code = (
+        "import sys, runpy; sys.argv=['edge', 'run', '--config', sys.argv[1]];"
+        "\ntry: runpy.run_module('edge', run_name='__main__')"
+        "\nexcept SystemExit as e: print('EXIT', e.code, file=sys.stderr)"
+        "\nhwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"
+        "\nprint('PEAK', hwm.split()[1], file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(config)], cwd=ROOT, capture_output=True, timeout=120
+    )
+    assert_no_traceback(result)
+    stderr = result.stderr.decode()
+    # the JPEG bomb is decoded at 1/4 size and scored too: two frames
+    assert "EXIT 0" in stderr and "frames=2" in stderr, stderr[-2000:]
+    assert "huge.ppm: 100000x100000 pnm is over the images.max_pixels limit" in stderr
+    peak_kb = int(stderr.rsplit("PEAK", 1)[1].split()[0])
+    assert peak_kb < 400_000, f"peak RSS {peak_kb} kB"

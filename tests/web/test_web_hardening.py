@@ -154,3 +154,19 @@ def test_viewers_that_never_read_are_cut_and_free_their_slot(
     finally:
         for client in idle:
             client.close()
+
+
+def test_uploads_of_bombs_are_refused_with_their_reason(site: Site) -> None:
+    """The issue: a 1 kB PPM upload returned 500; four concurrent 10 kB bombs took the
+    server to 5.7 GB. Each is a 415 naming the size now, decided from the header."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.reliability.bombs import claiming
+
+    huge = site.request("POST", "/api/score", b"P6\n100000 100000\n255\n" + bytes(1000))
+    assert huge.status == 415 and "100000x100000" in huge.json()["error"]
+    bombs = [claiming(suffix, 16383, 16383) for suffix in (".webp", ".tif", ".pgm", ".png")]
+    with ThreadPoolExecutor(4) as pool:
+        replies = list(pool.map(lambda body: site.request("POST", "/api/score", body), bombs))
+    assert [r.status for r in replies] == [415] * 4
+    assert all("over the images.max_pixels limit" in r.json()["error"] for r in replies)
