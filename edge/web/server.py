@@ -23,7 +23,6 @@ from starlette.responses import (
     HTMLResponse,
     JSONResponse,
     Response,
-    StreamingResponse,
 )
 from starlette.routing import Route
 
@@ -206,7 +205,7 @@ def build_app(
                         yield f"data: {json.dumps(snapshot)}\n\n"
                 await asyncio.sleep(NOW_INTERVAL_S)
 
-        return StreamingResponse(
+        return ViewerStreamingResponse(  # a client that stops reading is cut, as above
             updates(), media_type="text/event-stream", headers={"cache-control": "no-store"}
         )
 
