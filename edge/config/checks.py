@@ -27,9 +27,9 @@ def model_keys(config: Any) -> list[tuple[str, str]]:
         part = getattr(config, section, None)
         if part is None or getattr(part, "enabled", True) is False:
             continue
-        for key, value in path_keys(part, section + "."):
-            if key.endswith("model"):
-                keys.append((key, value))
+        keys += [(k, v) for k, v in path_keys(part, section + ".") if k.endswith("model")]
+        if getattr(part, "model", None) == "":  # the section's own model: never optional
+            keys.append((f"{section}.model", ""))
     return keys
 
 
@@ -45,10 +45,14 @@ def _file_problem(path: Path) -> str | None:
 
 
 def model_problems(config: Any) -> list[str]:
+    from edge.perception.model_card import ModelCardError, verify_hash
     from edge.perception.pipeline import resolve_model_path
 
     problems = []
     for key, model in model_keys(config):
+        if not model:
+            problems.append(f"{key}: empty (the section is on: it needs its model file)")
+            continue
         path = resolve_model_path(model)
         problem = _file_problem(path)
         card = path.with_suffix(".card.json")
@@ -56,21 +60,77 @@ def model_problems(config: Any) -> list[str]:
             problems.append(f"{key}: model file {problem}")
         elif _file_problem(card):
             problems.append(f"{key}: no model card beside it ({card})")
+        else:
+            try:  # the card readable and the file the one it describes, as `run` checks
+                verify_hash(path)
+            except (ModelCardError, OSError) as exc:
+                problems.append(f"{key}: {exc}")
+    return problems
+
+
+def load_problems(config: Any) -> list[str]:
+    """Each stage's models loaded as `run` loads them (cards against the interpreters, the
+    input each stage expects): what file checks cannot see. About a second."""
+    from edge.perception import pipeline
+    from edge.perception.model_card import ModelCardError
+
+    builders = {  # one per section, so a failure names its own section's key
+        "detector": getattr(pipeline, "build_face_detector", None),
+        "smile": getattr(pipeline, "build_smile_model", None),
+        "eyes": getattr(pipeline, "build_eye_reader", None),
+    }
+    problems = []
+    for section, build in builders.items():
+        part = getattr(config, section, None)
+        if build is None or part is None or getattr(part, "enabled", True) is False:
+            continue
+        try:
+            build(part)
+        except (ModelCardError, FileNotFoundError, RuntimeError, ValueError, OSError) as exc:
+            text = str(exc)
+            keys = [
+                key
+                for key, value in model_keys(config)
+                if key.startswith(section + ".") and str(pipeline.resolve_model_path(value)) in text
+            ]
+            problems.append(f"{keys[0] if keys else section + '.model'}: {text}")
     return problems
 
 
 def source_problems(config: Any) -> list[str]:
     source = config.source
     if source.type == "images":
+        from edge.io.image_io import IMAGE_SUFFIXES
+
         folder = Path(source.folder)
-        if not folder.is_dir():
-            return [f"source.folder: not a folder: {folder}"]
+        try:
+            if not folder.is_dir():
+                return [f"source.folder: not a folder: {folder}"]
+            if not any(p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir()):
+                return [f"source.folder: no images in {folder}"]
+        except OSError as exc:
+            return [f"source.folder: {folder}: {exc.strerror or exc}"]
     elif source.type == "opencv":
         device = source.device
         live = device.isdigit() or "://" in device or "!" in device or device.startswith("/dev/")
         if not live and (problem := _file_problem(Path(device))):
             return [f"source.device: video file {problem}"]
+        if not live and not _video_opens(device):
+            return [f"source.device: not a video file OpenCV can open: {device}"]
     return []
+
+
+def _video_opens(path: str) -> bool:
+    """As the source opens a file: FFmpeg first, then whichever backend reads it."""
+    import cv2
+
+    for api in (cv2.CAP_FFMPEG, cv2.CAP_ANY):
+        capture = cv2.VideoCapture(path, api)
+        opened = capture.isOpened()
+        capture.release()
+        if opened:
+            return True
+    return False
 
 
 def tls_problems(mqtt: Any) -> list[str]:

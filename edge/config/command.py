@@ -60,9 +60,12 @@ def config_with_flags(args: argparse.Namespace, flags: Overrides) -> AppConfig:
 
 def _check_files(config: AppConfig) -> None:
     """Everything `run` would fail on at start-up, on this device (edge.config.checks)."""
-    from edge.config.checks import device_problems
+    from edge.config.checks import device_problems, load_problems
 
     problems = device_problems(config)
+    if problems:
+        raise ConfigError(problems)
+    problems = load_problems(config)  # only once the files are there: this loads them
     if problems:
         raise ConfigError(problems)
 

@@ -101,24 +101,54 @@ def run_images(count: int, folder: Path) -> dict[str, Any]:
 
 
 def run_configs(count: int, folder: Path) -> dict[str, Any]:
-    """Each config through the real `validate-config` command, in this process."""
+    """Each config through the real `validate-config` command, in this process; each one it
+    passes then through what `run` does before its loop (a config valid for one and not
+    the other is counted: `run fails`)."""
     from edge.cli import main
     from tests.reliability.fuzz_configs import config_cases
 
     codes: Counter[int] = Counter()
-    tracebacks = []
+    tracebacks, run_fails = [], []
     for name, data in config_cases(count, folder):
         path = folder / name
         path.write_bytes(data)
         err = io.StringIO()
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
             try:
-                codes[main(["validate-config", str(path)])] += 1
+                code = main(["validate-config", str(path)])
+                codes[code] += 1
+                if code == 0 and (problem := run_startup_problem(path)):
+                    run_fails.append(f"{name}: {problem}")
             except BaseException:
                 tracebacks.append(f"{name}: {traceback.format_exc()}")
         if "Traceback" in err.getvalue():
             tracebacks.append(f"{name}: {err.getvalue()[-1500:]}")
-    return {"cases": count, "tracebacks": tracebacks, "5xx": 0, "detail": {"exit codes": codes}}
+    detail = {"exit codes": codes, "run fails": len(run_fails), "run failures": run_fails[:5]}
+    return {"cases": count, "tracebacks": tracebacks, "5xx": 0, "detail": detail}
+
+
+def run_startup_problem(path: Path) -> str | None:
+    """What `run` does before its loop, short of serving and connecting: load, models,
+    secrets, a file or folder source opened. The exception's text, or None."""
+    from edge.config import load_config
+    from edge.io.secrets import read_password, read_token
+    from edge.io.sources import make_source
+    from edge.perception.pipeline import build_pipeline
+
+    try:
+        config = load_config(path)
+        build_pipeline(config, live=True)
+        if config.mqtt.enabled:
+            read_password(config.mqtt)
+        if config.web.enabled:
+            read_token(config.web)
+        source = make_source(config.source, config.images)
+        if not source.live:
+            source.open()
+            source.close()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def run_web(count: int, folder: Path) -> dict[str, Any]:

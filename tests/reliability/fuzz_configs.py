@@ -7,24 +7,44 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
+import typing
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from edge.config import AppConfig
 from edge.config.paths import is_path_key
 from tests.paths import MODELS
 
 
-def _fields(config: object, prefix: str = "") -> list[tuple[str, str]]:
-    """(`section.key` path, leaf key name) for every key, nested sections included."""
+def _fields(config: object, prefix: str = "") -> list[tuple[str, str, Any, Any]]:
+    """(`section.key` path, leaf key name, type hint, metadata) for every key, nested
+    sections included."""
     keys = []
+    hints = typing.get_type_hints(type(config))
     for field in dataclasses.fields(config):  # type: ignore[arg-type]
         value = getattr(config, field.name)
         if dataclasses.is_dataclass(value):
             keys += _fields(value, f"{prefix}{field.name}.")
         else:
-            keys.append((prefix + field.name, field.name))
+            keys.append((prefix + field.name, field.name, hints[field.name], field.metadata))
     return keys
+
+
+def _plausible(hint: Any, meta: Any, rng: random.Random) -> str | None:
+    """A value of the key's own type within its bounds (most configs should be valid, so
+    that `validate-config` and `run` are compared on them); None: no idea for this type."""
+    low, high = meta.get("min"), meta.get("max")
+    if hint is bool:
+        return rng.choice(["true", "false"])
+    if hint in (int, float):
+        low = 0 if low is None else low
+        high = low + 100 if high is None else high
+        value = rng.uniform(low, high)
+        return str(round(value)) if hint is int else f"{value:.3f}"
+    if typing.get_origin(hint) is typing.Literal:
+        return repr(rng.choice(typing.get_args(hint)))
+    return None
 
 
 KEYS = _fields(AppConfig())
@@ -70,16 +90,19 @@ def config_cases(count: int, folder: Path, seed: int = 30) -> Iterator[tuple[str
             data = b"mqtt:\n  host: \xff\xfe\n"
         else:
             lines: dict[str, list[str]] = {}
+            plausible = rng.random() < 0.5
             for _ in range(rng.randint(1, 6)):
-                key, leaf = rng.choice(KEYS)
-                if is_path_key(leaf) or leaf == "device" or rng.random() < 0.1:
+                key, leaf, hint, meta = rng.choice(KEYS)
+                if plausible and (value := _plausible(hint, meta, rng)) is not None:
+                    pass
+                elif is_path_key(leaf) or leaf == "device" or rng.random() < 0.1:
                     value = repr(rng.choice(paths)).replace("\\\\", "\\")
                     value = '"' + value[1:-1].replace('"', '\\"') + '"'
                 else:
                     value = rng.choice(HOSTILE)
                 section, _, rest = key.partition(".")
                 lines.setdefault(section, []).append(_nested(rest, value))
-            if rng.random() < 0.3:  # switch the parts whose files matter on
+            if rng.random() < 0.15:  # switch the parts whose files matter on
                 lines.setdefault("mqtt", []).append("enabled: true")
                 lines.setdefault("web", []).append("enabled: true")
             text = "".join(

@@ -136,3 +136,18 @@ def test_a_free_space_floor_that_is_most_of_the_disk_is_said(tmp_path: Path) -> 
     assert "few photos will be kept" in stderr
     code, stderr = validate(tmp_path, f"capture: {{folder: {tmp_path / 'photos'}}}\n")
     assert "warning" not in stderr  # the default 64 MB on this machine's disk: no warning
+
+
+def test_models_that_load_wrong_are_named_by_validate(tmp_path: Path) -> None:
+    """Found by the config fuzz: an empty eyes.model (run: `PosixPath('.') has an empty
+    name`) and the smile model given as the eye model (run: exit 3 on its input shape)
+    passed validate-config."""
+    require(SMILE_MODEL), require(FACE_MODEL)
+    code, stderr = validate(tmp_path, "eyes: {model: ''}\n")
+    assert code == exit_codes.CONFIG
+    assert "eyes.model: empty (the section is on: it needs its model file)" in stderr
+    code, stderr = validate(tmp_path, f"eyes: {{model: {SMILE_MODEL}}}\n")
+    assert code == exit_codes.CONFIG
+    assert "eyes.model: " in stderr and "input shape" in stderr, stderr
+    code, stderr = validate(tmp_path, "eyes: {enabled: false, model: ''}\n")
+    assert code == 0, stderr
