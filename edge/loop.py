@@ -108,8 +108,8 @@ class FrameLoop:
         A camera missing at start is waited for with the same backoff as one lost later
         (a booth switched on before its USB camera is plugged in is not broken).
         """
-        if hasattr(self.parts.source, "should_stop"):  # a replay checks it between files
-            self.parts.source.should_stop = self.stop.is_set
+        if hasattr(self.parts.source, "should_stop"):  # checked while a read waits
+            self.parts.source.should_stop = self._waiting_on_source
         try:
             if self._open_source():
                 return 0
@@ -177,6 +177,12 @@ class FrameLoop:
             self.counters.reopens += 1
             log.info("camera reopened")
             return True
+
+    def _waiting_on_source(self) -> bool:
+        """Called by a source while a read waits (between a replay's files, while a stream
+        stalls): the watchdog is pinged when due, and True means stop now."""
+        self.parts.notifier.keepalive()
+        return self.stop.is_set()
 
     def _open_source(self) -> bool:
         """Open the source; True when stopped first. A camera opens on a thread of its own

@@ -82,6 +82,15 @@ class Notifier:
         self.send("WATCHDOG=1")
         self._last_ping = self.clock()
 
+    def keepalive(self) -> None:
+        """WATCHDOG=1 if one is due: the loop is waiting on its source, with a bound, and
+        so alive (a stalled stream's read times out; a hung inference never gets here).
+        Nothing before READY=1: start-up has its own timeout (waiting() extends it)."""
+        if not self.ready_sent:
+            return
+        if self.interval is not None and self.clock() - self._last_ping >= self.interval:
+            self.watchdog()
+
     def status(self, text: str) -> None:
         """A one-line status shown by `systemctl status`."""
         self.send("STATUS=" + text.replace("\n", " "))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,10 @@ from edge.io.sources.read_ahead import DecodeBuffer, Decoded, ReadAhead
 
 log = logging.getLogger(__name__)
 LIVE_TIMEOUT_S = 5.0
+# How long close() waits for a live reader: one frame of any camera is far less; a reader
+# still in a read after it is stuck on a stalled stream (left to finish, never released
+# under it), and the loop must not stop pinging the watchdog or hold a SIGTERM for it.
+READER_JOIN_S = 0.5
 DECODER_THREADS = 1  # FFmpeg's, for video files
 
 
@@ -125,6 +130,9 @@ class OpenCVSource:
         self._ahead: ReadAhead | None = None  # a file's reader
         self._index = 0
         self._dropped_before = 0
+        # Set by the loop to its stop event's is_set: a stream that stalls must not hold a
+        # SIGTERM for LIVE_TIMEOUT_S.
+        self.should_stop: Callable[[], bool] = lambda: False
 
     @property
     def dropped_frames(self) -> int:
@@ -226,7 +234,7 @@ class OpenCVSource:
         if self._capture is None:
             raise SourceLostError("source is not open")
         if self._latest is not None:
-            return self._latest.take(LIVE_TIMEOUT_S)
+            return self._latest.take(LIVE_TIMEOUT_S, self.should_stop)
         assert self._ahead is not None
         return self._read_file(self._ahead)
 
@@ -234,7 +242,7 @@ class OpenCVSource:
         stopped = True  # False: a reader is still blocked in a read of the capture
         if self._latest is not None:
             self._dropped_before += self._latest.dropped
-            stopped = self._latest.stop()
+            stopped = self._latest.stop(READER_JOIN_S)
             self._latest = None
         if self._ahead is not None:
             stopped = self._ahead.stop()
