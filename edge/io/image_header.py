@@ -21,6 +21,7 @@ class Header:
     width: int  # -1 when the format was recognised but its size could not be read
     height: int
     sample_bytes: int = 1  # bytes per channel the decoder works in
+    tile: tuple[int, int] | None = None  # a TIFF's tile (the decoder's buffer), if tiled
 
 
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -115,7 +116,10 @@ def _tiff(data: bytes) -> Header:
     if 256 not in tags or 257 not in tags:
         return _unknown("tiff")
     depth = max(1, min(8, (tags.get(258, 8) + 7) // 8))
-    return Header("tiff", tags[256], tags[257], depth)
+    # libtiff's tile buffer is allocated from TileWidth x TileLength, not the image size:
+    # a 100x100 TIFF with 16000x16000 tiles takes 1 GB before failing.
+    tile = (tags[322], tags[323]) if 322 in tags and 323 in tags else None
+    return Header("tiff", tags[256], tags[257], depth, tile)
 
 
 def _pnm(data: bytes) -> Header:

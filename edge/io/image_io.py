@@ -64,6 +64,12 @@ def _plan(header: Header, config: ImageConfig) -> tuple[int, int] | str:
     # A decoder works in its own depth (16-bit, float): the limit holds in bytes too.
     limit = config.max_pixels // max(1, header.sample_bytes)
     pixels = width * height
+    if header.tile is not None and header.tile[0] * header.tile[1] > limit:
+        tile_width, tile_height = header.tile
+        return (
+            f"tiles of {tile_width}x{tile_height} in a {width}x{height} tiff are over the "
+            f"images.max_pixels limit ({config.max_pixels:,} pixels)"
+        )
     if pixels <= limit:
         return 1, cv2.IMREAD_COLOR
     fitting = [(f, m) for f, m in _REDUCED if pixels / (f * f) <= limit]

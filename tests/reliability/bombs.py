@@ -106,3 +106,19 @@ def _tiff_claiming(data: bytes, width: int, height: int) -> bytes:
             out[at + 2 : at + 4] = struct.pack(order + "H", 4)  # LONG
             out[at + 8 : at + 12] = struct.pack(order + "I", value)
     return bytes(out)
+
+
+def tiff_tiled(width: int, height: int, tile: int) -> bytes:
+    """A small TIFF whose tiles claim tile x tile: libtiff sizes its buffer from the tile,
+    so a 100x100 image with 16000x16000 tiles took 1 GB before failing."""
+    entries = [
+        (256, 4, width), (257, 4, height), (258, 3, 8), (259, 3, 1), (262, 3, 1), (277, 3, 1),
+        (322, 4, tile), (323, 4, tile), (324, 4, 0), (325, 4, 1000),
+    ]  # fmt: skip
+    data_offset = 8 + 2 + len(entries) * 12 + 4
+    out = b"II*\x00" + struct.pack("<IH", 8, len(entries))
+    for tag, kind, value in entries:
+        value = data_offset if tag == 324 else value
+        packed = struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value)
+        out += struct.pack("<HHI", tag, kind, 1) + packed
+    return out + struct.pack("<I", 0) + bytes(1000)

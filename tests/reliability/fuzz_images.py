@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from tests.reliability.bombs import FORMATS, claiming, encode
+from tests.reliability.bombs import FORMATS, claiming, encode, tiff_tiled
 
 BOMB_SIZES = (
     (16383, 16383),
@@ -21,6 +21,8 @@ BOMB_SIZES = (
     (0, 0),
     (2**31 - 1, 2**31 - 1),
 )
+
+TILES = (16000, 65536, 8192, 2**31 - 1)
 
 
 def _picture(rng: random.Random) -> np.ndarray:
@@ -56,7 +58,9 @@ def image_cases(count: int, seed: int = 30) -> Iterator[tuple[str, bytes]]:
         kind = rng.choice(("bomb", "bomb", "valid", "mutated", "mutated", "mutated", "junk"))
         name = f"{index:05d}-{kind}{suffix}"
         try:
-            if kind == "bomb":
+            if kind == "bomb" and suffix == ".tif" and rng.random() < 0.5:
+                data = tiff_tiled(rng.randint(8, 200), rng.randint(8, 200), rng.choice(TILES))
+            elif kind == "bomb":
                 width, height = rng.choice(BOMB_SIZES)
                 data = claiming(suffix, width, height)
             elif kind == "valid":

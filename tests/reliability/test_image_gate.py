@@ -44,6 +44,16 @@ def test_a_bomb_of_every_format_is_refused_from_its_header(suffix: str) -> None:
     assert "16383x16383" in (result.problem or "") and "max_pixels" in (result.problem or "")
 
 
+def test_a_tiff_whose_tiles_are_bombs_is_refused() -> None:
+    from tests.reliability.bombs import tiff_tiled
+
+    result = decode_image(tiff_tiled(100, 100, 16000))  # old code: 1 GB, then "corrupt"
+    assert result.problem == (
+        "tiles of 16000x16000 in a 100x100 tiff are over the images.max_pixels limit "
+        "(24,000,000 pixels)"
+    )
+
+
 def test_a_jpeg_bomb_is_decoded_reduced() -> None:
     result = decode_image(claiming(".jpg", 16383, 16383))
     assert result.reduced == 4 and result.image is not None  # 4096x4096: within 24 M
