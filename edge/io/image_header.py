@@ -22,6 +22,7 @@ class Header:
     height: int
     sample_bytes: int = 1  # bytes per channel the decoder works in
     tile: tuple[int, int] | None = None  # a TIFF's tile (the decoder's buffer), if tiled
+    channels: int = 3  # samples per pixel the decoder holds (TIFF, PAM, JPEG 2000 say)
 
 
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -119,18 +120,21 @@ def _tiff(data: bytes) -> Header:
     # libtiff's tile buffer is allocated from TileWidth x TileLength, not the image size:
     # a 100x100 TIFF with 16000x16000 tiles takes 1 GB before failing.
     tile = (tags[322], tags[323]) if 322 in tags and 323 in tags else None
-    return Header("tiff", tags[256], tags[257], depth, tile)
+    return Header("tiff", tags[256], tags[257], depth, tile, max(1, tags.get(277, 1)))
 
 
 def _pnm(data: bytes) -> Header:
     kind = data[1:2]
     if kind == b"7":  # PAM: WIDTH / HEIGHT / MAXVAL lines up to ENDHDR
         head = data[: data.find(b"ENDHDR")] if b"ENDHDR" in data[:4096] else b""
-        fields = dict(re.findall(rb"^(WIDTH|HEIGHT|MAXVAL)\s+(\d{1,12})", head, re.M))
+        found = re.findall(rb"^(WIDTH|HEIGHT|MAXVAL|DEPTH)\s+(\d{1,12})", head, re.M)
+        fields = dict(found)
         if b"WIDTH" not in fields or b"HEIGHT" not in fields:
             return _unknown("pam")
         wide = int(fields.get(b"MAXVAL", b"255")) > 255
-        return Header("pam", int(fields[b"WIDTH"]), int(fields[b"HEIGHT"]), 2 if wide else 1)
+        depth = max(1, int(fields.get(b"DEPTH", b"3")))
+        width, height = int(fields[b"WIDTH"]), int(fields[b"HEIGHT"])
+        return Header("pam", width, height, 2 if wide else 1, channels=depth)
     position, numbers = 2, []
     for _ in range(2 if kind in (b"1", b"4") else 3):
         match = _PNM_DIGITS.match(data, position)
@@ -173,23 +177,34 @@ def _gif(data: bytes) -> Header:
 
 
 def _j2k(data: bytes) -> Header:
-    """A JPEG 2000 codestream's SIZ marker: the canvas less its offset."""
+    """A JPEG 2000 codestream's SIZ marker: the canvas less its offset, and the component
+    count (OpenJPEG holds every component as 32-bit integers: 1024 components of a
+    2000x2000 image took 1.5 GB)."""
     at = data.find(b"\xff\x51")
-    if at < 0 or at + 22 > len(data):
+    if at < 0 or at + 40 > len(data):
         return _unknown("jpeg2000")
     xsiz, ysiz, xoff, yoff = struct.unpack(">IIII", data[at + 6 : at + 22])
-    bits = data[at + 41] & 0x7F if at + 42 <= len(data) else 7
-    return Header("jpeg2000", xsiz - xoff, ysiz - yoff, 2 if bits >= 8 else 1)
+    components = struct.unpack(">H", data[at + 38 : at + 40])[0]
+    return Header("jpeg2000", xsiz - xoff, ysiz - yoff, 4, channels=max(1, components))
 
 
 def _jp2(data: bytes) -> Header:
-    """The JP2 box file's 'ihdr' box (height, width); the codestream's SIZ when it is missing."""
+    """The JP2 box file's 'ihdr' box (height, width, components) and its codestream's SIZ:
+    the larger of each, as either may be what the decoder goes by."""
+    stream = _j2k(data)
     at = data.find(b"ihdr")
-    if at < 0 or at + 12 > len(data):
-        return _j2k(data)
-    height, width = struct.unpack(">II", data[at + 4 : at + 12])
-    bits = data[at + 14] & 0x7F if at + 15 <= len(data) else 7
-    return Header("jpeg2000", width, height, 2 if bits >= 8 else 1)
+    if at < 0 or at + 14 > len(data):
+        return stream
+    height, width, components = struct.unpack(">IIH", data[at + 4 : at + 14])
+    if stream.width < 0:
+        return Header("jpeg2000", width, height, 4, channels=max(1, components))
+    return Header(
+        "jpeg2000",
+        max(width, stream.width),
+        max(height, stream.height),
+        4,
+        channels=max(components, stream.channels),
+    )
 
 
 def _avif(data: bytes) -> Header:

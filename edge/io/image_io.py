@@ -61,8 +61,10 @@ def _plan(header: Header, config: ImageConfig) -> tuple[int, int] | str:
     width, height = header.width, header.height
     if width <= 0 or height <= 0:  # never decode blind: the size is what we check
         return f"not a readable image (corrupt {header.kind} header: no size)"
-    # A decoder works in its own depth (16-bit, float): the limit holds in bytes too.
-    limit = config.max_pixels // max(1, header.sample_bytes)
+    # A decoder works in its own depth (16-bit, float, OpenJPEG's 32-bit) and channels (a
+    # TIFF, PAM or JPEG 2000 may declare hundreds): the limit holds in bytes too.
+    weight = max(1, header.sample_bytes) * -(-header.channels // 4)
+    limit = config.max_pixels // weight
     pixels = width * height
     if header.tile is not None and header.tile[0] * header.tile[1] > limit:
         tile_width, tile_height = header.tile
@@ -75,7 +77,7 @@ def _plan(header: Header, config: ImageConfig) -> tuple[int, int] | str:
     fitting = [(f, m) for f, m in _REDUCED if pixels / (f * f) <= limit]
     if header.kind == "jpeg" and fitting:
         return fitting[0]
-    depth = f", {header.sample_bytes} bytes a sample here" if header.sample_bytes > 1 else ""
+    depth = f", counted {weight}x for its bytes per sample and channels" if weight > 1 else ""
     return (
         f"{width}x{height} {header.kind} is over the images.max_pixels limit "
         f"({config.max_pixels:,} pixels{depth})"

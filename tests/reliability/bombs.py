@@ -122,3 +122,17 @@ def tiff_tiled(width: int, height: int, tile: int) -> bytes:
         packed = struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value)
         out += struct.pack("<HHI", tag, kind, 1) + packed
     return out + struct.pack("<I", 0) + bytes(1000)
+
+
+def j2k_components(count: int, width: int = 2000, height: int = 2000) -> bytes:
+    """A real JPEG 2000 codestream whose SIZ claims `count` components: OpenJPEG holds each
+    as 32-bit integers (1,024 of 2000x2000 took 1.5 GB before failing)."""
+    stream = encode(".j2k", picture())
+    at = stream.index(b"\xff\x51")
+    length = struct.unpack(">H", stream[at + 2 : at + 4])[0]
+    body = bytearray(stream[at + 4 : at + 38])
+    body[2:10] = struct.pack(">II", width, height)
+    component = stream[at + 40 : at + 43]
+    siz = b"\xff\x51" + struct.pack(">H", 38 + 3 * count) + bytes(body)
+    siz += struct.pack(">H", count) + component * count
+    return stream[:at] + siz + stream[at + 2 + length :]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from tests.reliability.bombs import FORMATS, claiming, encode, tiff_tiled
+from tests.reliability.bombs import FORMATS, claiming, encode, j2k_components, tiff_tiled
 
 BOMB_SIZES = (
     (16383, 16383),
@@ -60,6 +60,8 @@ def image_cases(count: int, seed: int = 30) -> Iterator[tuple[str, bytes]]:
         try:
             if kind == "bomb" and suffix == ".tif" and rng.random() < 0.5:
                 data = tiff_tiled(rng.randint(8, 200), rng.randint(8, 200), rng.choice(TILES))
+            elif kind == "bomb" and suffix == ".j2k" and rng.random() < 0.5:
+                data = j2k_components(rng.choice((64, 1024, 16384)))
             elif kind == "bomb":
                 width, height = rng.choice(BOMB_SIZES)
                 data = claiming(suffix, width, height)

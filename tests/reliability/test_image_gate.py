@@ -62,7 +62,16 @@ def test_a_jpeg_bomb_is_decoded_reduced() -> None:
 def test_high_depth_formats_count_their_bytes() -> None:
     # 4000x4000 float PFM: 16 M pixels, but 192 MB in the decoder: refused at 24 M pixels
     result = decode_image(claiming(".pfm", 4000, 4000), ImageConfig(max_pixels=24_000_000))
-    assert result.image is None and "4 bytes a sample" in (result.problem or "")
+    assert result.image is None and "counted 4x for its bytes" in (result.problem or "")
+
+
+def test_channel_bombs_are_counted() -> None:
+    from tests.reliability.bombs import j2k_components
+
+    result = decode_image(j2k_components(1024))  # old code: 1.5 GB, then "corrupt"
+    assert result.image is None
+    assert "2000x2000 jpeg2000 is over" in (result.problem or "")
+    assert "counted 1024x" in (result.problem or "")
 
 
 def test_decoder_errors_are_reasons_not_exceptions() -> None:
