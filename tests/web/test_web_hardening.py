@@ -4,6 +4,7 @@ never read, bodies over their cap."""
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 import time
@@ -97,20 +98,40 @@ def browse_while_deleting(site: Site, folder: Path, seconds: float) -> Counter[i
 
 
 def test_bodies_over_their_cap_are_refused_while_read(tmp_path: Path) -> None:
-    folder = tmp_path / "captures"
-    for site in serve(web_config(folder), TOKEN):
-        # chunked: no content-length to refuse early; the reader stops at the cap
-        big = (b"x" * 65536 for _ in range(64))  # 4 MB
-        import http.client
+    """The issue: a 300 MB control body with the token took the server to 826 MB (read
+    whole, then refused as bad JSON). Chunked, so no length can be refused up front."""
+    import http.client
 
-        connection = http.client.HTTPConnection("127.0.0.1", site.port, timeout=30)
+    from edge.app import now_board
+    from edge.decide.control import Controls
+    from edge.web.cli import build_web_app
+    from edge.web.server import LoopLink, WebServer
+
+    config = web_config(tmp_path / "captures")
+    config = dataclasses.replace(config, web=dataclasses.replace(config.web, enabled=True))
+    board = now_board(config)
+    app = build_web_app(
+        config, {"SMILEBOOTH_WEB_TOKEN": TOKEN}, LoopLink(board, Controls(True, 0.7))
+    )
+    server = WebServer(app, config.web)
+    server.start()
+    try:
+        port = server.wait_started()
+        big = (b"x" * 65536 for _ in range(64))  # 4 MB, chunked
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         connection.request("POST", "/api/control", body=big, headers=AUTH)
         reply = connection.getresponse()
-        assert reply.status in (404, 413)  # no loop here: 404 comes before the body is read
+        assert reply.status == 413, reply.read()
+        assert b"body over 65,536 bytes" in reply.read()
         connection.close()
         declared = {**AUTH, "Content-Length": str(300 * 1024 * 1024)}
-        reply = site.request("POST", "/api/score", b"", headers=declared)
-        assert reply.status == 413
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("POST", "/api/control", headers=declared)  # no body sent at all
+        assert connection.getresponse().status == 413  # refused from the length alone
+        connection.close()
+    finally:
+        server.stop()
+        board.live.close()
 
 
 @pytest.fixture
