@@ -218,3 +218,12 @@ def test_run_replays_a_folder_of_bombs_and_scores_the_good_frame(tmp_path: Path)
     assert "huge.ppm: 100000x100000 pnm is over the images.max_pixels limit" in stderr
     peak_kb = int(stderr.rsplit("PEAK", 1)[1].split()[0])
     assert peak_kb < 400_000, f"peak RSS {peak_kb} kB"
+
+
+def test_file_names_control_characters_are_not_echoed(tmp_path: Path) -> None:
+    require(SMILE_MODEL), require(FACE_MODEL)
+    (tmp_path / "a\x1b[2J\rb.png").write_bytes(encode(".png", picture(4, 4)))
+    result = smilebooth("score", str(tmp_path))
+    assert_no_traceback(result)
+    assert b"\x1b" not in result.stderr and b"\r" not in result.stderr
+    assert b"a\\x1b[2J\\rb.png: skipped: 4x4: too small to score" in result.stderr

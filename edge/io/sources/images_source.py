@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from edge.config.engine import printable
 from edge.config.output import ImageConfig
 from edge.config.source import SourceConfig
 from edge.io.image_io import DEFAULT_IMAGES, IMAGE_SUFFIXES, read_image
@@ -75,7 +76,9 @@ class ImageFolderSource:
                     return None
                 if index < len(self._files):  # name each bad file once, not on every repeat
                     log.warning(
-                        "skipped unreadable image %s: %s", path, read.problem or "not 8-bit BGR"
+                        "skipped unreadable image %s: %s",
+                        printable(str(path)),
+                        read.problem or "not 8-bit BGR",
                     )
                 continue
             self._pace()
