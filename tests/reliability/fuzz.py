@@ -152,8 +152,31 @@ def run_startup_problem(path: Path) -> str | None:
 
 
 def run_web(count: int, folder: Path) -> dict[str, Any]:
-    """A real server (uvicorn, protect_viewing, a token, the loop's controls and live view
-    joined) over a real capture folder; `count` raw requests from four clients at once."""
+    """A real server (uvicorn, a token, the loop's controls and live view joined) over a
+    real capture folder, with `web.protect_viewing` on for half the requests and off for
+    the other half; raw requests from four clients at once."""
+    from tests.web.conftest import save_photos
+
+    photos = save_photos(folder, 5)
+    statuses: Counter[str] = Counter()
+    tracebacks: list[str] = []
+    routes: list[tuple[str, list[str]]] = []
+    for protect, share, seed in ((True, count - count // 2, 30), (False, count // 2, 31)):
+        found, routes = _fuzz_server(folder, photos, protect, share, seed, statuses)
+        tracebacks += found
+    fives = sum(n for s, n in statuses.items() if s.isdigit() and int(s) >= 500)
+    return {
+        "cases": count,
+        "tracebacks": tracebacks,
+        "5xx": fives,
+        "detail": {"statuses": dict(sorted(statuses.items())), "routes": routes},
+    }
+
+
+def _fuzz_server(
+    folder: Path, photos: list[str], protect: bool, count: int, seed: int, statuses: Counter[str]
+) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """One server, `count` requests; (tracebacks logged, the routes fuzzed)."""
     from edge.app import now_board
     from edge.config import default_config
     from edge.decide.control import Controls
@@ -161,18 +184,18 @@ def run_web(count: int, folder: Path) -> dict[str, Any]:
     from edge.web.cli import build_web_app
     from edge.web.server import LoopLink, WebServer
     from tests.reliability.fuzz_web import send, web_cases
-    from tests.web.conftest import TOKEN, save_photos
+    from tests.web.conftest import TOKEN
 
-    photos = save_photos(folder, 5)
     config = default_config()
     config = dataclasses.replace(
         config,
         capture=dataclasses.replace(config.capture, folder=str(folder)),
-        web=dataclasses.replace(config.web, port=0, enabled=True, protect_viewing=True),
+        web=dataclasses.replace(config.web, port=0, enabled=True, protect_viewing=protect),
     )
     board = now_board(config)
-    link = LoopLink(board, Controls(True, 0.7))
-    app = build_web_app(config, {"SMILEBOOTH_WEB_TOKEN": TOKEN}, link)
+    app = build_web_app(
+        config, {"SMILEBOOTH_WEB_TOKEN": TOKEN}, LoopLink(board, Controls(True, 0.7))
+    )
     routes = sorted(
         (route.path, sorted(route.methods or {"GET"}))
         for route in app.routes
@@ -186,34 +209,25 @@ def run_web(count: int, folder: Path) -> dict[str, Any]:
     server.start()
     port = server.wait_started()
     cookie = "smilebooth_view=" + Guard(TOKEN, True).view_cookie()
-    statuses: Counter[str] = Counter()
     lock = threading.Lock()
 
     def one(request: Any) -> None:
         try:
-            status = send(port, request)
+            status: int | str | None = send(port, request)
         except OSError as exc:
-            status = None
-            with lock:
-                statuses[f"client {type(exc).__name__}"] += 1
+            status = f"client {type(exc).__name__}"
         with lock:
             statuses[str(status)] += 1
 
     try:
         with ThreadPoolExecutor(4) as pool:
-            list(pool.map(one, web_cases(count, routes, photos, TOKEN, cookie)))
+            list(pool.map(one, web_cases(count, routes, photos, TOKEN, cookie, seed)))
     finally:
         server.stop()
         board.live.close()
         for logger in loggers:
             logger.removeHandler(counter)
-    fives = sum(n for s, n in statuses.items() if s.isdigit() and int(s) >= 500)
-    return {
-        "cases": count,
-        "tracebacks": counter.tracebacks,
-        "5xx": fives,
-        "detail": {"statuses": dict(sorted(statuses.items())), "routes": routes},
-    }
+    return counter.tracebacks, routes
 
 
 RUNNERS = {"images": run_images, "configs": run_configs, "web": run_web}
