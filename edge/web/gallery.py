@@ -19,11 +19,16 @@ from typing import Any, BinaryIO
 
 import cv2
 
+from edge.config.output import ImageConfig
 from edge.io import image_io
 
 PHOTO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\.jpg$")
 THUMB_WIDTH = 320
 THUMB_CACHE = 64  # thumbnails kept in memory (~15 kB each)
+THUMB_MAKERS = 2
+# A thumbnail's source, decoded reduced by libjpeg (1/2 to 1/8): a 12 MP photo is read at
+# 1000x750 (2 MB), not in full (36 MB), for a 320-pixel-wide result.
+THUMB_DECODE = ImageConfig(max_pixels=2_000_000)
 
 
 class NoSuchPhotoError(LookupError):
@@ -57,6 +62,8 @@ class Gallery:
         self.folder = folder
         self._thumbs: OrderedDict[tuple[str, float], bytes] = OrderedDict()
         self._lock = threading.Lock()
+        # Thumbnails made at once: a stranger asking for 40 at a time holds 2 decodes.
+        self._making = threading.BoundedSemaphore(THUMB_MAKERS)
 
     def photos(self) -> list[PhotoEntry]:
         """Every photo, newest first, with the scores its sidecar holds."""
@@ -114,14 +121,14 @@ class Gallery:
     def thumbnail(self, name: str) -> bytes:
         """A small JPEG of the photo, made once per photo version and kept a while."""
         handle, _ = self.open_photo(name)
-        with handle:
+        with handle, self._making:
             key = (name, os.fstat(handle.fileno()).st_mtime)
             with self._lock:
                 if key in self._thumbs:
                     self._thumbs.move_to_end(key)
                     return self._thumbs[key]
             data = handle.read(int(image_io.DEFAULT_IMAGES.max_file_mb * 1024 * 1024) + 1)
-        read = image_io.decode_image(data)
+            read = image_io.decode_image(data, THUMB_DECODE)
         if read.image is None:
             raise NoSuchPhotoError(name)
         image = read.image

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from edge.io.image_io import read_image
@@ -191,3 +192,28 @@ def test_uploads_of_bombs_are_refused_with_their_reason(site: Site) -> None:
         replies = list(pool.map(lambda body: site.request("POST", "/api/score", body), bombs))
     assert [r.status for r in replies] == [415] * 4
     assert all("over the images.max_pixels limit" in r.json()["error"] for r in replies)
+
+
+def test_thumbnails_of_big_photos_are_made_from_a_reduced_decode(tmp_path: Path) -> None:
+    """Forty thumbnail requests at once for 12 MP photos: each decoded at 1/4 (1000x750),
+    two at a time, never forty full 36 MB decodes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import cv2
+
+    from edge.io.image_io import decode_image
+    from edge.web.gallery import THUMB_DECODE
+
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    big = cv2.imencode(".jpg", np.full((3000, 4000, 3), 90, np.uint8))[1].tobytes()
+    assert decode_image(big, THUMB_DECODE).reduced == 4
+    for index in range(8):
+        (folder / f"2026010{index}-000000-000.jpg").write_bytes(big)
+    for site in serve(web_config(folder), TOKEN):
+        paths = [f"/photos/2026010{i % 8}-000000-000.jpg/thumb" for i in range(40)]
+        with ThreadPoolExecutor(8) as pool:
+            replies = list(pool.map(site.request, ["GET"] * len(paths), paths))
+        assert {reply.status for reply in replies} == {200}
+        thumb = decode_image(replies[0].body).image
+        assert thumb is not None and thumb.shape[1] == 320
