@@ -46,6 +46,7 @@ BOUNDARY = "smilebooth-frame"
 STREAM_POLL_S = 0.5  # how often a waiting stream checks for a hang-up or a stop
 NOW_INTERVAL_S = 0.25  # the now panel's update period (it sends only when a frame came)
 MAX_CONTROL_BODY = 64 * 1024  # a control command is a few bytes of JSON
+UPLOADS_AT_ONCE = 2  # "Score a photo" bodies held in memory at once (each <= max_upload_mb)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def build_app(
     stopping = threading.Event()  # set by WebServer.stop(): streams end at once
     page = resources.files("edge.web").joinpath("page.html").read_text(encoding="utf-8")
     max_upload = int(config.max_upload_mb * 1024 * 1024)
+    uploads = asyncio.Semaphore(UPLOADS_AT_ONCE)
 
     def need_view(request: Request) -> None:
         if not guard.may_view(request.headers.get(HEADER), request.cookies.get(COOKIE)):
@@ -141,13 +143,14 @@ def build_app(
 
     async def score(request: Request) -> Response:
         need_view(request)
-        body = await read_body(request, max_upload)
-        if not body:
-            raise HttpError(415, "no photo in the request body")
-        try:
-            result = await asyncio.to_thread(scorer.score, bytes(body))
-        except NotAnImageError as exc:
-            raise HttpError(415, f"not a photo: {exc}") from exc
+        async with uploads:  # the others wait unread: their bodies stay in their sockets
+            body = await read_body(request, max_upload)
+            if not body:
+                raise HttpError(415, "no photo in the request body")
+            try:
+                result = await asyncio.to_thread(scorer.score, body)
+            except NotAnImageError as exc:
+                raise HttpError(415, f"not a photo: {exc}") from exc
         return JSONResponse(result)
 
     async def stream(request: Request) -> Response:
