@@ -67,6 +67,16 @@ def run_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return exit_codes.CONFIG
+    from edge.config.checks import tls_problems, web_problems
+
+    problems = tls_problems(config.mqtt) + web_problems(config)
+    if problems:  # named by key before the models load (a bad CA is not the password)
+        print("smilebooth run: invalid configuration:\n" + "\n".join(problems), file=sys.stderr)
+        return exit_codes.CONFIG
+    from edge.io.disk_floor import floor_warning
+
+    if warning := floor_warning(config.capture.folder, config.capture.min_free_mb):
+        log.warning("%s", warning)
     stop = threading.Event()
     board = now_board(config)
     try:

@@ -50,7 +50,7 @@ def build_loop(
     if source is None:
         from edge.io.sources import make_source
 
-        source = make_source(config.source)
+        source = make_source(config.source, config.images)
     bus = EventBus()
     parts = LoopParts(
         source=source,

@@ -29,10 +29,12 @@ from edge.io import events
 from edge.io.capture import CaptureError, PhotoStore
 from edge.io.notify import Notifier
 from edge.io.sources.base import Frame, FrameSource, PhotoError, SourceError, SourceLostError
+from edge.io.sources.opener import open_watched
 from edge.io.status import StatusReporter
 from edge.types import Detail, FrameResult
 
 log = logging.getLogger(__name__)
+OPEN_DEADLINE_S = 120.0  # a camera open this long is hung, not slow (streams time out at 10 s)
 
 
 class FrameProcessor(Protocol):
@@ -108,10 +110,11 @@ class FrameLoop:
         A camera missing at start is waited for with the same backoff as one lost later
         (a booth switched on before its USB camera is plugged in is not broken).
         """
-        if hasattr(self.parts.source, "should_stop"):  # a replay checks it between files
-            self.parts.source.should_stop = self.stop.is_set
+        if hasattr(self.parts.source, "should_stop"):  # checked while a read waits
+            self.parts.source.should_stop = self._waiting_on_source
         try:
-            self.parts.source.open()
+            if self._open_source():
+                return 0
         except SourceError as exc:
             log.error("%s", exc)
             self.parts.bus.publish(events.error_event(str(exc), "camera"))
@@ -166,7 +169,8 @@ class FrameLoop:
             if self._wait(delay, why):
                 return False
             try:
-                self.parts.source.open()
+                if self._open_source():
+                    return False
             except (SourceError, SourceLostError) as exc:
                 delay = min(delay * 2, longest)
                 self._report_error(f"reopen failed: {exc}; next try in {delay:.1f} s", "camera")
@@ -175,6 +179,31 @@ class FrameLoop:
             self.counters.reopens += 1
             log.info("camera reopened")
             return True
+
+    def _waiting_on_source(self) -> bool:
+        """Called by a source while a read waits (between a replay's files, while a stream
+        stalls): the watchdog is pinged when due, and True means stop now."""
+        self.parts.notifier.keepalive()
+        return self.stop.is_set()
+
+    def _open_source(self) -> bool:
+        """Open the source; True when stopped first. A camera opens on a thread of its own
+        while this one pings systemd and watches the stop event (a stream that accepts and
+        never answers must not silence the watchdog or hold a SIGTERM); an open stuck past
+        OPEN_DEADLINE_S gets no more pings, so systemd restarts a truly hung service."""
+        source = self.parts.source
+        if not source.live:
+            source.open()
+            return False
+        notifier = self.parts.notifier
+
+        def keepalive(elapsed: float) -> None:
+            if elapsed <= OPEN_DEADLINE_S:
+                notifier.waiting(f"opening the camera ({elapsed:.0f} s)")
+            elif elapsed - OPEN_DEADLINE_S < notifier.keepalive_s / 2:
+                log.error("camera open stuck for %.0f s: no more watchdog pings", elapsed)
+
+        return open_watched(source, self.stop, keepalive, notifier.keepalive_s / 2)
 
     def _wait(self, seconds: float, why: str) -> bool:
         """Wait `seconds` (True when stopping), calling keepalive at least every keepalive_s."""

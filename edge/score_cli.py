@@ -19,6 +19,7 @@ from edge import exit_codes
 from edge.annotate import annotate
 from edge.config import ConfigError
 from edge.config.command import add_config_argument, config_from_argument
+from edge.config.engine import printable
 from edge.config.output import ImageConfig
 from edge.io import image_io
 from edge.io.image_io import IMAGE_SUFFIXES
@@ -77,21 +78,22 @@ def score_paths(
     images = list(iter_images(args.paths))
     progress = Progress(len(images), "scoring")  # a terminal only: nothing in a pipe
     for path in images:
-        progress.step(path.name)
+        shown = printable(str(path))  # a file name's ESC or CR never reaches the terminal
+        progress.step(printable(path.name))
         read = image_io.read_image(path, config or ImageConfig())
         image = read.image
         if image is None:
             progress.clear()
-            print(f"smilebooth score: {path}: skipped: {read.problem}", file=sys.stderr)
+            print(f"smilebooth score: {shown}: skipped: {read.problem}", file=sys.stderr)
             failures += 1
             continue
         if read.warning:
             progress.clear()
-            print(f"smilebooth score: {path}: warning: {read.warning}", file=sys.stderr)
+            print(f"smilebooth score: {shown}: warning: {read.warning}", file=sys.stderr)
         if read.reduced > 1:
             progress.clear()
             print(
-                f"smilebooth score: {path}: decoded at 1/{read.reduced} size "
+                f"smilebooth score: {shown}: decoded at 1/{read.reduced} size "
                 "(over images.max_pixels)",
                 file=sys.stderr,
             )

@@ -59,25 +59,10 @@ def config_with_flags(args: argparse.Namespace, flags: Overrides) -> AppConfig:
 
 
 def _check_files(config: AppConfig) -> None:
-    """What validate-config can see on this device beyond the YAML: the photo folder is not
-    a file, the model files exist. (A read-only or missing folder is not an error: it may
-    be a mount that comes later, and the loop scores on without captures meanwhile.)"""
-    from edge.io.capture import folder_problem
-    from edge.perception.pipeline import resolve_model_path
+    """Everything `run` would fail on at start-up, on this device (edge.config.checks)."""
+    from edge.config.checks import device_problems, load_problems
 
-    problems = []
-    problem = folder_problem(config.capture.folder)
-    if problem:
-        problems.append(f"capture.folder: {config.capture.folder!r}: {problem}")
-    for key, model in (
-        ("detector.model", config.detector.model),
-        ("smile.model", config.smile.model),
-    ):
-        path = resolve_model_path(model)
-        if not path.is_file():
-            problems.append(f"{key}: model file not found: {path}")
-        elif not path.with_suffix(".card.json").is_file():
-            problems.append(f"{key}: no model card beside it ({path.with_suffix('.card.json')})")
+    problems = device_problems(config)
     if config.printing.enabled and config.printing.overlay:
         from edge.io.printer import load_overlay
 
@@ -87,23 +72,9 @@ def _check_files(config: AppConfig) -> None:
             problems.append(str(exc))
     if problems:
         raise ConfigError(problems)
-
-
-def _check_extras(config: AppConfig) -> None:
-    """A section turned on whose Python packages are not installed: `run` would stop at
-    start-up (exit 2), so the check that runs before it says so first, with the fix."""
-    from importlib.util import find_spec
-
-    if config.web.enabled:
-        missing = [name for name in ("starlette", "uvicorn") if find_spec(name) is None]
-        if missing:
-            raise ConfigError(
-                [
-                    f"web.enabled: true needs the web extra, and {' and '.join(missing)} "
-                    f"{'is' if len(missing) == 1 else 'are'} not installed: pip install "
-                    "'smilebooth[web]' (or set web.enabled: false)"
-                ]
-            )
+    problems = load_problems(config)  # only once the files are there: this loads them
+    if problems:
+        raise ConfigError(problems)
 
 
 def _check_secrets(config: AppConfig) -> None:
@@ -150,10 +121,14 @@ def validate_command(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.path)
         _check_files(config)
-        _check_extras(config)
         _check_secrets(config)
     except ConfigError as exc:
         print(f"{args.path}: invalid configuration:\n{exc}", file=sys.stderr)
         return exit_codes.CONFIG
+    from edge.io.disk_floor import floor_warning
+
+    warning = floor_warning(config.capture.folder, config.capture.min_free_mb)
+    if warning:
+        print(f"{args.path}: warning: {warning}", file=sys.stderr)
     print(f"{args.path}: valid (digest {config_digest(config)[:12]})")
     return 0

@@ -21,8 +21,16 @@ class ConfigError(ValueError):
     """The configuration is invalid; str() lists every problem, one per line."""
 
     def __init__(self, problems: list[str]) -> None:
+        problems = [printable(p) for p in problems]  # a value's ESC or CR never reaches a tty
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+def printable(text: str) -> str:
+    """Control characters (and other unprintables) shown as escapes, e.g. \\x1b."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 # A config is a few hundred short lines; these bounds only stop hostile or broken input

@@ -11,15 +11,17 @@ import dataclasses
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from edge.config.booth import GpioConfig, PrintingConfig
 from edge.config.decide import ScoringConfig, TrackingConfig, TriggerConfig
-from edge.config.engine import ConfigError, build, override
+from edge.config.engine import MAX_TEXT, ConfigError, build, override
 from edge.config.mqtt import MqttConfig
 from edge.config.output import CaptureConfig, ImageConfig, StatusConfig
+from edge.config.paths import path_problems
 from edge.config.perception import DetectorConfig, EyesConfig, SmileConfig
 from edge.config.source import SourceConfig
 from edge.config.web import WebConfig
@@ -44,6 +46,7 @@ ENV_OVERRIDES = {
     "SMILEBOOTH_SOURCE_DEVICE": ("source", "device"),
     "SMILEBOOTH_CAPTURE_FOLDER": ("capture", "folder"),
 }
+MAX_FILE = 4 * MAX_TEXT  # bytes: MAX_TEXT characters of UTF-8 at most
 
 
 @dataclass(frozen=True)
@@ -71,15 +74,39 @@ def default_config() -> AppConfig:
 def load_config(path: str | Path, environ: dict[str, str] | None = None) -> AppConfig:
     """Parse and validate; ConfigError lists every problem with its key and line."""
     path = Path(path)
+    data = read_capped(path)
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read config: {exc.strerror or exc}"]) from exc
+        text = data.decode()
     except UnicodeDecodeError as exc:
         line = text_line(exc.object, exc.start)
         raise ConfigError([f"{path}:{line}: not UTF-8 text (byte {exc.start})"]) from exc
     config = build(AppConfig, text, str(path))
+    problems = path_problems(config, {}, str(path))  # names the kernel would refuse
+    if problems:
+        raise ConfigError(problems)
     return _with_environment(config, os.environ if environ is None else environ)
+
+
+def read_capped(path: Path) -> bytes:
+    """The file's bytes, if it is a regular file of at most MAX_FILE bytes: /dev/zero is
+    not read until memory runs out, a FIFO does not hang (opened without blocking)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read config: {exc.strerror or exc}"]) from exc
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError([f"{path}: not a regular file (a config is a YAML file)"])
+        with os.fdopen(os.dup(descriptor), "rb") as handle:
+            data = handle.read(MAX_FILE + 1)
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read config: {exc.strerror or exc}"]) from exc
+    finally:
+        os.close(descriptor)
+    if len(data) > MAX_FILE:
+        raise ConfigError([f"{path}: over {MAX_FILE:,} bytes: not a config file"])
+    return data
 
 
 def text_line(data: bytes, offset: int) -> int:
@@ -111,6 +138,7 @@ def apply_overrides(config: AppConfig, values: dict[str, tuple[str, str]]) -> Ap
         part, found = override(getattr(config, section), section, keys)
         problems += found
         config = dataclasses.replace(config, **{section: part})
+    problems += path_problems(config, {key: source for key, (_, source) in values.items()})
     if problems:
         raise ConfigError(problems)
     return config

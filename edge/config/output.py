@@ -75,6 +75,16 @@ class ImageConfig:
             "doc": "largest image decoded (width x height); bigger JPEGs are decoded at 1/2, "
             "1/4 or 1/8 size to fit, other formats over it are refused",
             "min": 10_000,
+            "max": 100_000_000,
+        },
+    )
+    max_file_mb: float = field(
+        default=50.0,
+        metadata={
+            "doc": "largest image file read (`score`, image folders); bigger files are "
+            "skipped before a byte is read",
+            "min": 0.01,
+            "max": 1024,
         },
     )
 

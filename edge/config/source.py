@@ -112,6 +112,15 @@ class SourceConfig:
     reopen_max_s: float = field(
         default=30.0, metadata={"doc": "longest wait between reopen attempts", "min": 0}
     )
+    open_timeout_s: float = field(
+        default=10.0,
+        metadata={
+            "doc": "opencv rtsp/http streams: longest wait to open, and for a frame (a "
+            "server that accepts and never answers is given up on after it)",
+            "min": 0.5,
+            "max": 300,
+        },
+    )
 
     def validate(self) -> None:
         if self.fourcc and len(self.fourcc) != 4:

@@ -1,7 +1,7 @@
 """systemd notifications over $NOTIFY_SOCKET, without a dependency.
 
-READY=1 once the camera delivers frames, WATCHDOG=1 from the frame loop (at most every
-half WatchdogSec, so a stalled camera read or a hung inference stops the pings and systemd
+READY=1 once the camera delivers frames, WATCHDOG=1 from the frame loop (every third of
+WatchdogSec, so a stalled camera read or a hung inference stops the pings and systemd
 restarts the service), STOPPING=1 on shutdown. While the loop waits for a missing camera
 it pings from the wait (waiting() with a STATUS line): a restart would find no camera
 either, and would only defeat the loop's own backoff. Outside systemd every call is a no-op.
@@ -22,13 +22,14 @@ log = logging.getLogger(__name__)
 
 
 def watchdog_interval(environ: Mapping[str, str], pid: int) -> float | None:
-    """Seconds between pings: half of $WATCHDOG_USEC; None without a watchdog for us
+    """Seconds between pings: a third of $WATCHDOG_USEC (so that a ping late by a slow
+    frame still comes within half of it); None without a watchdog for us
     ($WATCHDOG_PID names another process: the variables were inherited, not meant for us)."""
     usec = environ.get("WATCHDOG_USEC", "")
     owner = environ.get("WATCHDOG_PID", "")
     if not usec.isdigit() or int(usec) == 0 or (owner.isdigit() and int(owner) != pid):
         return None
-    return int(usec) / 2e6
+    return int(usec) / 3e6
 
 
 class Notifier:
@@ -80,6 +81,15 @@ class Notifier:
         """One keep-alive now, whatever the rate (tick() is the rate-limited one)."""
         self.send("WATCHDOG=1")
         self._last_ping = self.clock()
+
+    def keepalive(self) -> None:
+        """WATCHDOG=1 if one is due: the loop is waiting on its source, with a bound, and
+        so alive (a stalled stream's read times out; a hung inference never gets here).
+        Nothing before READY=1: start-up has its own timeout (waiting() extends it)."""
+        if not self.ready_sent:
+            return
+        if self.interval is not None and self.clock() - self._last_ping >= self.interval:
+            self.watchdog()
 
     def status(self, text: str) -> None:
         """A one-line status shown by `systemctl status`."""

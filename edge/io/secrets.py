@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,9 +47,23 @@ def read_secret(
     return None
 
 
+MAX_SECRET = 64 * 1024  # bytes: a password or token is short; /dev/zero is not one
+
+
 def read_secret_file(path: Path) -> str | None:
-    """A secret file's text; OSError (never UnicodeDecodeError) for binary content."""
+    """A secret file's text; OSError (never UnicodeDecodeError) for binary content, a
+    special file (/dev/zero, a FIFO: never read, never waited on) or one over MAX_SECRET."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
-        return path.read_text(encoding="utf-8").strip() or None
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        with os.fdopen(os.dup(descriptor), "rb") as handle:
+            data = handle.read(MAX_SECRET + 1)
+    finally:
+        os.close(descriptor)
+    if len(data) > MAX_SECRET:
+        raise OSError(errno.EFBIG, f"over {MAX_SECRET:,} bytes: not a secret", str(path))
+    try:
+        return data.decode("utf-8").strip() or None
     except UnicodeDecodeError as exc:
         raise OSError(errno.EINVAL, f"not UTF-8 text (byte {exc.start})", str(path)) from exc

@@ -42,7 +42,10 @@ class EyeStateReader(Protocol):
 def resolve_model_path(path: str | Path) -> Path:
     """Absolute paths as given; relative ones from the working directory, else the project."""
     candidate = Path(path)
-    if candidate.is_absolute() or candidate.exists():
+    try:
+        if candidate.is_absolute() or candidate.exists():
+            return candidate
+    except OSError:  # a name too long to look up: the loader names the problem
         return candidate
     return PROJECT_ROOT / candidate
 

@@ -27,7 +27,10 @@ class Guard:
     def token_ok(self, presented: str | None) -> bool:
         if self.token is None or not presented:
             return False
-        return hmac.compare_digest(presented.encode(), self.token.encode())
+        return hmac.compare_digest(
+            presented.encode("utf-8", "surrogateescape"),
+            self.token.encode("utf-8", "surrogateescape"),
+        )
 
     def view_cookie(self) -> str:
         """A cookie value that proves the token was shown, without being the token."""
@@ -39,4 +42,8 @@ class Guard:
             return True
         if self.token_ok(header):
             return True
-        return bool(cookie) and hmac.compare_digest(cookie or "", self.view_cookie())
+        if not cookie:
+            return False
+        # bytes, not str: compare_digest raises TypeError for a non-ASCII str (a 500)
+        presented = cookie.encode("utf-8", "surrogateescape")
+        return hmac.compare_digest(presented, self.view_cookie().encode())

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from importlib import resources
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from edge.config.web import WebConfig
@@ -26,6 +26,7 @@ from edge.web.gallery import Gallery, NoSuchPhotoError
 from edge.web.guest import GuestScreen
 from edge.web.live import LiveView, TooManyViewersError
 from edge.web.now import NowBoard
+from edge.web.responses import ViewerStreamingResponse
 from edge.web.share import ShareLinks
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,9 @@ def booth_routes(
             finally:
                 screens[0] -= 1
 
-        return StreamingResponse(updates(), media_type="text/event-stream", headers=PRIVATE)
+        return ViewerStreamingResponse(  # a screen that stops reading is cut, its place freed
+            updates(), media_type="text/event-stream", headers=PRIVATE
+        )
 
     async def slide(request: Request) -> Response:
         index = request.path_params["index"]
@@ -162,6 +165,6 @@ def mjpeg(live: LiveView, request: Request, stopping: threading.Event) -> Respon
         finally:
             live.leave()
 
-    return StreamingResponse(
+    return ViewerStreamingResponse(
         parts(), media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}", headers=PRIVATE
     )

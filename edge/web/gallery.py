@@ -9,20 +9,26 @@ what exists outside.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import cv2
 
+from edge.config.output import ImageConfig
 from edge.io import image_io
 
 PHOTO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\.jpg$")
 THUMB_WIDTH = 320
 THUMB_CACHE = 64  # thumbnails kept in memory (~15 kB each)
+THUMB_MAKERS = 2
+# A thumbnail's source, decoded reduced by libjpeg (1/2 to 1/8): a 12 MP photo is read at
+# 1000x750 (2 MB), not in full (36 MB), for a 320-pixel-wide result.
+THUMB_DECODE = ImageConfig(max_pixels=2_000_000)
 
 
 class NoSuchPhotoError(LookupError):
@@ -56,6 +62,8 @@ class Gallery:
         self.folder = folder
         self._thumbs: OrderedDict[tuple[str, float], bytes] = OrderedDict()
         self._lock = threading.Lock()
+        # Thumbnails made at once: a stranger asking for 40 at a time holds 2 decodes.
+        self._making = threading.BoundedSemaphore(THUMB_MAKERS)
 
     def photos(self) -> list[PhotoEntry]:
         """Every photo, newest first, with the scores its sidecar holds."""
@@ -63,9 +71,12 @@ class Gallery:
             return []
         entries = []
         for path in self.folder.iterdir():
-            if not PHOTO_NAME.match(path.name) or path.is_symlink() or not path.is_file():
+            try:  # a photo deleted while the folder is listed is left out, not an error
+                if not PHOTO_NAME.match(path.name) or path.is_symlink() or not path.is_file():
+                    continue
+                stat = path.stat()
+            except OSError:
                 continue
-            stat = path.stat()
             meta = self._sidecar(path)
             smoothed = meta.get("smoothed")
             if not isinstance(smoothed, dict):
@@ -93,18 +104,31 @@ class Gallery:
             raise NoSuchPhotoError(name)
         return path
 
+    def open_photo(self, name: str) -> tuple[BinaryIO, int]:
+        """(open file, size): once open, a delete cannot pull the file from under a reader
+        (the old check-then-serve gave a 500 when a photo was deleted in between)."""
+        path = self.photo(name)
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as exc:
+            raise NoSuchPhotoError(name) from exc
+        handle = os.fdopen(descriptor, "rb")
+        return handle, os.fstat(descriptor).st_size
+
     def sidecar(self, name: str) -> dict[str, Any]:
         return self._sidecar(self.photo(name))
 
     def thumbnail(self, name: str) -> bytes:
         """A small JPEG of the photo, made once per photo version and kept a while."""
-        path = self.photo(name)
-        key = (name, path.stat().st_mtime)
-        with self._lock:
-            if key in self._thumbs:
-                self._thumbs.move_to_end(key)
-                return self._thumbs[key]
-        read = image_io.read_image(path)
+        handle, _ = self.open_photo(name)
+        with handle, self._making:
+            key = (name, os.fstat(handle.fileno()).st_mtime)
+            with self._lock:
+                if key in self._thumbs:
+                    self._thumbs.move_to_end(key)
+                    return self._thumbs[key]
+            data = handle.read(int(image_io.DEFAULT_IMAGES.max_file_mb * 1024 * 1024) + 1)
+            read = image_io.decode_image(data, THUMB_DECODE)
         if read.image is None:
             raise NoSuchPhotoError(name)
         image = read.image
@@ -125,7 +149,10 @@ class Gallery:
         path = self.photo(name)
         path.with_suffix(".share").unlink(missing_ok=True)  # its share link goes first
         path.with_suffix(".json").unlink(missing_ok=True)
-        path.unlink()
+        try:
+            path.unlink()
+        except FileNotFoundError as exc:  # deleted by another request meanwhile
+            raise NoSuchPhotoError(name) from exc
 
     @staticmethod
     def _sidecar(photo: Path) -> dict[str, Any]:

@@ -31,10 +31,10 @@ class PhotoScorer:
 
     def score(self, data: bytes) -> dict[str, Any]:
         """The JSON `smilebooth score` prints, plus the annotated photo as a data URL."""
-        read = image_io.decode_image(data, self._images)
-        if read.image is None:
-            raise NotAnImageError(read.problem or "not a readable image")
-        with self._lock:
+        with self._lock:  # one decode at a time too: four uploads never hold four images
+            read = image_io.decode_image(data, self._images)
+            if read.image is None:
+                raise NotAnImageError(read.problem or "not a readable image")
             if self._pipeline is None:
                 self._pipeline = self._build()
             result = self._pipeline.process(read.image)

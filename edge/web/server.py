@@ -20,11 +20,9 @@ from importlib import resources
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import (
-    FileResponse,
     HTMLResponse,
     JSONResponse,
     Response,
-    StreamingResponse,
 )
 from starlette.routing import Route
 
@@ -39,12 +37,20 @@ from edge.web.live import TooManyViewersError
 from edge.web.now import NowBoard
 from edge.web.photo_scorer import NotAnImageError, PhotoScorer
 from edge.web.qr import qr_data_url
+from edge.web.responses import (
+    BodyError,
+    ViewerStreamingResponse,
+    open_file_response,
+    read_body,
+)
 from edge.web.share import ShareLinks
 
 log = logging.getLogger(__name__)
 BOUNDARY = "smilebooth-frame"
 STREAM_POLL_S = 0.5  # how often a waiting stream checks for a hang-up or a stop
 NOW_INTERVAL_S = 0.25  # the now panel's update period (it sends only when a frame came)
+MAX_CONTROL_BODY = 64 * 1024  # a control command is a few bytes of JSON
+UPLOADS_AT_ONCE = 2  # "Score a photo" bodies held in memory at once (each <= max_upload_mb)
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ def build_app(
     page = resources.files("edge.web").joinpath("page.html").read_text(encoding="utf-8")
     max_upload = int(config.max_upload_mb * 1024 * 1024)
     shares = ShareLinks(gallery)
+    uploads = asyncio.Semaphore(UPLOADS_AT_ONCE)
 
     def need_view(request: Request) -> None:
         if not guard.may_view(request.headers.get(HEADER), request.cookies.get(COOKIE)):
@@ -121,14 +128,9 @@ def build_app(
 
     async def photo(request: Request) -> Response:
         need_view(request)
-        path = gallery.photo(photo_name(request))
-        download = request.query_params.get("download") == "1"
-        return FileResponse(
-            path,
-            media_type="image/jpeg",
-            filename=path.name if download else None,
-            content_disposition_type="attachment" if download else "inline",
-        )
+        name = photo_name(request)
+        handle, size = gallery.open_photo(name)
+        return open_file_response(handle, size, name, request.query_params.get("download") == "1")
 
     async def thumbnail(request: Request) -> Response:
         need_view(request)
@@ -157,20 +159,14 @@ def build_app(
 
     async def score(request: Request) -> Response:
         need_view(request)
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_upload:
-            raise HttpError(413, f"photo of {int(declared):,} bytes: at most {max_upload:,}")
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > max_upload:
-                raise HttpError(413, f"photo over {max_upload:,} bytes")
-        if not body:
-            raise HttpError(415, "no photo in the request body")
-        try:
-            result = await asyncio.to_thread(scorer.score, bytes(body))
-        except NotAnImageError as exc:
-            raise HttpError(415, f"not a photo: {exc}") from exc
+        async with uploads:  # the others wait unread: their bodies stay in their sockets
+            body = await read_body(request, max_upload)
+            if not body:
+                raise HttpError(415, "no photo in the request body")
+            try:
+                result = await asyncio.to_thread(scorer.score, body)
+            except NotAnImageError as exc:
+                raise HttpError(415, f"not a photo: {exc}") from exc
         return JSONResponse(result)
 
     async def stream(request: Request) -> Response:
@@ -199,7 +195,7 @@ def build_app(
             finally:
                 live.leave()
 
-        return StreamingResponse(
+        return ViewerStreamingResponse(
             parts(),
             media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
             headers={"cache-control": "no-store"},
@@ -228,7 +224,7 @@ def build_app(
                         yield f"data: {json.dumps(snapshot)}\n\n"
                 await asyncio.sleep(NOW_INTERVAL_S)
 
-        return StreamingResponse(
+        return ViewerStreamingResponse(  # a client that stops reading is cut, as above
             updates(), media_type="text/event-stream", headers={"cache-control": "no-store"}
         )
 
@@ -238,7 +234,7 @@ def build_app(
         need_action(request)
         if link is None:
             raise HttpError(404, "no loop to control: controls work with `smilebooth run`")
-        body = await request.body()
+        body = await read_body(request, MAX_CONTROL_BODY)
         try:
             applied = commands.handle_message("", body, link.controls)
         except commands.CommandError as exc:
@@ -266,7 +262,7 @@ def build_app(
         """Queue a print (the operator: no copy limit); answers at once, 202."""
         need_action(request)
         service = printer()
-        body = await request.body()
+        body = await read_body(request, MAX_CONTROL_BODY)
         copies = 1
         if body.strip():
             try:
@@ -282,9 +278,9 @@ def build_app(
         return JSONResponse(job.as_dict(), status_code=202)
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        known = isinstance(exc, (HttpError, GuestRefusalError))
-        status = exc.status if isinstance(exc, (HttpError, GuestRefusalError)) else 404
-        message = str(exc) if known else "no such photo"
+        if isinstance(exc, (HttpError, GuestRefusalError, BodyError)):
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        status, message = 404, "no such photo"
         return JSONResponse({"error": message}, status_code=status)
 
     async def starlette_error(request: Request, exc: Exception) -> Response:
@@ -321,6 +317,7 @@ def build_app(
         exception_handlers={
             HttpError: http_error,
             GuestRefusalError: http_error,
+            BodyError: http_error,
             NoSuchPhotoError: http_error,
             404: starlette_error,
             405: starlette_error,

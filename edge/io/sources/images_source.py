@@ -14,8 +14,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from edge.config.engine import printable
+from edge.config.output import ImageConfig
 from edge.config.source import SourceConfig
-from edge.io.image_io import IMAGE_SUFFIXES, read_image
+from edge.io.image_io import DEFAULT_IMAGES, IMAGE_SUFFIXES, read_image
 from edge.io.sources.base import Frame, SourceError, resize_to_width, to_bgr, valid_image
 
 log = logging.getLogger(__name__)
@@ -24,8 +26,14 @@ log = logging.getLogger(__name__)
 class ImageFolderSource:
     live = False
 
-    def __init__(self, config: SourceConfig, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        config: SourceConfig,
+        sleep: Callable[[float], None] = time.sleep,
+        images: ImageConfig = DEFAULT_IMAGES,
+    ) -> None:
         self.config = config
+        self.images = images  # the pixel and file-size limits every file is read under
         self.bad_frames = 0
         self.dropped_frames = 0
         self._sleep = sleep
@@ -53,7 +61,7 @@ class ImageFolderSource:
             path = self._files[self._position % len(self._files)]
             index = self._position
             self._position += 1
-            read = read_image(path)
+            read = read_image(path, self.images)
             image = read.image
             if image is None or not valid_image(image):
                 self.bad_frames += 1
@@ -67,7 +75,11 @@ class ImageFolderSource:
                     self._position = total
                     return None
                 if index < len(self._files):  # name each bad file once, not on every repeat
-                    log.warning("skipped unreadable image %s: %s", path, read.problem)
+                    log.warning(
+                        "skipped unreadable image %s: %s",
+                        printable(str(path)),
+                        read.problem or "not 8-bit BGR",
+                    )
                 continue
             self._pace()
             full = to_bgr(image)

@@ -10,9 +10,12 @@ the buffer goes back to the camera at once.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from edge.io.sources.base import Frame, SourceLostError
+
+STOP_POLL_S = 0.1
 
 
 class LatestFrame:
@@ -53,11 +56,19 @@ class LatestFrame:
             if dropped is not None and self._discard is not None:
                 self._discard(dropped)
 
-    def take(self, timeout: float) -> Frame:
-        """The newest frame; SourceLostError if the reader failed or nothing came in time."""
+    def take(self, timeout: float, stopping: Callable[[], bool] = lambda: False) -> Frame | None:
+        """The newest frame; SourceLostError if the reader failed or nothing came in time;
+        None as soon as `stopping()` (checked every STOP_POLL_S: a stalled stream must not
+        hold a SIGTERM for the whole timeout)."""
+        deadline = time.monotonic() + timeout
         with self._ready:
-            if self._slot is None and self._error is None:
-                self._ready.wait(timeout)
+            while self._slot is None and self._error is None:
+                if stopping():
+                    return None
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._ready.wait(min(remaining, STOP_POLL_S))
             if self._slot is not None:
                 frame, self._slot = self._slot, None
                 return frame

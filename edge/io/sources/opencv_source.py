@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,10 @@ from edge.io.sources.read_ahead import DecodeBuffer, Decoded, ReadAhead
 
 log = logging.getLogger(__name__)
 LIVE_TIMEOUT_S = 5.0
+# How long close() waits for a live reader: one frame of any camera is far less; a reader
+# still in a read after it is stuck on a stalled stream (left to finish, never released
+# under it), and the loop must not stop pinging the watchdog or hold a SIGTERM for it.
+READER_JOIN_S = 0.5
 DECODER_THREADS = 1  # FFmpeg's, for video files
 
 
@@ -167,6 +172,9 @@ class OpenCVSource:
         self._index = 0
         self._dropped_before = 0
         self.camera: CameraInfo | None = None  # a USB camera's name (the photos' EXIF)
+        # Set by the loop to its stop event's is_set: a stream that stalls must not hold a
+        # SIGTERM for LIVE_TIMEOUT_S.
+        self.should_stop: Callable[[], bool] = lambda: False
 
     @property
     def dropped_frames(self) -> int:
@@ -212,6 +220,11 @@ class OpenCVSource:
             if capture.isOpened():
                 return capture
             capture.release()
+        if self.api == cv2.CAP_FFMPEG:  # a stream: FFmpeg's own wait is ~30 s, or forever
+            timeout_ms = round(self.config.open_timeout_s * 1000)
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms]
+            params += [cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
+            return cv2.VideoCapture(str(self.target), cv2.CAP_FFMPEG, params)
         return cv2.VideoCapture(self.target, self.api)  # type: ignore[call-overload]
 
     def _grab(self) -> Frame | None:
@@ -269,7 +282,7 @@ class OpenCVSource:
         if self._capture is None:
             raise SourceLostError("source is not open")
         if self._latest is not None:
-            return self._latest.take(LIVE_TIMEOUT_S)
+            return self._latest.take(LIVE_TIMEOUT_S, self.should_stop)
         assert self._ahead is not None
         return self._read_file(self._ahead)
 
@@ -277,7 +290,7 @@ class OpenCVSource:
         stopped = True  # False: a reader is still blocked in a read of the capture
         if self._latest is not None:
             self._dropped_before += self._latest.dropped
-            stopped = self._latest.stop()
+            stopped = self._latest.stop(READER_JOIN_S)
             self._latest = None
         if self._ahead is not None:
             stopped = self._ahead.stop()
