@@ -22,6 +22,7 @@ import argparse
 import hashlib
 import logging
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,7 +151,11 @@ def quantize(detect: Any, inputs: list[np.ndarray]) -> bytes:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
-    return converter.convert()
+    with warnings.catch_warnings():
+        # The input's range comes from the calibration (0..255 -> scale 1, zero point
+        # -128), not from statistics given beforehand: TFLite warns that none were given.
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+        return converter.convert()
 
 
 def float_file(detect: Any) -> bytes:

