@@ -104,6 +104,18 @@ def test_the_web_page_refuses_it_through_the_mqtt_command_code(page) -> None:
     assert status == 200 and body["threshold"] == FLOOR
 
 
+def test_the_page_s_slider_starts_at_the_floor(page) -> None:
+    """The slider cannot even offer what the booth refuses: its minimum is the floor."""
+    import http.client
+
+    port, _ = page
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/api/info")
+    info = json.loads(connection.getresponse().read())
+    connection.close()
+    assert info["threshold_min"] == FLOOR
+
+
 @pytest.mark.broker
 def test_mqtt_and_home_assistant_refuse_it_over_a_real_broker(tmp_path: Path) -> None:
     """The number HA draws cannot go under the floor, and a command under it (what an

@@ -110,6 +110,9 @@ def build_app(
                 "max_upload_mb": config.max_upload_mb,
                 "live": link is not None,
                 "printing": link is not None and link.printer is not None,
+                # The slider's floor: the threshold may not go under the re-arm threshold,
+                # the one rule of the file, the CLI, MQTT and Home Assistant.
+                "threshold_min": link.controls.rearm_threshold if link is not None else 0.0,
             }
         )
 
