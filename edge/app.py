@@ -20,6 +20,7 @@ from edge.compose import build_loop
 from edge.config import AppConfig, ConfigError
 from edge.config.command import Overrides, add_config_argument, config_with_flags
 from edge.decide.control import Controls
+from edge.io import events
 from edge.io.capture import folder_problem
 from edge.io.events import EventBus
 from edge.io.signals import install_signal_handlers
@@ -90,7 +91,9 @@ def run_command(args: argparse.Namespace) -> int:
     if board is not None:
         board.counters = loop.parts.store.counters
     try:
-        publisher = start_publisher(config, loop.parts.bus, loop.parts.controls)
+        publisher = start_publisher(
+            config, loop.parts.bus, loop.parts.controls, loop.parts.store.folder
+        )
     except OSError as exc:
         print(f"smilebooth run: mqtt.password_file: {exc.strerror or exc}", file=sys.stderr)
         return exit_codes.CONFIG
@@ -227,8 +230,11 @@ def start_web(
     return server
 
 
-def start_publisher(config: AppConfig, bus: EventBus, controls: Controls) -> Any:
-    """The MQTT feed, when enabled; a broker that is down only delays it (it retries)."""
+def start_publisher(
+    config: AppConfig, bus: EventBus, controls: Controls, photos: Path | None = None
+) -> Any:
+    """The MQTT feed, when enabled; a broker that is down only delays it (it retries). The
+    newest photo in `photos` is its last capture until this run takes one."""
     if not config.mqtt.enabled:
         return None
     from edge.io.mqtt.discovery import page_url
@@ -248,5 +254,8 @@ def start_publisher(config: AppConfig, bus: EventBus, controls: Controls) -> Any
         ),
         disk_path=config.capture.folder,
     )
+    previous = events.last_capture(photos) if photos is not None else None
+    if previous is not None:
+        publisher.remember_capture(previous)
     publisher.start()
     return publisher

@@ -140,3 +140,44 @@ def test_smilebooth_run_links_the_page_and_holds_the_slider_to_the_rule(tmp_path
     assert number["min"] == trigger.rearm_threshold
     assert number["device"]["configuration_url"] == page_url("0.0.0.0", 8099)
     assert state["disk_free_gb"] > 0
+
+
+def test_a_booth_restarted_on_an_empty_broker_announces_its_last_photo(tmp_path) -> None:
+    """A broker restarted without persistence and then the booth itself: the new process
+    has taken no photo yet, so its last capture comes from the newest sidecar on disk,
+    retained again (and no photo_taken: nothing new was taken)."""
+    import dataclasses
+
+    from edge.app import start_publisher
+    from edge.config.loading import default_config
+    from edge.decide.control import Controls
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name, score in (("20261207-050000-000", 0.8), ("20261207-060000-000", 0.9)):
+        (photos / f"{name}.jpg").write_bytes(b"\xff\xd8\xff\xd9")
+        sidecar = {"time": f"2026-12-07T{name[9:11]}:00:00+00:00", "reason": "score"}
+        sidecar |= {"score": score, "smoothed": {}, "faces": []}
+        (photos / f"{name}.json").write_text(json.dumps(sidecar))
+    (photos / "20261207-070000-000.json").write_text("{torn")  # a sidecar without a photo
+    broker = Broker(tmp_path).start()
+    base = default_config()
+    config = dataclasses.replace(
+        base,
+        mqtt=dataclasses.replace(
+            base.mqtt, enabled=True, host="127.0.0.1", port=broker.port, device_id="booth1"
+        ),
+        capture=dataclasses.replace(base.capture, folder=str(photos)),
+    )
+    listener = subscribed_listener(broker.port)
+    publisher = start_publisher(config, events.EventBus(), Controls(True, 0.7, 0.55), photos)
+    try:
+        listener.wait_for(f"{BASE}/counts", timeout=15)
+        retained = retained_now(broker.port)
+        capture = json.loads(retained[f"{BASE}/capture"])
+        assert (capture["file"], capture["score"]) == ("20261207-060000-000.jpg", 0.9)
+        assert not [m for m in listener.messages if m[0] == f"{BASE}/photo_taken"]
+    finally:
+        listener.close()
+        publisher.stop()
+        broker.stop()

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import json
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from edge.io.serialize import face_to_dict, group_to_dict
@@ -151,6 +153,35 @@ def capture_event(
         photo=saved.jpeg,
         event=dict(counters or {}),
     )
+
+
+def last_capture(folder: Path) -> CaptureEvent | None:
+    """The newest photo of `folder` as a CAPTURE event (from its sidecar; no bytes), for a
+    feed that starts again after the broker lost its retained messages. None when the
+    folder holds no photo with a readable sidecar."""
+    try:
+        sidecars = sorted(folder.glob("*.json"), reverse=True)
+    except OSError:
+        return None
+    for path in sidecars[:20]:  # the newest few: a torn or foreign file is skipped
+        photo = path.with_suffix(".jpg")
+        try:
+            sidecar = json.loads(path.read_text(encoding="utf-8"))
+            if not photo.is_file():
+                continue
+            return CaptureEvent(
+                file=photo.name,
+                time=sidecar["time"],
+                reason=sidecar["reason"],
+                score=sidecar["score"],
+                smoothed=sidecar["smoothed"],
+                faces=tuple(sidecar["faces"]),
+                photo=b"",
+                event={},
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
 
 
 def state_event(controls: ControlState, phase: str, fps: float, faces: int) -> StateEvent:

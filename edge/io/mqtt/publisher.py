@@ -266,6 +266,14 @@ class MqttPublisher:
         kind = source if source in events.ERROR_SOURCES else "other"
         self._publish(self.topics.error, {"event_type": kind, **error})
 
+    def remember_capture(self, capture: events.CaptureEvent) -> None:
+        """The last photo of an earlier run (its sidecar): re-sent, retained, on connect,
+        so a broker that lost its retained messages learns it again. No photo_taken: it
+        is not a new photo. A photo taken in this run replaces it."""
+        with self._lock:
+            if self._last_capture is None:
+                self._last_capture = json.dumps(capture.as_json())
+
     def _capture(self, capture: events.CaptureEvent) -> None:
         message = json.dumps(capture.as_json())
         with self._lock:
