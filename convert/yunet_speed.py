@@ -25,7 +25,7 @@ import numpy as np
 from convert.yunet import DEFAULT_ONNX, booth_graph, check_source, float_file
 from edge.perception.runtime import make_interpreter
 
-SIZES = ((384, 640), (128, 128))
+SIZES = ((384, 640), (192, 192), (128, 128))
 
 
 def _sized(path: Path, height: int, width: int, threads: int) -> Any:

@@ -52,9 +52,9 @@ KNOWN_FACE_THRESHOLD = 0.55
 SURE_SCORE = 0.85
 # The thorough pass's second view for faces that fill the frame: the frame with a black
 # margin of this share of its longer side each way, its longest side then at this size
-# (0.3-0.5 ms here), and only faces at least BIG_FACE of the frame's shorter side kept.
+# (0.6 ms here), and only faces at least BIG_FACE of the frame's shorter side kept.
 ZOOMED_OUT_MARGIN = 0.25
-ZOOMED_OUT_SIDE = 320
+ZOOMED_OUT_SIDE = 256
 BIG_FACE = 0.4
 # A live search keeps a tracked face and adds only candidates that overlap none by more.
 NEW_FACE_IOU = 0.3
@@ -105,13 +105,19 @@ class FaceDetector:
         score_threshold is kept without a second look (that look's square, 2.2 face sizes,
         would be mostly outside the frame)."""
         height, width = bgr.shape[:2]
-        margin = round(ZOOMED_OUT_MARGIN * max(height, width))
+        # Shrunk first, then framed: the margin costs nothing at the frame's own size.
+        scale = ZOOMED_OUT_SIDE / (max(height, width) * (1 + 2 * ZOOMED_OUT_MARGIN))
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        small = cv2.resize(bgr, size, interpolation=cv2.INTER_LINEAR)  # AREA: 10x the cost
+        margin = round(ZOOMED_OUT_MARGIN * max(size))
         framed = cv2.copyMakeBorder(
-            bgr, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=(0, 0, 0)
+            small, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=(0, 0, 0)
         )
-        image, scale = fit_input(framed, ZOOMED_OUT_SIDE)
-        offset = (-float(margin), -float(margin))
-        found = self.model.detect(image, self.config.candidate_threshold, "zoomed", scale, offset)
+        image, fitted = fit_input(framed, ZOOMED_OUT_SIDE)  # fitted ~1: padding only
+        offset = (-margin / scale, -margin / scale)
+        found = self.model.detect(
+            image, self.config.candidate_threshold, "zoomed", scale * fitted, offset
+        )
         return [f for f in found if f.box.height >= BIG_FACE * min(height, width)]
 
     def _confirmed(self, bgr: np.ndarray, doubtful: list[Face]) -> list[Face]:
