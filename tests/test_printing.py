@@ -351,3 +351,49 @@ def test_validate_config_names_a_bad_overlay(tmp_path: Path) -> None:
         assert done.returncode == 2
         assert f"printing.overlay '{overlay}': {said}" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_a_guest_prints_the_photo_on_the_review_screen_and_no_other(
+    cups: CupsServer, tmp_path: Path
+) -> None:
+    """The guest screen's Print button: no token, only the photo under review (the request
+    names none), within the per-photo copy limit; nothing to print once the review ends."""
+    from edge.web.auth import Guard
+    from edge.web.gallery import Gallery
+    from edge.web.now import NowBoard
+    from edge.web.server import LoopLink, WebServer, build_app
+    from tests.web.conftest import Site
+
+    folder = tmp_path / "captures"
+    name = saved_photo(folder)
+    bus, controls = events.EventBus(), Controls(True, 0.7)
+    printing = PrintingConfig(enabled=True, printer=QUEUE, server=cups.server, dpi=50)
+    service = PrintService(printing, folder, EventCounters(folder, ""), bus, poll_s=0.1)
+    service.start()
+    board = NowBoard(TRIGGER, AppConfig().scoring)
+    board.attach(bus)
+    web_config = WebConfig(port=0, review_s=30.0)
+    app = build_app(
+        web_config,
+        Gallery(folder),
+        None,  # type: ignore[arg-type]
+        Guard("s3cret", False),
+        LoopLink(board, controls, printer=service),
+    )
+    web = WebServer(app, web_config)
+    web.start()
+    site = Site(web.wait_started(), folder)
+    try:
+        assert site.request("POST", "/booth/print").status == 409  # nothing on review yet
+        bus.publish(events.CaptureEvent(name, "2025-01-01T12:00:00+00:00", "score"))
+        assert site.request("GET", "/booth/state").json()["printing"] is True
+        queued = site.request("POST", "/booth/print")  # no token: the guest screen
+        assert queued.status == 202, queued.body
+        done = wait_for_job(service, "done")
+        pdf_of(Path(name).stem).unlink()
+        assert done["photo"] == name and done["by"] == "guest"
+        again = site.request("POST", "/booth/print")  # max_copies 1 for guests
+        assert again.status == 409 and "1 of 1 copies" in again.json()["error"]
+    finally:
+        web.stop()
+        service.stop()

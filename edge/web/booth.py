@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from edge.config.web import WebConfig
+from edge.io.printer import PrintRefusedError, PrintService
 from edge.web.address import base_url, is_loopback
 from edge.web.gallery import Gallery, NoSuchPhotoError
 from edge.web.guest import GuestScreen
@@ -61,6 +62,7 @@ def booth_routes(
     shares: ShareLinks,
     board: NowBoard | None,
     stopping: threading.Event,
+    printer: PrintService | None = None,
 ) -> list[Route]:
     if is_loopback(config.host) and not config.public_url:
         _warn_unreachable(config.host)
@@ -74,9 +76,13 @@ def booth_routes(
     async def booth(request: Request) -> Response:
         return HTMLResponse(page, headers=PRIVATE)
 
+    def screen_state(base: str) -> dict:
+        """What the screen shows, and whether its review offers a Print button."""
+        return {**screen.state(base), "printing": printer is not None}
+
     async def state(request: Request) -> Response:
         return JSONResponse(
-            await asyncio.to_thread(screen.state, address(request)), headers=PRIVATE
+            await asyncio.to_thread(screen_state, address(request)), headers=PRIVATE
         )
 
     screens = [0]  # event streams open now (counted on the server's one event loop)
@@ -92,7 +98,7 @@ def booth_routes(
             try:
                 sent = ""
                 while not stopping.is_set() and not await request.is_disconnected():
-                    text = json.dumps(await asyncio.to_thread(screen.state, base))
+                    text = json.dumps(await asyncio.to_thread(screen_state, base))
                     if text != sent:
                         sent = text
                         yield f"data: {text}\n\n"
@@ -121,6 +127,20 @@ def booth_routes(
             headers["content-disposition"] = 'attachment; filename="smilebooth.jpg"'
         return Response(data, media_type="image/jpeg", headers=headers)
 
+    async def print_reviewed(request: Request) -> Response:
+        """The guest's Print button: the photo on the review screen now, nothing else (no
+        name is taken from the request), within the per-photo copy limit."""
+        if printer is None:
+            raise GuestRefusalError(404, "printing is off")
+        name = screen.reviewing()
+        if name is None:
+            raise GuestRefusalError(409, "no photo on the screen to print")
+        try:
+            job = await asyncio.to_thread(printer.request, name, "guest")
+        except PrintRefusedError as exc:
+            raise GuestRefusalError(exc.status, str(exc)) from exc
+        return JSONResponse({"queued": job.number}, status_code=202, headers=PRIVATE)
+
     async def stream(request: Request) -> Response:
         if mirror is None:
             raise GuestRefusalError(404, "no camera: the mirror runs with `smilebooth run`")
@@ -132,6 +152,7 @@ def booth_routes(
         Route("/booth/events", events),
         Route("/booth/stream.mjpg", stream),
         Route("/booth/slide/{index:int}", slide),
+        Route("/booth/print", print_reviewed, methods=["POST"]),
         Route("/s/{token}", shared),
     ]
 

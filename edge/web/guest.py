@@ -134,15 +134,24 @@ class GuestScreen:
             "aspect": round(width / height, 4),
         }
 
-    def _review(self, base_url: str) -> dict[str, str] | None:
-        """The newest photo and its link while it is new (taken under review_s ago)."""
+    def reviewing(self) -> str | None:
+        """The photo on the screen's review now: the newest, while it is new (taken under
+        review_s ago). The only photo a guest may print from the screen."""
         name = self.board.last_photo() if self.board is not None else None
         if name is None:
             return None
         try:
             taken = self.gallery.photo(name).stat().st_mtime
-            if time.time() - taken >= self.config.review_s:
-                return None
+        except (NoSuchPhotoError, OSError):  # deleted meanwhile: nothing to review
+            return None
+        return name if time.time() - taken < self.config.review_s else None
+
+    def _review(self, base_url: str) -> dict[str, str] | None:
+        """The newest photo and its link while it is new (taken under review_s ago)."""
+        name = self.reviewing()
+        if name is None:
+            return None
+        try:
             link = f"{base_url}/s/{self.shares.token(name)}"
         except (NoSuchPhotoError, OSError):  # deleted meanwhile: nothing to review
             return None

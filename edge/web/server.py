@@ -314,7 +314,14 @@ def build_app(
         Route("/photos/{name}/meta", sidecar),
     ]
     if config.guests:  # the guest screen and share links: open, read-only (edge.web.booth)
-        routes += booth_routes(config, gallery, shares, link.now if link else None, stopping)
+        routes += booth_routes(
+            config,
+            gallery,
+            shares,
+            link.now if link else None,
+            stopping,
+            link.printer if link else None,
+        )
     app = Starlette(
         routes=routes,
         exception_handlers={
