@@ -100,7 +100,7 @@ class ScheduledDetector:
                 self.passes["still"] += 1
                 return ()
             self.passes["thorough" if search else "whole"] += 1
-            faces = self.detector.detect(frame_bgr)
+            faces = self.detector.detect(frame_bgr, zoomed_out=search)
             self._found_none(now if not faces else None, search)
             self._track(faces)
             return faces

@@ -79,8 +79,11 @@ class FaceDetector:
     def cards(self) -> dict[str, dict]:
         return {"face_detector": self.model.card}
 
-    def detect(self, frame_bgr: np.ndarray) -> tuple[Face, ...]:
-        """The thorough pass: the whole frame at WHOLE_FRAME_WIDTH."""
+    def detect(self, frame_bgr: np.ndarray, zoomed_out: bool = True) -> tuple[Face, ...]:
+        """The thorough pass: the whole frame at WHOLE_FRAME_WIDTH and, with `zoomed_out`,
+        the view for faces that fill it (the live loop's frames with nobody tracked skip
+        it between searches: an empty booth costs one invoke a frame, and a face up close
+        is found at the next search)."""
         bgr = _as_bgr(frame_bgr)
         if bgr is None:
             return ()
@@ -90,7 +93,7 @@ class FaceDetector:
             return self.merged(self.model.detect(image, threshold, "whole", scale), bgr.shape)
         found = self.model.detect(image, self.config.candidate_threshold, "whole", scale)
         sure = max(SURE_SCORE, threshold)
-        big = self._zoomed_out(bgr)  # a big face seen whole needs no second look
+        big = self._zoomed_out(bgr) if zoomed_out else []  # seen whole: no second look
         faces = [f for f in found if f.score >= sure] + [f for f in big if f.score >= threshold]
         doubtful = [f for f in found if f.score < sure] + [f for f in big if f.score < threshold]
         faces += self._confirmed(bgr, doubtful)
