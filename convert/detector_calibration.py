@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from convert.detection_eval import faces_dlib, video_frames
-from convert.wider import (
+from evaluate.detection_eval import faces_dlib, video_frames
+from evaluate.wider import (
     NEAR_SCALES,
     group_images,
     near_faces,

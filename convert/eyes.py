@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from convert.eyes_real import BLINK_VIDEO, GROUP_PHOTO, blink_figures, group_photo_figures
 from convert.latency import latency_ms
 from convert.tflite_calibration import keras_to_int8
 from edge.perception.eye_crop import EYE_CROP_RULE_TEXT, EYE_CROP_SIZE
 from edge.perception.eyes import EyeStateModel
 from edge.perception.model_card import sha256_of, write_card
 from edge.perception.runtime import runtime_name
+from evaluate.eyes_real import BLINK_VIDEO, GROUP_PHOTO, blink_figures, group_photo_figures
 from training.eyes_data import augmented_set, eval_set
 from training.eyes_eval import CLASSES, eye_metrics
 from training.train_eyes import as_input, splits

@@ -46,7 +46,7 @@ MAX_EYE_FLIPS = 0.03
 def face_crops(sizes: tuple[int, ...], part: str, count: int, seed: int) -> list[tuple]:
     """(size, open?, frame, box, right eye, left eye) of faces-eyes faces of `part` pasted
     at each size and found by the project's detector."""
-    from convert.mesh_eyes_eval import DATA, background, faces, is_test, paste
+    from evaluate.mesh_eyes_eval import DATA, background, faces, is_test, paste
 
     items = [f for f in faces(DATA) if is_test(f[0]) == (part == "test")]
     rng = np.random.default_rng(seed)

@@ -30,7 +30,7 @@ CALIBRATION_IMAGES = 500
 MIRROR_TEXT = " Outputs are averaged over the crop and its mirror image."
 ONE_PASS_TEXT = (
     " One pass per crop: averaging with the mirror image (`--flip-average`, two passes) "
-    "was measured on FER+ Valid and left out (`python -m convert.smile_mirror`; README)."
+    "was measured on FER+ Valid and left out (`python -m evaluate.smile_mirror`; README)."
 )
 
 

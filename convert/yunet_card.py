@@ -1,5 +1,5 @@
 """The YuNet int8 file's card: written by `convert face-detector`, figures added by
-`python -m convert.detector_eval --write-cards`.
+`python -m evaluate.detector_eval --write-cards`.
 
 The JSON card goes through `edge.perception.model_card.write_card` (the one card format the
 loader checks); a human card (.md) is written beside it from the same dictionary.
@@ -143,7 +143,7 @@ def markdown(card: dict[str, Any]) -> str:
         )
     metrics = card.get("stage_metrics")
     if metrics:
-        text += "\n## The detection stage (`python -m convert.detector_eval`)\n\n" + _stage_table(
+        text += "\n## The detection stage (`python -m evaluate.detector_eval`)\n\n" + _stage_table(
             metrics
         )
     return text

@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from convert.detection_eval import recall_report
-from convert.detector_eval import Detect, group_recall, near_recall
 from convert.yunet_reference import float_detector
 from edge.config.perception import DetectorConfig
 from edge.perception.face_detector import FaceDetector
+from evaluate.detection_eval import recall_report
+from evaluate.detector_eval import Detect, group_recall, near_recall
 
 GATE_NEAR_FACES = 150  # of 503, each at four scales
 GATE_GROUP_PHOTOS = 80  # of 397

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from edge import exit_codes
-from edge.bench import format_table
-from edge.bench_run import STAGES, decode_only, run_bench
+from edge.cli.bench import format_table
+from edge.cli.bench_run import STAGES, decode_only, run_bench
 from edge.config import AppConfig
 from edge.config.decide import TriggerConfig
 from edge.config.source import SourceConfig
@@ -130,7 +130,7 @@ def test_opencv_threads_follow_the_models_threads() -> None:
 
 
 def test_the_faces_sweep_frames_hold_the_faces_it_names() -> None:
-    from edge.bench_faces import SWEEP_FACES, SWEEP_PHOTOS, faces_sweep, format_sweep
+    from edge.cli.bench_faces import SWEEP_FACES, SWEEP_PHOTOS, faces_sweep, format_sweep
     from edge.perception.pipeline import build_pipeline
 
     require_models()
@@ -147,7 +147,7 @@ def test_the_faces_sweep_frames_hold_the_faces_it_names() -> None:
 
 
 def test_the_faces_sweep_names_a_folder_without_enough_faces(tmp_path: Path) -> None:
-    from edge.bench_faces import faces_sweep
+    from edge.cli.bench_faces import faces_sweep
     from edge.perception.pipeline import build_pipeline
 
     require_models()

@@ -277,7 +277,7 @@ def test_validate_config_refuses_the_web_page_without_the_web_extra(tmp_path) ->
     without = validate("-c", WITHOUT_WEB_EXTRA)
     assert without.returncode == 2
     assert (
-        "web.enabled: true needs the web extra, and starlette and uvicorn are not installed: "
+        "web.enabled: the page needs the web extra (starlette, uvicorn missing): "
         "pip install 'smilebooth[web]'" in without.stderr
     )
     installed = validate("-m", "edge.cli")  # this venv has the extra

@@ -8,7 +8,6 @@ import cv2
 import numpy as np
 import pytest
 
-from convert.eyes_real import BLINK_VIDEO, read_blink_labels
 from edge.annotate import annotate
 from edge.config import AppConfig
 from edge.io.serialize import frame_to_dict
@@ -23,6 +22,7 @@ from edge.perception.eye_state import (
 from edge.perception.face_mesh import POINTS
 from edge.perception.pipeline import Pipeline, build_pipeline
 from edge.types import Detail
+from evaluate.eyes_real import BLINK_VIDEO, read_blink_labels
 from tests.paths import ROOT, require
 
 ASTRONAUT = ROOT / "samples" / "astronaut.jpg"

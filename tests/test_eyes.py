@@ -8,13 +8,6 @@ import cv2
 import numpy as np
 import pytest
 
-from convert.eyes_real import (
-    BLINK_LABELS,
-    blink_figures,
-    group_photo_figures,
-    read_blink_labels,
-    runs,
-)
 from edge.perception.eye_crop import (
     EYE_CROP_SCALE,
     EYE_CROP_SIZE,
@@ -25,6 +18,13 @@ from edge.perception.eye_crop import (
 from edge.perception.eyes import EyeReader, EyeStateModel, count_open, eyes_in_detail
 from edge.perception.model_card import ModelCardError, card_path, sha256_of
 from edge.types import Box, Detail, Face, Keypoints
+from evaluate.eyes_real import (
+    BLINK_LABELS,
+    blink_figures,
+    group_photo_figures,
+    read_blink_labels,
+    runs,
+)
 from tests.paths import FACE_MODEL, MEDIA, MODELS, ROOT, SHARED, require
 
 EYES_MODEL = MODELS / "eyes_int8.tflite"
@@ -101,9 +101,9 @@ def test_crops_turn_the_eye_line_horizontal() -> None:
 
 def _blink_face(scale: float) -> tuple[np.ndarray, Face]:
     """A real frame of the blink video scaled by `scale`, and its detected face."""
-    from convert.eyes_real import read_video
     from edge.config.perception import DetectorConfig
     from edge.perception.face_detector import FaceDetector
+    from evaluate.eyes_real import read_video
 
     frame = read_video(require(MEDIA / "video" / "blink_portrait.mp4"))[3]
     frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -178,9 +178,9 @@ def test_count_open_uses_the_threshold() -> None:
 
 
 def test_real_blink_frames_read_closed_and_open_ones_open() -> None:
-    from convert.eyes_real import read_video
     from edge.config.perception import DetectorConfig
     from edge.perception.face_detector import FaceDetector
+    from evaluate.eyes_real import read_video
 
     frames = read_video(require(MEDIA / "video" / "blink_portrait.mp4"))
     detector = FaceDetector(DetectorConfig(model=str(require(FACE_MODEL))), root=ROOT)
@@ -238,7 +238,7 @@ def test_a_detail_at_the_frame_s_own_size_or_for_big_eyes_changes_nothing() -> N
     assert [f.eye_open_probability for f in same.faces] == [
         f.eye_open_probability for f in plain.faces
     ]
-    from convert.detection_eval import video_frames
+    from evaluate.detection_eval import video_frames
 
     portrait = video_frames(require(MEDIA / "video" / "blink_portrait.mp4"), every=50)[0]
     face = pipeline.parts.detector.detect(portrait)[0]  # a 190 px face: 30 px eye crops

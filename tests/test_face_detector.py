@@ -9,15 +9,15 @@ import cv2
 import numpy as np
 import pytest
 
-from convert.detection_eval import faces_dlib, recall_report, video_frames
-from convert.detector_eval import labelled_box
-from convert.wider import group_images, near_faces, read_ground_truth, read_image, zoom_crop
 from edge.config.perception import DetectorConfig
 from edge.perception.detection_schedule import ScheduledDetector
 from edge.perception.face_detector import FaceDetector
 from edge.perception.model_card import ModelCardError, card_path, sha256_of
 from edge.perception.yunet_model import YuNetModel, fit_input
 from edge.types import Box
+from evaluate.detection_eval import faces_dlib, recall_report, video_frames
+from evaluate.detector_eval import labelled_box
+from evaluate.wider import group_images, near_faces, read_ground_truth, read_image, zoom_crop
 from tests.paths import FACE_MODEL, MEDIA, ROOT, require
 
 WIDER = MEDIA / "wider"
@@ -203,7 +203,7 @@ def test_a_still_face_is_looked_for_in_the_same_square(detector: FaceDetector) -
 def test_the_six_people_keep_their_open_eyes_in_the_live_loop() -> None:
     """The photo of issue 13: all twelve eyes open in the photo pass and on every live
     frame after it (packed four to an input, 3 of the 12 read closed on most frames)."""
-    from edge.bench import bench_config
+    from edge.cli.bench import bench_config
     from edge.perception.pipeline import build_pipeline
 
     image = cv2.imread(str(require(MEDIA / "faces-dlib" / "2008_002470.jpg")))

@@ -1,11 +1,11 @@
-"""The hand-labelled WIDER group faces that `convert.group_faces_eval` measures on."""
+"""The hand-labelled WIDER group faces that `evaluate.group_faces_eval` measures on."""
 
 from __future__ import annotations
 
 import pytest
 
-from convert.group_faces_eval import WIDER_IMAGES, read_labels, readings, report, split_of
 from edge.config import AppConfig
+from evaluate.group_faces_eval import WIDER_IMAGES, read_labels, readings, report, split_of
 from tests.paths import require
 
 

@@ -318,7 +318,7 @@ def test_operator_controls_disarm_and_manual_trigger(tmp_path: Path) -> None:
 
 
 def test_the_replay_summary_names_too_few_faces_and_closed_eyes(tmp_path: Path) -> None:
-    from edge.app import replay_summary
+    from edge.cli.run import replay_summary
 
     class OneClosed(ScriptedProcessor):
         """Both smile throughout; the first face's eyes are read, closed."""

@@ -6,7 +6,7 @@ import argparse
 
 import cv2
 
-from edge.bench import bench_config
+from edge.cli.bench import bench_config
 from edge.perception.pipeline import build_pipeline
 from edge.perception.smile_schedule import SmileSchedule
 from edge.types import Box, SmileResult

@@ -62,7 +62,7 @@ def test_the_loops_controls_carry_the_floor_of_the_config(tmp_path: Path) -> Non
 def page(tmp_path: Path) -> Iterator[tuple[int, Controls]]:
     """The web page with the controls of a loop (no camera: only /api/control is used)."""
     pytest.importorskip("starlette")
-    from edge.app import now_board
+    from edge.cli.run import now_board
     from edge.web.cli import build_web_app
     from edge.web.server import LoopLink, WebServer
 

@@ -7,9 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convert.detector_eval import group_recall, labelled_box, near_recall
-from convert.live_detection_eval import panned
-from convert.wider import (
+from edge.config.perception import DetectorConfig
+from edge.perception.face_detector import FaceDetector
+from edge.types import Box
+from evaluate.detector_eval import group_recall, labelled_box, near_recall
+from evaluate.live_detection_eval import panned
+from evaluate.wider import (
     NEAR_SCALES,
     WiderFace,
     WiderImage,
@@ -17,9 +20,6 @@ from convert.wider import (
     read_ground_truth,
     zoom_crop,
 )
-from edge.config.perception import DetectorConfig
-from edge.perception.face_detector import FaceDetector
-from edge.types import Box
 from tests.paths import MEDIA, ROOT, require
 
 WIDER = MEDIA / "wider"

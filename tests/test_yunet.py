@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
-from convert.detection_eval import faces_dlib
 from convert.yunet_reference import float_detector
 from edge.config.perception import DetectorConfig
 from edge.perception.face_detector import FaceDetector
+from evaluate.detection_eval import faces_dlib
 from tests.paths import MEDIA, ROOT, SHARED, require
 
 ONNX = SHARED / "models" / "yunet" / "face_detection_yunet_2026may.onnx"

@@ -16,7 +16,7 @@ from edge.types import Box
 
 CROP_SIZE = 48  # pixels, square, grayscale
 # Measured by putting 400 FER+ Test faces, scaled up, into frames and running the shipped
-# detector on them (`python -m convert.crop_fit`): a FER2013 crop is 0.985x the YuNet
+# detector on them (`python -m evaluate.crop_fit`): a FER2013 crop is 0.985x the YuNet
 # box's longer side (median of 361 found; quartiles 0.89-1.06, which training's scale
 # augmentation covers) and its centre sits 0.013 box heights above the box centre. (With
 # the MediaPipe detector before it, whose box is wider and shorter: 1.13x and 0.06.)

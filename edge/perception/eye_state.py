@@ -4,7 +4,7 @@ The eye CNN sees only an eye crop, where a laughing, narrowed eye looks like a c
 The blendshape model reads the whole mesh and scores `eyeBlink` (lid shut) apart from
 `eyeSquint` (lids narrowed by the cheeks), so an eye's openness is 1 - eyeBlink, with a
 squinting eye given back part of its squint (a laugh raises eyeBlink a little too). The rule's
-numbers are chosen on the Valid half of faces-eyes (`python -m convert.mesh_eyes_eval
+numbers are chosen on the Valid half of faces-eyes (`python -m evaluate.mesh_eyes_eval
 --choose`); its figures on the held-back half are in docs/face-mesh.md.
 """
 

@@ -93,7 +93,7 @@ def eyes_in_detail(detail: Detail, face: Face) -> tuple[np.ndarray, Face] | None
 
     A 32 px face in a 640 px frame has 6 px eyes, cut up to a 24 px crop; the camera's
     1920 px frame holds them at 18 px, where the model is measured best. On 94 open-eyed
-    faces of WIDER group photos (`convert.group_faces_eval`) cut from the 1.6x originals,
+    faces of WIDER group photos (`evaluate.group_faces_eval`) cut from the 1.6x originals,
     80.8 % of the eyes of faces 32-48 px read open against 73.1 % from the 640 px frame.
     Only this region is converted to gray, a few hundred pixels a face."""
     geometry = eye_geometry(face)

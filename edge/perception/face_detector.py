@@ -34,7 +34,7 @@ __all__ = ["BOX_FIT", "FaceDetector", "look_square"]
 
 # How a human-labelled face box (WIDER FACE) relates to the detector's box: width and
 # height ratios and the centre's vertical shift in box heights (medians over the near WIDER
-# faces, `python -m convert.detector_eval --fit-boxes`). Evaluations map boxes with it.
+# faces, `python -m evaluate.detector_eval --fit-boxes`). Evaluations map boxes with it.
 BOX_FIT = (1.0, 1.02, -0.01)
 
 ROI_SCALE = 2.2  # side of the square searched around a known face, in face sizes

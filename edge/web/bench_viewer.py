@@ -37,7 +37,7 @@ class Viewer:
 @contextlib.contextmanager
 def page_with_viewer(config: AppConfig) -> Iterator[tuple[Callable[[LoopView], None], Viewer]]:
     """(the loop observer to pass to build_loop, the viewer's counts) while the page runs."""
-    from edge.app import now_board
+    from edge.cli.run import now_board
     from edge.web.cli import build_web_app
     from edge.web.server import LoopLink, WebServer
 

@@ -177,7 +177,7 @@ def _fuzz_server(
     folder: Path, photos: list[str], protect: bool, count: int, seed: int, statuses: Counter[str]
 ) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """One server, `count` requests; (tracebacks logged, the routes fuzzed)."""
-    from edge.app import now_board
+    from edge.cli.run import now_board
     from edge.config import default_config
     from edge.decide.control import Controls
     from edge.web.auth import Guard

@@ -139,7 +139,7 @@ def serve_loop(config: AppConfig, token: str | None) -> Iterator[LoopSite]:
     """A real loop (real models, the replayed portrait) with the page joined to it."""
     import threading
 
-    from edge.app import now_board
+    from edge.cli.run import now_board
     from edge.compose import build_loop
     from edge.web.cli import build_web_app
     from edge.web.server import LoopLink, WebServer

@@ -19,7 +19,7 @@ from tests.web.test_browser import CHROMIUM_ARGS, DESKTOP, browser  # noqa: F401
 
 @pytest.fixture
 def printing_booth(tmp_path: Path) -> Iterator[tuple[LoopSite, CupsServer]]:
-    from edge.app import now_board, start_printer
+    from edge.cli.run import now_board, start_printer
     from edge.compose import build_loop
     from edge.config.booth import PrintingConfig
     from edge.web.cli import build_web_app

@@ -14,7 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from edge.bench import WEB_ROUNDS
+from edge.cli.bench import WEB_ROUNDS
 from tests.paths import ROOT, sample_replay_config
 from tests.web.conftest import save_photos
 

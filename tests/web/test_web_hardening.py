@@ -103,7 +103,7 @@ def test_bodies_over_their_cap_are_refused_while_read(tmp_path: Path) -> None:
     whole, then refused as bad JSON). Chunked, so no length can be refused up front."""
     import http.client
 
-    from edge.app import now_board
+    from edge.cli.run import now_board
     from edge.decide.control import Controls
     from edge.web.cli import build_web_app
     from edge.web.server import LoopLink, WebServer

@@ -1,4 +1,4 @@
-"""`python -m convert.group_faces_eval [--eyes-model F] [--eyes-reader R]`: eyes and smiles
+"""`python -m evaluate.group_faces_eval [--eyes-model F] [--eyes-reader R]`: eyes and smiles
 on real group faces.
 
 The eye dataset's Test crops are close-ups shrunk to booth sizes and FER+ faces are 48 px
@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from convert.wider import read_image
 from edge.io.sources.base import resize_to_width
 from edge.types import Box, Detail, FaceScore
+from evaluate.wider import read_image
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "tests" / "data" / "wider_group_face_labels.csv"
@@ -151,7 +151,7 @@ def report(faces: list[LabelledFace], scores: list[FaceScore | None]) -> dict[st
 def main(argv: list[str] | None = None) -> int:
     from edge.config import AppConfig
 
-    parser = argparse.ArgumentParser(prog="python -m convert.group_faces_eval")
+    parser = argparse.ArgumentParser(prog="python -m evaluate.group_faces_eval")
     parser.add_argument("--eyes-model", type=Path, help="an eye-state .tflite (default: shipped)")
     parser.add_argument(
         "--eyes-reader", choices=("cnn", "mesh"), help="eyes.reader (default: the config's)"

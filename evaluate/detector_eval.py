@@ -1,7 +1,7 @@
-"""`python -m convert.detector_eval`: the detection stage measured the way a booth meets faces.
+"""`python -m evaluate.detector_eval`: the detection stage measured the way a booth meets faces.
 
 Prints, and with --json keeps, for the int8 stage and (--onnx) the float YuNet it comes from:
-- near faces (WIDER zoom protocol, `convert.wider`): recall at IoU >= 0.5 per face size;
+- near faces (WIDER zoom protocol, `evaluate.wider`): recall at IoU >= 0.5 per face size;
 - groups (the seven WIDER group events): recall at IoU >= 0.4 for booth faces >= 32 and
   >= 48 px wide, and false detections (overlapping no labelled box at all: IoU < 0.2);
 - faces-dlib (43 faces) and dogs.jpg, the blink video's frames with a face, the astronaut.
@@ -24,8 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from convert.detection_eval import recall_report, video_frames
-from convert.wider import (
+from edge.config.perception import DetectorConfig
+from edge.perception.face_detector import BOX_FIT, FaceDetector
+from edge.progress import Progress
+from edge.types import Box, Face
+from evaluate.detection_eval import recall_report, video_frames
+from evaluate.wider import (
     NEAR_SCALES,
     group_images,
     near_cases,
@@ -33,10 +37,6 @@ from convert.wider import (
     read_ground_truth,
     read_image,
 )
-from edge.config.perception import DetectorConfig
-from edge.perception.face_detector import BOX_FIT, FaceDetector
-from edge.progress import Progress
-from edge.types import Box, Face
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = ROOT.parent / "shared" / "media"
@@ -168,7 +168,7 @@ def write_cards(report: dict[str, Any], config: DetectorConfig) -> None:
     card = load_card(model)
     card["stage_metrics"] = {
         "what": "the detection stage as `smilebooth score` runs it (python -m "
-        "convert.detector_eval --onnx ...), the same file without the second look, and "
+        "evaluate.detector_eval --onnx ...), the same file without the second look, and "
         "OpenCV's FaceDetectorYN on the float ONNX file, all at the same score threshold. "
         "Near: the WIDER zoom protocol (503 unoccluded booth faces >= 100 px, IoU >= 0.5); "
         "groups: the seven group events, booth faces by box width, IoU >= 0.4; false: "
@@ -180,7 +180,7 @@ def write_cards(report: dict[str, Any], config: DetectorConfig) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m convert.detector_eval",
+        prog="python -m evaluate.detector_eval",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -6,7 +6,7 @@ four ways on FER2013Valid (where the choice is made) and FER2013Test (reported o
 float with and without the mirror, and the two saved int8 files through the edge app's
 own SmileModel, so the figures are the ones a device would get.
 
-    python -m convert.smile_mirror --single build/smile_single/smile_int8.tflite \
+    python -m evaluate.smile_mirror --single build/smile_single/smile_int8.tflite \
         --mirrored models/smile_int8.tflite --float models/smile_float.keras
 """
 
@@ -80,7 +80,7 @@ def format_table(figures: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m convert.smile_mirror", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m evaluate.smile_mirror", description=__doc__)
     parser.add_argument("--float", dest="float_path", type=Path, required=True)
     parser.add_argument("--mirrored", type=Path, required=True, help="int8 file with the mirror")
     parser.add_argument("--single", type=Path, required=True, help="int8 file, one pass")

@@ -1,4 +1,4 @@
-"""`python -m convert.mesh_eyes_eval`: eye state from the face mesh against the shipped eye
+"""`python -m evaluate.mesh_eyes_eval`: eye state from the face mesh against the shipped eye
 CNN, on whole faces pasted into 640x480 frames as a booth sees them.
 
 ../shared/datasets/faces-eyes (596 closed-eye CEW faces, 1,500 open-eye UTKFace faces) is

@@ -1,4 +1,4 @@
-"""`python -m convert.mesh_eyes_real`: the mesh eye reader against the eye CNN on real
+"""`python -m evaluate.mesh_eyes_real`: the mesh eye reader against the eye CNN on real
 footage, both through the device's own pipeline (`smilebooth score`'s, and the live one).
 
 - blink_portrait.mp4 against its hand labels (tests/data/blink_portrait_labels.csv): frame
@@ -11,7 +11,7 @@ footage, both through the device's own pipeline (`smilebooth score`'s, and the l
   trigger.block_on_closed_eyes).
 - smiles on WIDER group faces (131 labelled): the smile model, the mesh's mouthSmile and
   their mean, each with its threshold chosen on Valid, scored on Test.
-WIDER group faces' eyes: `python -m convert.group_faces_eval --eyes-reader mesh`.
+WIDER group faces' eyes: `python -m evaluate.group_faces_eval --eyes-reader mesh`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from convert.eyes_real import (
+from edge.config import AppConfig
+from edge.perception.pipeline import Pipeline, build_pipeline
+from evaluate.eyes_real import (
     BLINK_LABELS,
     BLINK_VIDEO,
     GROUP_PHOTO,
@@ -33,9 +35,7 @@ from convert.eyes_real import (
     read_video,
     runs,
 )
-from convert.mesh_eyes_eval import DATA, FRAME, background, faces, is_test
-from edge.config import AppConfig
-from edge.perception.pipeline import Pipeline, build_pipeline
+from evaluate.mesh_eyes_eval import DATA, FRAME, background, faces, is_test
 
 
 def config_for(reader: str) -> AppConfig:
@@ -128,8 +128,8 @@ def group_figures(pipeline: Pipeline, frames: list[np.ndarray]) -> dict[str, Any
 def smile_fusion() -> dict[str, Any]:
     """Is the mesh's mouthSmile worth fusing with the smile model? Accuracy against the
     WIDER smile labels, thresholds chosen on Valid, figures on Test."""
-    from convert.group_faces_eval import read_labels, readings, split_of
     from edge.perception.face_mesh import blendshape
+    from evaluate.group_faces_eval import read_labels, readings, split_of
 
     labelled = read_labels()
     rows = [

@@ -19,13 +19,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge.cli.score import iter_images
 from edge.config import ConfigError
 from edge.config.command import add_config_argument, config_from_argument
 from edge.io.image_io import read_image
 from edge.io.video import video_frames
 from edge.perception.crop import crop_face, to_gray
 from edge.perception.eye_crop import EYE_CROP_SIZE, EYES, crop_eye, eye_geometry
-from edge.score_cli import iter_images
 from edge.types import Face
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""`python -m convert.yunet_speed`: the int8 YuNet file against its float graph, same run.
+"""`python -m evaluate.yunet_speed`: the int8 YuNet file against its float graph, same run.
 
 Builds the float TFLite file of the same replayed graph (needs the train extra), then times
 `invoke()` of both at the two input sizes the booth runs (the whole 16:9 frame, 640x384,
@@ -86,7 +86,7 @@ def measure(int8: Path, floating: Path, threads: int, rounds: int, runs: int) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m convert.yunet_speed", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m evaluate.yunet_speed", description=__doc__)
     parser.add_argument("--onnx", type=Path, default=DEFAULT_ONNX)
     parser.add_argument("--model", type=Path, default=Path("models/yunet_int8.tflite"))
     parser.add_argument("--rounds", type=int, default=5)

@@ -17,7 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge.bench_run import run_bench
+from edge.cli.bench_run import run_bench
 from edge.io.sources.base import Frame
 from edge.perception.pipeline import PROJECT_ROOT
 from edge.types import Box, Face

@@ -1,4 +1,4 @@
-"""`python -m convert.mesh_cost [MESH.tflite ...]`: the face mesh's cost per face, crop +
+"""`python -m evaluate.mesh_cost [MESH.tflite ...]`: the face mesh's cost per face, crop +
 mesh model + blendshapes, p50 / p95 over repeated reads of a real face (the astronaut).
 
 Prints one line per mesh file (default: the shipped float16 one, and the int8 one where

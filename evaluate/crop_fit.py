@@ -1,4 +1,4 @@
-"""`python -m convert.crop_fit`: where the smile crop sits relative to the detector's box.
+"""`python -m evaluate.crop_fit`: where the smile crop sits relative to the detector's box.
 
 The smile model is trained on FER2013 crops, and the crop rule (`edge.perception.crop`)
 must cut the same framing from the detector's box on a device. This puts FER+ Test faces,
@@ -52,7 +52,7 @@ def measure(detector: FaceDetector, faces: np.ndarray) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m convert.crop_fit", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m evaluate.crop_fit", description=__doc__)
     parser.add_argument("--data", type=Path, default=FERPLUS)
     parser.add_argument("--faces", type=int, default=400)
     args = parser.parse_args(argv)

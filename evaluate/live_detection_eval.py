@@ -1,6 +1,6 @@
-"""`python -m convert.live_detection_eval`: the live loop's detection schedule on moving faces.
+"""`python -m evaluate.live_detection_eval`: the live loop's detection schedule on moving faces.
 
-The photo figures (`convert.detector_eval`) measure one thorough pass per photo; the live
+The photo figures (`evaluate.detector_eval`) measure one thorough pass per photo; the live
 loop tracks faces with a cheap pass and searches for new ones now and then
 (`edge.perception.detection_schedule`). This pans a 16:9 window across each WIDER group
 photo (30 frames, left to right, 640 px wide, the labelled boxes moved with it), runs a
@@ -23,13 +23,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-from convert.detector_eval import FALSE_IOU, GROUP_SIZES, MEDIA, _matched_truth, labelled_box
-from convert.wider import WiderImage, group_images, read_image
 from edge.config.perception import DetectorConfig
 from edge.perception.detection_schedule import ScheduledDetector
 from edge.perception.face_detector import FaceDetector
 from edge.progress import Progress
 from edge.types import Box
+from evaluate.detector_eval import FALSE_IOU, GROUP_SIZES, MEDIA, _matched_truth, labelled_box
+from evaluate.wider import WiderImage, group_images, read_image
 
 FRAMES = 30
 WIDTH = 640
@@ -122,8 +122,8 @@ def still_group_eyes(
     eyes_open on the frames after the first equals the photo pass's. `noise`: each frame
     gets Gaussian noise of this many grey levels (a camera's frames are never identical;
     without noise a look skipped on an unchanged square repeats the photo pass exactly)."""
-    from convert.detection_eval import faces_dlib
     from edge.perception.pipeline import build_pipeline
+    from evaluate.detection_eval import faces_dlib
 
     images = [read_image(item.path) for item in faces_dlib(MEDIA)]
     images += [read_image(image.path) for image in group_images(MEDIA / "wider")[:photos]]
@@ -163,10 +163,10 @@ def still_group_eyes(
 
 
 def blink_live(config: Any) -> dict[str, Any]:
-    """The blink video's hand labels against the live loop's eyes (convert.eyes_real
+    """The blink video's hand labels against the live loop's eyes (evaluate.eyes_real
     measures the photo pass)."""
-    from convert.eyes_real import BLINK_VIDEO, read_blink_labels, read_video, runs
     from edge.perception.pipeline import build_pipeline
+    from evaluate.eyes_real import BLINK_VIDEO, read_blink_labels, read_video, runs
 
     labels = read_blink_labels()
     live = build_pipeline(config, live=True)
@@ -185,7 +185,7 @@ def blink_live(config: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m convert.live_detection_eval")
+    parser = argparse.ArgumentParser(prog="python -m evaluate.live_detection_eval")
     parser.add_argument("--wider", type=Path, default=MEDIA / "wider")
     parser.add_argument("--photos", type=int, default=100, help="the first N group photos")
     parser.add_argument(

@@ -3,8 +3,8 @@
 It runs the same FrameLoop.step() as `smilebooth run` (pipeline, tracking, trigger,
 events) so the numbers are the loop's: per-stage p50/p95 latency, fps, the fps of
 everything after the read, peak RSS, faces per frame and the cold start (process start to
-the first score). The command around it (flags, table, --web) is edge/bench.py; the faces
-sweep, which runs it once per face count, is edge/bench_faces.py.
+the first score). The command around it (flags, table, --web) is edge/cli/bench.py; the faces
+sweep, which runs it once per face count, is edge/cli/bench_faces.py.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ start to the first score): as a table (stderr) and as one JSON object (stdout, w
 downscaling, no step): its fps is the ceiling the whole loop's fps can be read against.
 `--faces-sweep` measures the cost of a frame against the faces in it instead. Nothing is
 written unless --capture DIR is given. This module is the command (flags, table, --web);
-the measured run and its figures are edge/bench_run.py, the sweep edge/bench_faces.py.
+the measured run and its figures are edge/cli/bench_run.py, the sweep edge/cli/bench_faces.py.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from edge import exit_codes
-from edge.bench_faces import SWEEP_FACES, SWEEP_PHOTOS, faces_sweep, format_sweep
-from edge.bench_run import decode_only, peak_rss_mb, run_bench
+from edge.cli.bench_faces import SWEEP_FACES, SWEEP_PHOTOS, faces_sweep, format_sweep
+from edge.cli.bench_run import decode_only, peak_rss_mb, run_bench
 from edge.config import AppConfig
 from edge.config.command import Overrides, add_config_argument, config_with_flags
 from edge.loop import LoopView

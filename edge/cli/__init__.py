@@ -20,21 +20,21 @@ from edge import exit_codes
 
 # subcommand -> (module, function adding its arguments, function running it, help)
 SUBCOMMANDS: dict[str, tuple[str, str, str, str]] = {
-    "run": ("edge.app", "add_run_arguments", "run_command", "run the live loop"),
+    "run": ("edge.cli.run", "add_run_arguments", "run_command", "run the live loop"),
     "score": (
-        "edge.score_cli",
+        "edge.cli.score",
         "add_arguments",
         "score_command",
         "score photos or folders: one JSON line per image",
     ),
     "bench": (
-        "edge.bench",
+        "edge.cli.bench",
         "add_bench_arguments",
         "bench_command",
         "measure per-stage latency, fps and memory on a source",
     ),
     "crops": (
-        "edge.crops_cli",
+        "edge.cli.crops",
         "add_arguments",
         "crops_command",
         "cut eye and face crops from photos or video with the device's detector",
