@@ -230,8 +230,9 @@ def test_sigterm_during_a_capture_finishes_it_and_exits_cleanly(tmp_path: Path) 
 def test_smilebooth_run_with_the_shipped_models(tmp_path: Path) -> None:
     require_models()
     # ./config.yaml (picked up from the working directory) lowers the re-arm threshold, so
-    # --threshold 0.05 passes the same check as the file's value would.
-    (tmp_path / "config.yaml").write_text("trigger: {rearm_threshold: 0.02}\n")
+    # --threshold 0.05 passes the same check as the file's value would; the stage's crowd
+    # is not all smiling, so the group score alone (rule: score) decides here.
+    (tmp_path / "config.yaml").write_text("trigger: {rearm_threshold: 0.02, rule: score}\n")
     result = subprocess.run(
         [
             sys.executable,

@@ -1,74 +1,75 @@
-"""Why the shutter has not fired yet, in words a guest understands (for the web page).
+"""Why the shutter has not fired yet, in words a guest understands (the page, MQTT, a guest
+screen, `smilebooth score`).
 
-A pure reading of what the trigger sees this frame: the phase, the operator's controls, and
-the smoothed per-face values the group score is made of. It names the one face that holds
-the score down the most (not smiling, or eyes closed), so the page can mark it.
+A pure reading of what the trigger sees this frame: the phase, the operator's controls and
+the rule's verdict (edge.decide.rule), which names the one face that holds the shutter
+back. An Explanation is three things a view can reuse: a short code (stable, for machines
+and styling), the face it waits on, and the sentence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from edge.config.decide import ScoringConfig, TriggerConfig
+from edge.config.decide import TriggerConfig
 from edge.decide.control import ControlState
+from edge.decide.rule import Verdict
 from edge.decide.trigger import TriggerState
-from edge.types import SmoothedFace
 
-SMILING_WEIGHT = 0.6  # a smoothed smile weight under this reads "not smiling" (mild is 0.5)
-EYES_OPEN = 1.5  # a smoothed open-eye count under this reads "eyes closed" on that face
+# Codes beside the rule's reasons (edge.decide.rule.Reason): the trigger's own phases.
+PHASE_CODES = ("burst", "cooldown", "rearm", "paused", "holding")
 
 
 @dataclass(frozen=True)
 class Explanation:
+    code: str  # a rule reason ("ready", "not_smiling", ...) or one of PHASE_CODES
     text: str
-    track_id: int | None = None  # the face that holds the score down, when one does
+    track_id: int | None = None  # the face that holds the shutter back, when one does
 
 
 def explain(
     state: TriggerState,
     now: float,
-    score: float | None,
-    faces: Sequence[SmoothedFace],
+    verdict: Verdict,
+    faces: int,
     controls: ControlState,
     trigger: TriggerConfig,
-    scoring: ScoringConfig,
-    eyes_closed: bool = False,
 ) -> Explanation:
     """The one sentence that says what the booth waits for, and the face it waits on."""
     phase = state.phase
     if phase == "burst":
-        return Explanation("Taking the photo…")
+        return Explanation("burst", "Taking the photo…")
     if phase == "cooldown":
         left = max(0.0, trigger.cooldown_s - (now - state.since))
-        return Explanation(f"Resting after the last photo: ready again in {left:.0f} s.")
+        return Explanation(
+            "cooldown", f"Resting after the last photo: ready again in {left:.0f} s."
+        )
     if phase == "rearm":
-        return Explanation("Photo taken. Relax for a moment: the next one comes after a new smile.")
+        return Explanation(
+            "rearm", "Photo taken. Relax for a moment: the next one comes after a new smile."
+        )
     if not controls.armed:
-        return Explanation("Paused: the booth takes photos only with “Take photo now”.")
-    if not faces:
-        return Explanation("Nobody in view yet.")
-    if len(faces) < trigger.min_faces:
-        return Explanation(f"Waiting for {trigger.min_faces} people (sees {len(faces)}).")
-    weakest = min(faces, key=lambda face: _contribution(face, scoring))
-    if score is not None and score >= controls.threshold:
-        if eyes_closed and trigger.block_on_closed_eyes:
-            return Explanation("Someone blinked: waiting for open eyes.", _closed(faces))
-        if phase == "holding":
-            return Explanation("Hold that smile…")
-        return Explanation("Looking good!")
-    if weakest.eyes_open < EYES_OPEN and weakest.smile_weight >= SMILING_WEIGHT:
-        return Explanation("Someone's eyes are closed.", weakest.track_id)
-    if len(faces) == 1:
-        return Explanation("Smile!", weakest.track_id)
-    return Explanation("Not everyone is smiling yet.", weakest.track_id)
+        return Explanation("paused", "Paused: the booth takes photos only with “Take photo now”.")
+    if verdict.ready and phase == "holding":
+        return Explanation("holding", "Hold that smile…")
+    return Explanation(verdict.reason, words(verdict, faces, trigger), verdict.held_by)
 
 
-def _closed(faces: Sequence[SmoothedFace]) -> int | None:
-    return min(faces, key=lambda face: face.eyes_open).track_id
-
-
-def _contribution(face: SmoothedFace, scoring: ScoringConfig) -> float:
-    """What this face adds to the group score (the formula's two terms, for one face)."""
-    eyes = min(1.0, scoring.eyes_per_face * face.eyes_open)
-    return scoring.smile_weight * face.smile_weight + scoring.eyes_weight * eyes
+def words(verdict: Verdict, faces: int, trigger: TriggerConfig) -> str:
+    """The verdict alone in a sentence (a photo has no phase): what `smilebooth score` says."""
+    reason = verdict.reason
+    if reason == "ready":
+        return "Looking good!"
+    if reason == "no_faces":
+        return "Nobody in view yet."
+    if reason == "few_faces":
+        return f"Waiting for {trigger.min_faces} people (sees {faces})."
+    if reason == "eyes_closed":
+        return (
+            "Someone blinked: waiting for open eyes."
+            if verdict.hold
+            else "Someone's eyes are closed."
+        )
+    if reason == "not_smiling":
+        return "Smile!" if faces == 1 else "Not everyone is smiling yet."
+    return "A bigger smile!" if faces == 1 else "Bigger smiles, everyone!"

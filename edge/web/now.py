@@ -45,17 +45,8 @@ class NowBoard:
     # -- the page's side -----------------------------------------------------------------
 
     def explanation(self, view: LoopView) -> Explanation:
-        group = view.scored.group
-        return explain(
-            view.trigger,
-            view.now,
-            group.score,
-            view.scored.tracked.counted,
-            view.controls,
-            self.trigger,
-            self.scoring,
-            view.eyes_closed,
-        )
+        faces = view.scored.group.face_count
+        return explain(view.trigger, view.now, view.verdict, faces, view.controls, self.trigger)
 
     def snapshot(self) -> dict[str, Any] | None:
         """The panel's figures for the newest frame; None before the first frame."""
@@ -75,6 +66,8 @@ class NowBoard:
             "faces": group.face_count,
             "fps": round(view.fps, 1),
             "message": why.text,
+            "reason": why.code,
+            "ready": view.verdict.ready,
             "holding_back": why.track_id,
             "per_face": [
                 {
