@@ -211,8 +211,9 @@ class FrameLoop:
         scored = ScoredFrame(frame, tracked, smoothed_group(tracked.counted, self.parts.scoring))
         controls = self.parts.controls.take()
         trigger = self.parts.trigger
-        seen = zip(tracked.tracks, result.faces, strict=True)
-        closed = {track.track_id for track, face in seen if is_closed(face)}
+        # Each face's last reading: one missed for a frame still holds the shutter with it.
+        tracks = self.parts.tracker.tracks
+        closed = {t.track_id for t in tracks if t.last is not None and is_closed(t.last)}
         views = live_views(tracked.counted, closed, self.parts.scoring)
         verdict = judge(
             scored.group.score, views, controls.threshold, trigger, self.parts.smiling_threshold
