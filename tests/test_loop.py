@@ -280,3 +280,30 @@ def test_operator_controls_disarm_and_manual_trigger(tmp_path: Path) -> None:
     assert len(photos) == 1  # disarmed: only the manual shot, though everyone smiled
     sidecar = json.loads(photos[0].with_suffix(".json").read_text())
     assert sidecar["reason"] == "manual" and sidecar["frame_index"] >= 100
+
+
+class ClosedEyesProcessor(ScriptedProcessor):
+    """Two smiling faces; the second's eyes read closed, and the detector misses that face
+    on every other frame (a missed face keeps counting in the group)."""
+
+    def process(self, frame_bgr: np.ndarray, detail=None):  # type: ignore[no-untyped-def]
+        import dataclasses
+
+        result = super().process(frame_bgr, detail)
+        faces = [dataclasses.replace(f, eye_open_probability=(0.97, 0.96)) for f in result.faces]
+        faces[1] = dataclasses.replace(faces[1], eyes_open=0, eye_open_probability=(0.1, 0.05))
+        if self.calls % 2 == 0:
+            faces = faces[:1]
+        return dataclasses.replace(result, faces=tuple(faces))
+
+
+def test_a_face_with_closed_eyes_holds_the_shutter_even_when_missed_for_a_frame(
+    tmp_path: Path,
+) -> None:
+    processor = ClosedEyesProcessor(smiling_between(0, 275))
+    source = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=320))
+    loop, received = build(source, processor, tmp_path / "photos")
+    assert loop.run() == 0
+    states = kinds(drain(received), events.STATE)
+    assert loop.counters.captures == 0
+    assert any(s["reason"] == "eyes_closed" and s["held_by"] == 2 for s in states)
