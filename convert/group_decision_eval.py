@@ -34,9 +34,9 @@ import numpy as np
 from convert.group_frames import KINDS, GroupFrame, Kind, compose, load_pools
 from edge.config import AppConfig, load_config
 from edge.config.source import SourceConfig
-from edge.decide.rule import judge, photo_views
+from edge.decide.rule import is_closed, judge, photo_views
 from edge.io.sources.base import resize_to_width
-from edge.types import Detail
+from edge.types import Box, Detail, FaceScore
 
 BARS = {"everyone_smiling": (">=", 0.95), "one_not_smiling": ("<=", 0.05)}
 BARS["one_eyes_closed"] = ("<=", 0.03)
@@ -64,11 +64,48 @@ class Tally:
         }
 
 
+@dataclass
+class FaceTally:
+    """Per placed face, by its label: found by the detector, read smiling, eyes read closed."""
+
+    faces: collections.Counter[str] = field(default_factory=collections.Counter)
+    found: collections.Counter[str] = field(default_factory=collections.Counter)
+    smiling: collections.Counter[str] = field(default_factory=collections.Counter)
+    closed: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    def add(self, group: GroupFrame, faces: tuple[FaceScore, ...]) -> None:
+        for box, label in zip(group.boxes, group.labels, strict=True):
+            placed = Box(*box)
+            match = max(faces, key=lambda f: f.face.box.iou(placed), default=None)
+            self.faces[label] += 1
+            if match is None or match.face.box.iou(placed) < 0.3:
+                continue
+            self.found[label] += 1
+            self.smiling[label] += match.smiling
+            self.closed[label] += is_closed(match)
+
+    def lines(self) -> list[str]:
+        rows = []
+        for label in sorted(self.faces):
+            found = max(1, self.found[label])
+            rows.append(
+                f"{label:9s} faces {self.faces[label]:5d}  found "
+                f"{self.found[label] / self.faces[label]:6.1%}  read smiling "
+                f"{self.smiling[label] / found:6.1%}  eyes read closed "
+                f"{self.closed[label] / found:6.1%}"
+            )
+        return rows
+
+
+FACES = FaceTally()  # filled by every photo pass of a run
+
+
 def photo_pass(pipeline: object, group: GroupFrame, config: AppConfig) -> tuple[bool, str, bool]:
     """(ready, reason, every face found) of one frame, as `smilebooth score` judges it."""
     view = resize_to_width(group.image, config.source.width)
     scale = group.image.shape[1] / view.shape[1]
     result = pipeline.process(view, Detail.of(group.image, (scale, scale)))  # type: ignore[attr-defined]
+    FACES.add(group, result.faces)
     trigger = config.trigger
     views = photo_views(result.faces, config.scoring)
     verdict = judge(
@@ -183,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         config, args.frames, args.seed, args.fps, args.clip_s, not args.photos_only, args.split
     )
     met = report(tallies, live=not args.photos_only)
+    print("\nper face (photo pass):\n" + "\n".join(FACES.lines()))
     verdict = "all bars met" if met else "some bars NOT met"
     print(f"\n{verdict} ({time.monotonic() - started:.0f} s, {args.split} frames)")
     return 0 if met else 1
