@@ -66,9 +66,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=20261124, help="seed of every random draw")
     parser.add_argument(
         "--distance-augment",
-        action="store_true",
+        type=float,
+        nargs="?",
+        const=1.0,
+        default=0.0,
+        metavar="STRENGTH",
         help="also train on faces as a group at a distance shows them: shrunk to 16-40 px "
-        "and back, sensor noise, JPEG (training.augment.AugmentConfig.distance)",
+        "and back, sensor noise, JPEG (training.augment.AugmentConfig.distance; "
+        "STRENGTH scales them, 1 when left out)",
     )
     parser.add_argument("--smoke", action="store_true", help="tiny slice, 1 epoch (tests)")
     parser.add_argument(
@@ -204,7 +209,8 @@ def make_dataset(
 
 
 def augment_config(args: argparse.Namespace) -> AugmentConfig:
-    return AugmentConfig.distance() if getattr(args, "distance_augment", False) else AugmentConfig()
+    strength = getattr(args, "distance_augment", 0.0)
+    return AugmentConfig.distance(strength) if strength else AugmentConfig()
 
 
 def cosine_schedule(epochs: int, base: float, warmup: int = 2) -> Any:
