@@ -18,7 +18,7 @@ import pytest
 
 from edge.compose import build_loop
 from edge.config import AppConfig, config_digest
-from edge.config.decide import TriggerConfig
+from edge.config.decide import TrackingConfig, TriggerConfig
 from edge.config.output import CaptureConfig, StatusConfig
 from edge.config.source import SourceConfig
 from edge.io import capture, events
@@ -27,6 +27,8 @@ from edge.io.sources.images_source import ImageFolderSource
 from edge.io.sources.opencv_source import OpenCVSource
 from edge.io.sources.picamera2_source import Picamera2Source
 from tests._loop_helpers import (
+    BOX_A,
+    BOX_B,
     CROWD,
     STAGE,
     ScriptedProcessor,
@@ -307,3 +309,28 @@ def test_a_face_with_closed_eyes_holds_the_shutter_even_when_missed_for_a_frame(
     states = kinds(drain(received), events.STATE)
     assert loop.counters.captures == 0
     assert any(s["reason"] == "eyes_closed" and s["held_by"] == 2 for s in states)
+
+
+def test_the_state_names_the_face_it_waits_on_without_flooding(tmp_path: Path) -> None:
+    """Two faces take turns not smiling every frame: the state says which one holds the
+    shutter, but a reason that flickers goes out at most once per state_min_interval_s."""
+
+    def script(n: int):
+        return [(BOX_A, 0.1 if n % 2 else 0.95, 2), (BOX_B, 0.95 if n % 2 else 0.1, 2)]
+
+    ticks = iter(range(10_000))
+    source = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=320))
+    loop, received = build(
+        source,
+        ScriptedProcessor(script),
+        tmp_path / "photos",
+        tracking=TrackingConfig(smoothing=1.0),
+        clock=lambda: next(ticks) * 0.1,  # the wall clock: 0.1 s a call
+    )
+    assert loop.run() == 0
+    states = kinds(drain(received), events.STATE)
+    assert loop.counters.captures == 0
+    assert {s["reason"] for s in states} == {"not_smiling"}
+    assert {s["held_by"] for s in states} == {1, 2}
+    assert {s["message"] for s in states} == {"Not everyone is smiling yet."}
+    assert 2 <= len(states) <= 275 * 0.1 / 1.0 + 2  # 275 frames of 0.1 s: one a second
