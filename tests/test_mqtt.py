@@ -208,6 +208,7 @@ def test_discovery_configs_are_retained_valid_json_with_the_fields_ha_needs(brok
         "sensor/last_capture",
         "sensor/phase",
         "sensor/score",
+        "sensor/waiting_for",
         "switch/armed",
     ]
     for topic, config in configs.items():
@@ -219,7 +220,7 @@ def test_discovery_configs_are_retained_valid_json_with_the_fields_ha_needs(brok
         if component != "device_automation":  # its schema has no availability
             assert config["availability_topic"] == "smilebooth/booth1/availability"
     unique_ids = [c["unique_id"] for c in configs.values() if "unique_id" in c]
-    assert len(set(unique_ids)) == len(unique_ids) == 9
+    assert len(set(unique_ids)) == len(unique_ids) == 10
     number = configs["homeassistant/number/booth1/threshold/config"]
     assert number["command_topic"] == "smilebooth/booth1/set/threshold"
     assert (number["min"], number["max"]) == (0.0, 1.0)

@@ -111,6 +111,11 @@ def test_the_templates_give_the_states_ha_would_show() -> None:
     assert render("phase", {"phase": "cooldown"}) == "cooldown"
     attributes = json.loads(render("faces", score, "json_attributes_template"))
     assert attributes == {"per_face": score["per_face"]}
+    state = {"phase": "ready", "ready": False, "reason": "not_smiling", "held_by": 2}
+    state["message"] = "Not everyone is smiling yet."
+    assert render("waiting_for", state) == "Not everyone is smiling yet."
+    why = json.loads(render("waiting_for", state, "json_attributes_template"))
+    assert why == {"ready": False, "reason": "not_smiling", "held_by": 2}
 
 
 def test_no_reachable_broker_the_loop_runs_anyway_and_says_so_once(tmp_path) -> None:

@@ -19,12 +19,13 @@ def discovery_messages(
     topics: Topics, ha_prefix: str, version: str, include_image: bool = False
 ) -> dict[str, str]:
     """topic -> JSON payload (all retained), for the score, faces (per-face attributes),
-    phase and last-capture sensors, the smiling and faces-present binary sensors, the
-    threshold number, the armed switch, the trigger button, a "photo taken" device trigger
-    and the last photo. An entity turned off (the image without include_image) gets an
-    empty payload: HA removes an entity whose retained config is emptied, so switching an
-    option off does not leave a dead entity behind. HA derives entity ids from the device
-    and entity names (no `object_id`: deprecated since HA 2025.10)."""
+    phase, waiting-for (why the shutter waits, on which face) and last-capture sensors, the
+    smiling and faces-present binary sensors, the threshold number, the armed switch, the
+    trigger button, a "photo taken" device trigger and the last photo. An entity turned off
+    (the image without include_image) gets an empty payload: HA removes an entity whose
+    retained config is emptied, so switching an option off does not leave a dead entity
+    behind. HA derives entity ids from the device and entity names (no `object_id`:
+    deprecated since HA 2025.10)."""
     device_id = topics.device_id
     device = {
         "identifiers": [f"smilebooth_{device_id}"],
@@ -62,6 +63,14 @@ def discovery_messages(
             "value_template": "{{ value_json.phase }}",
             "device_class": "enum",
             "options": PHASES,
+        },
+        ("sensor", "waiting_for"): {  # why the shutter waits, and on which face
+            "name": "Waiting for",
+            "state_topic": topics.state,
+            "value_template": "{{ value_json.message | default('') }}",
+            "json_attributes_topic": topics.state,
+            "json_attributes_template": "{{ {'ready': value_json.ready, 'reason': "
+            "value_json.reason, 'held_by': value_json.held_by} | tojson }}",
         },
         ("binary_sensor", "smiling"): {
             "name": "Someone smiling",
