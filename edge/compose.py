@@ -70,6 +70,7 @@ def build_loop(
         observer=observer,
         reopen=(config.source.reopen_initial_s, config.source.reopen_max_s),
         wait=wait,
+        smiling_threshold=config.smile.smiling_threshold,
     )
     return FrameLoop(parts, stop if stop is not None else threading.Event(), clock)
 

@@ -20,8 +20,10 @@ import numpy as np
 
 from edge import exit_codes
 from edge.config.decide import ScoringConfig, TriggerConfig
-from edge.decide.burst import Burst, ScoredFrame, capture_sidecar, eyes_closed
+from edge.decide.burst import Burst, ScoredFrame, capture_sidecar
 from edge.decide.control import Controls, ControlState
+from edge.decide.explain import explain
+from edge.decide.rule import Verdict, is_closed, judge, live_views
 from edge.decide.scoring import smoothed_group
 from edge.decide.tracking import Tracker
 from edge.decide.trigger import TriggerState, burst_open, step
@@ -52,6 +54,7 @@ class LoopView:
     now: float  # the frame's clock (trigger times are on it)
     eyes_closed: bool  # some face's eyes read closed this frame (what blocks a fire)
     fps: float
+    verdict: Verdict  # the rule on this frame: ready, or why not and the face it waits on
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class LoopParts:
     # Sees every decided frame (the web page's live view and "now" panel); must not block.
     observer: Callable[[LoopView], None] | None = None
     reopen: tuple[float, float] = (0.5, 30.0)  # first and longest wait before reopening
+    smiling_threshold: float = 0.5  # smile.smiling_threshold: trigger.rule everyone reads it
     # Waits before a reopen; returns True when stopping. None: the stop event's wait.
     wait: Callable[[float], bool] | None = None
 
@@ -100,6 +104,7 @@ class FrameLoop:
         self.burst: Burst | None = None
         self._last_faces = -1
         self._last_state_key: tuple[object, ...] | None = None
+        self._last_why: tuple[object, ...] = ()
         self._last_state_at = float("-inf")
         self._figures_now: dict[str, object] = {}
         self._reopen_delay: float | None = None  # None: the first wait of parts.reopen
@@ -243,15 +248,19 @@ class FrameLoop:
             self.counters.best_score = max(scored.group.score, best or 0.0)
         controls = self.parts.controls.take()
         trigger = self.parts.trigger
-        closed = eyes_closed(result)
-        decision = step(
-            self.state, now, scored.group.score, scored.group.face_count, controls, trigger, closed
+        # Each face's last reading: one missed for a frame still holds the shutter with it.
+        tracks = self.parts.tracker.tracks
+        closed = {t.track_id for t in tracks if t.last is not None and is_closed(t.last)}
+        views = live_views(tracked.counted, closed, self.parts.scoring)
+        verdict = judge(
+            scored.group.score, views, controls.threshold, trigger, self.parts.smiling_threshold
         )
+        decision = step(self.state, now, scored.group.score, verdict, controls, trigger)
         self.state = decision.state
         if self.state.phase == "holding":
             held = now - self.state.since
             self.counters.longest_hold_s = max(held, self.counters.longest_hold_s or 0.0)
-        self._publish(scored, controls, wall)
+        self._publish(scored, controls, verdict, now, wall)
         if decision.fire:
             # A manual fire is named by who asked (the page/MQTT, or the GPIO button).
             reason = controls.trigger_by if decision.reason == "manual" else decision.reason
@@ -259,7 +268,7 @@ class FrameLoop:
             self.finish()  # a burst the trigger ended on this very frame is saved first
             self.burst = Burst(reason, avoid_closed_eyes=trigger.block_on_closed_eyes)
         if self.burst is not None:
-            self.burst.offer(scored)
+            self.burst.offer(scored, verdict.ready)
             if not burst_open(self.state, now, trigger):  # the trigger times the window
                 self.finish()
         self._figures_now = self._figures(scored)
@@ -267,7 +276,8 @@ class FrameLoop:
         self.parts.notifier.tick()
         if self.parts.observer is not None:
             fps = self.parts.status.fps
-            self.parts.observer(LoopView(scored, controls, self.state, now, closed, fps))
+            view = LoopView(scored, controls, self.state, now, bool(closed), fps, verdict)
+            self.parts.observer(view)
         if self.parts.on_frame is not None:
             self.parts.on_frame()
 
@@ -296,23 +306,31 @@ class FrameLoop:
         # The event's own count: it survives a restart (Home Assistant's photo counter).
         self.parts.bus.publish(events.count_event("photos", int(counters["photos"])))
 
-    def _publish(self, scored: ScoredFrame, controls: ControlState, wall: float) -> None:
+    def _publish(
+        self, scored: ScoredFrame, controls: ControlState, verdict: Verdict, now: float, wall: float
+    ) -> None:
         bus, group = self.parts.bus, scored.group
-        bus.publish(events.score_event(scored))
+        bus.publish(events.score_event(scored, verdict.ready))
         # The retained state topic: armed, threshold or phase changes go out at once; a face
-        # count that flickers every frame at most once per state_min_interval_s.
+        # count or a reason that flickers every frame at most once per state_min_interval_s.
         key = (controls.armed, controls.threshold, self.state.phase)
+        why = explain(self.state, now, verdict, group.face_count, controls, self.parts.trigger)
+        changed = (group.face_count, why.code, why.track_id) != (self._last_faces, *self._last_why)
         since = wall - self._last_state_at
         config = self.parts.status.config
         if (
             key != self._last_state_key
-            or (group.face_count != self._last_faces and since >= config.state_min_interval_s)
+            or (changed and since >= config.state_min_interval_s)
             or since >= config.state_interval_s
         ):
             fps = self.parts.status.fps
-            bus.publish(events.state_event(controls, self.state.phase, fps, group.face_count))
+            state = events.state_event(
+                controls, self.state.phase, fps, group.face_count, why, verdict.ready
+            )
+            bus.publish(state)
             self._last_state_at = wall
             self._last_state_key, self._last_faces = key, group.face_count
+            self._last_why = (why.code, why.track_id)
 
     def _figures(self, scored: ScoredFrame) -> dict[str, object]:
         source = self.parts.source

@@ -161,6 +161,9 @@ class SmoothedFace:
     track_id: int
     smile_weight: float
     eyes_open: float  # smoothed open-eye count, 0..2
+    # smoothed P(smiling), what trigger.rule everyone reads; None: not known (the smile
+    # weight stands in for it)
+    smile_probability: float | None = None
 
 
 @dataclass(frozen=True)

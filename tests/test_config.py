@@ -20,7 +20,7 @@ BAD_CONFIGS = [
     ),
     (
         "trigger:\n  treshold: 0.5\n",
-        ":2: trigger.treshold: unknown key (known keys: armed, block_on_closed_eyes, burst_s",
+        ":2: trigger.treshold: unknown key (known keys: allow_not_smiling, armed",
     ),
     (
         "source:\n  type: webcam\n",

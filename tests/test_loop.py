@@ -19,7 +19,7 @@ import pytest
 
 from edge.compose import build_loop
 from edge.config import AppConfig, config_digest
-from edge.config.decide import TriggerConfig
+from edge.config.decide import TrackingConfig, TriggerConfig
 from edge.config.output import CaptureConfig, StatusConfig
 from edge.config.source import SourceConfig
 from edge.io import capture, events
@@ -29,6 +29,8 @@ from edge.io.sources.images_source import ImageFolderSource
 from edge.io.sources.opencv_source import OpenCVSource
 from edge.io.sources.picamera2_source import Picamera2Source
 from tests._loop_helpers import (
+    BOX_A,
+    BOX_B,
     CROWD,
     STAGE,
     ScriptedProcessor,
@@ -234,8 +236,9 @@ def test_sigterm_during_a_capture_finishes_it_and_exits_cleanly(tmp_path: Path) 
 def test_smilebooth_run_with_the_shipped_models(tmp_path: Path) -> None:
     require_models()
     # ./config.yaml (picked up from the working directory) lowers the re-arm threshold, so
-    # --threshold 0.05 passes the same check as the file's value would.
-    (tmp_path / "config.yaml").write_text("trigger: {rearm_threshold: 0.02}\n")
+    # --threshold 0.05 passes the same check as the file's value would; the stage's crowd
+    # is not all smiling, so the group score alone (rule: score) decides here.
+    (tmp_path / "config.yaml").write_text("trigger: {rearm_threshold: 0.02, rule: score}\n")
     result = subprocess.run(
         [
             sys.executable,
@@ -344,3 +347,55 @@ def test_the_replay_summary_names_too_few_faces_and_closed_eyes(tmp_path: Path) 
         "0 photo(s): held long enough, but some face's eyes read closed "
         "(trigger.block_on_closed_eyes)"
     )
+
+
+class ClosedEyesProcessor(ScriptedProcessor):
+    """Two smiling faces; the second's eyes read closed, and the detector misses that face
+    on every other frame (a missed face keeps counting in the group)."""
+
+    def process(self, frame_bgr: np.ndarray, detail=None):  # type: ignore[no-untyped-def]
+        import dataclasses
+
+        result = super().process(frame_bgr, detail)
+        faces = [dataclasses.replace(f, eye_open_probability=(0.97, 0.96)) for f in result.faces]
+        faces[1] = dataclasses.replace(faces[1], eyes_open=0, eye_open_probability=(0.1, 0.05))
+        if self.calls % 2 == 0:
+            faces = faces[:1]
+        return dataclasses.replace(result, faces=tuple(faces))
+
+
+def test_a_face_with_closed_eyes_holds_the_shutter_even_when_missed_for_a_frame(
+    tmp_path: Path,
+) -> None:
+    processor = ClosedEyesProcessor(smiling_between(0, 275))
+    source = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=320))
+    loop, received = build(source, processor, tmp_path / "photos")
+    assert loop.run() == 0
+    states = kinds(drain(received), events.STATE)
+    assert loop.counters.captures == 0
+    assert any(s["reason"] == "eyes_closed" and s["held_by"] == 2 for s in states)
+
+
+def test_the_state_names_the_face_it_waits_on_without_flooding(tmp_path: Path) -> None:
+    """Two faces take turns not smiling every frame: the state says which one holds the
+    shutter, but a reason that flickers goes out at most once per state_min_interval_s."""
+
+    def script(n: int):
+        return [(BOX_A, 0.1 if n % 2 else 0.95, 2), (BOX_B, 0.95 if n % 2 else 0.1, 2)]
+
+    ticks = iter(range(10_000))
+    source = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=320))
+    loop, received = build(
+        source,
+        ScriptedProcessor(script),
+        tmp_path / "photos",
+        tracking=TrackingConfig(smoothing=1.0),
+        clock=lambda: next(ticks) * 0.1,  # the wall clock: 0.1 s a call
+    )
+    assert loop.run() == 0
+    states = kinds(drain(received), events.STATE)
+    assert loop.counters.captures == 0
+    assert {s["reason"] for s in states} == {"not_smiling"}
+    assert {s["held_by"] for s in states} == {1, 2}
+    assert {s["message"] for s in states} == {"Not everyone is smiling yet."}
+    assert 2 <= len(states) <= 275 * 0.1 / 1.0 + 2  # 275 frames of 0.1 s: one a second

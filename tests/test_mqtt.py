@@ -241,6 +241,7 @@ def test_discovery_configs_are_retained_valid_json_with_the_fields_ha_needs(brok
         "sensor/phase",
         "sensor/photos",
         "sensor/score",
+        "sensor/waiting_for",
         "switch/armed",
     ]
     for topic, config in configs.items():
@@ -252,7 +253,7 @@ def test_discovery_configs_are_retained_valid_json_with_the_fields_ha_needs(brok
         if component != "device_automation":  # its schema has no availability
             assert config["availability_topic"] == "smilebooth/booth1/availability"
     unique_ids = [c["unique_id"] for c in configs.values() if "unique_id" in c]
-    assert len(set(unique_ids)) == len(unique_ids) == 13
+    assert len(set(unique_ids)) == len(unique_ids) == 14
     number = configs["homeassistant/number/booth1/threshold/config"]
     assert number["command_topic"] == "smilebooth/booth1/set/threshold"
     assert (number["min"], number["max"]) == (0.0, 1.0)
@@ -425,8 +426,9 @@ def run_loop(config_text: str, tmp_path) -> subprocess.CompletedProcess[str]:
 
     video = require(MEDIA / "video" / "stage_360p.mp4")
     config = tmp_path / "config.yaml"
-    # --threshold 0.3 passes the file's check only with the re-arm threshold below it.
-    config.write_text("trigger: {rearm_threshold: 0.25}\n" + config_text)
+    # --threshold 0.3 passes the file's check only with the re-arm threshold below it; the
+    # stage's crowd is not all smiling, so the group score alone (rule: score) decides.
+    config.write_text("trigger: {rearm_threshold: 0.25, rule: score}\n" + config_text)
     return subprocess.run(
         [
             sys.executable,
@@ -683,3 +685,48 @@ def test_a_face_or_smile_change_goes_out_within_a_second_not_at_the_interval(bro
         listener.close()
     sent = [json.loads(p)["time"] for t, p, _ in listener.messages if t.endswith("pace/score")]
     assert sent == [0.0, 1.1, 2.2, 7.3]
+
+
+def test_the_state_says_which_face_holds_the_shutter_back(broker, tmp_path) -> None:
+    """The real loop on the stage video: two faces, the second never smiles; the retained
+    state names it, and the score events say not ready; then it smiles and the state says so."""
+    from edge.compose import build_loop
+    from edge.config import AppConfig
+    from edge.config.decide import TriggerConfig
+    from edge.config.output import CaptureConfig
+    from edge.config.source import SourceConfig
+    from tests._loop_helpers import BOX_A, BOX_B, STAGE, ScriptedProcessor, video
+
+    def script(n: int) -> list[tuple]:
+        return [(BOX_A, 0.95, 2), (BOX_B, 0.1 if n < 60 else 0.95, 2)]
+
+    config = AppConfig(
+        source=SourceConfig(device=str(video(STAGE)), width=640),
+        trigger=TriggerConfig(min_faces=2, hold_s=0.3),
+        capture=CaptureConfig(folder=str(tmp_path / "photos")),
+    )
+    listener = Listener(broker.port)
+    loop = build_loop(config, pipeline=ScriptedProcessor(script))
+    controls = loop.parts.controls
+    mqtt_config = MqttConfig(
+        enabled=True, host="127.0.0.1", port=broker.port, device_id="booth1", score_interval_s=0
+    )
+    publisher = MqttPublisher(mqtt_config, loop.parts.bus, controls, reconnect_delay=(1, 1))
+    publisher.start()
+    try:
+        assert publisher.connected.wait(5)
+        assert loop.run() == 0
+        held = json.loads(
+            listener.wait_for(
+                "smilebooth/booth1/state", where=lambda s: s.get("reason") == "not_smiling"
+            )
+        )
+        assert held["ready"] is False and held["held_by"] == 2
+        assert held["message"] == "Not everyone is smiling yet."
+        score = json.loads(listener.wait_for("smilebooth/booth1/score"))
+        assert score["ready"] is False
+        listener.wait_for("smilebooth/booth1/score", where=lambda s: s["ready"] is True)
+        listener.wait_for("smilebooth/booth1/capture")
+    finally:
+        publisher.stop()
+        listener.close()

@@ -93,3 +93,36 @@ def test_annotate_writes_one_image_per_input(tmp_path) -> None:
     original = cv2.imread(str(sample))
     assert drawn.shape == original.shape
     assert (cv2.absdiff(drawn, original) > 40).sum() > 500  # boxes and text were drawn
+
+
+def test_each_line_says_whether_the_booth_would_fire_and_why_not() -> None:
+    """`ready` is the trigger rule on the one photo; `held_by` is the face (its index in
+    `faces`) that holds the shutter back, `message` the page's words for it."""
+    photos = require(MEDIA / "faces-dlib")
+    names = ("2009_004587.jpg", "2008_002506.jpg", "dogs.jpg")
+    result = run_score(*(str(photos / name) for name in names))
+    assert result.returncode == 0, result.stderr
+    both_smile, one_straight, dogs = (json.loads(line) for line in result.stdout.splitlines())
+    assert both_smile["ready"] is True and both_smile["held_by"] is None
+    assert both_smile["message"] == "Looking good!"
+    assert all(face["smiling"] for face in both_smile["faces"])
+    # the average is over the threshold, but one face is not smiling: the booth waits
+    assert one_straight["group"]["score"] >= 0.7 and one_straight["ready"] is False
+    assert one_straight["reason"] == "not_smiling"
+    assert one_straight["faces"][one_straight["held_by"]]["smiling"] is False
+    assert one_straight["message"] == "Not everyone is smiling yet."
+    assert (dogs["ready"], dogs["reason"], dogs["message"]) == (
+        False,
+        "no_faces",
+        "Nobody in view yet.",
+    )
+
+
+def test_rule_score_fires_on_the_average(tmp_path) -> None:
+    photos = require(MEDIA / "faces-dlib")
+    config = tmp_path / "config.yaml"
+    config.write_text("trigger: {rule: score}\n")
+    result = run_score(str(photos / "2008_002506.jpg"), "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stdout)
+    assert line["ready"] is True and line["reason"] == "ready"

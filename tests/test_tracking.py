@@ -8,6 +8,7 @@ import pytest
 
 from edge.config.decide import ScoringConfig, TrackingConfig, TriggerConfig
 from edge.decide.control import ControlState
+from edge.decide.rule import judge, live_views
 from edge.decide.scoring import smoothed_group
 from edge.decide.tracking import TrackedFrame, Tracker
 from edge.decide.trigger import TriggerState, step
@@ -71,14 +72,33 @@ def run(frames: Sequence[Sequence[FaceSpec]], fps: float = 10.0) -> tuple[list[f
     state, scores, fired = TriggerState(), [], []
     for n, faces in enumerate(frames):
         tracked = tracker.update(frame_result(faces))
+        score = smoothed(tracked).score
+        views = live_views(tracked.counted, set(), ScoringConfig())
         decision = step(
-            state, n / fps, smoothed(tracked).score, smoothed(tracked).face_count, ARMED, TRIGGER
+            state, n / fps, score, judge(score, views, 0.7, TRIGGER, 0.5), ARMED, TRIGGER
         )
         state = decision.state
         scores.append(smoothed(tracked).score if smoothed(tracked).score is not None else 0.0)
         if decision.fire:
             fired.append(n)
     return scores, fired
+
+
+def test_the_smile_probability_is_smoothed_for_the_rule() -> None:
+    tracker = Tracker(TrackingConfig(smoothing=0.5))
+    for _ in range(5):
+        tracked = tracker.update(frame_result([(BOX_A, 0.9, 2), (BOX_B, 0.9, 2)]))
+    tracked = tracker.update(frame_result([(BOX_A, 0.9, 2), (BOX_B, 0.1, 2)]))
+    assert tracked.counted[1].smile_probability == pytest.approx(0.5, abs=0.01)
+    tracked = tracker.update(frame_result([(BOX_A, 0.9, 2), (BOX_B, 0.1, 2)]))
+    assert tracked.counted[1].smile_probability == pytest.approx(0.3, abs=0.01)
+
+
+def test_one_face_stopping_its_smile_holds_the_shutter() -> None:
+    frames = [[(BOX_A, 0.95, 2), (BOX_B, 0.95 if n < 2 else 0.15, 2)] for n in range(20)]
+    scores, fired = run(frames)
+    assert min(scores) >= TRIGGER.threshold - 0.35  # the average stays high-ish...
+    assert fired == []  # ...but the second face is not smiling: no photo
 
 
 def group(smile: float, eyes: int) -> list[FaceSpec]:
@@ -193,3 +213,15 @@ def test_a_burst_keeps_the_best_smoothed_frame_not_a_raw_outlier() -> None:
     assert burst.best is not None  # ...is not kept: the smoothed score peaks last
     assert burst.best.frame.index == offered[-1].frame.index
     assert before.group.score is not None and before.group.score < offered[0].group.score
+
+
+def test_a_burst_keeps_a_frame_the_rule_calls_ready_over_a_higher_score() -> None:
+    from edge.decide.burst import Burst
+
+    faces = [frame_result([(BOX_A, w, 2)]).faces[0] for w in (0.95, 0.8)]
+    burst = Burst("score")
+    for scored, ready in zip(
+        scored_frames(Tracker(TrackingConfig(smoothing=1.0)), faces), (False, True), strict=True
+    ):
+        burst.offer(scored, ready)
+    assert burst.best is not None and burst.best.frame.index == 1

@@ -37,6 +37,31 @@ def test_augmented_batches_repeat_across_runs_and_change_every_epoch() -> None:
     assert not any(np.allclose(epoch_one[0, ..., 0], crop) for crop in originals)
 
 
+def test_distance_augmentation_repeats_and_softens_faces() -> None:
+    """--distance-augment: faces shrunk and brought back, noisy, some batches JPEG; the same
+    seed gives the same batches, and the images lose fine detail (what a small face does)."""
+    from training.augment import AugmentConfig
+    from training.ferplus import load_split
+    from training.train import make_dataset
+
+    split = load_split(require(FERPLUS), "valid").subset(np.arange(96))
+    distance = AugmentConfig.distance()
+    one = _epoch(make_dataset(split, 32, True, seed=5, config=distance))
+    np.testing.assert_array_equal(
+        one, _epoch(make_dataset(split, 32, True, seed=5, config=distance))
+    )
+    plain = _epoch(make_dataset(split, 32, True, seed=5))
+    assert one.shape == plain.shape and one.min() >= 0.0 and one.max() <= 1.0
+
+    def detail(images: np.ndarray) -> float:  # high-frequency energy: mean |Laplacian|
+        lap = 4 * images[:, 1:-1, 1:-1] - images[:, :-2, 1:-1] - images[:, 2:, 1:-1]
+        return float(np.abs(lap - images[:, 1:-1, :-2] - images[:, 1:-1, 2:]).mean())
+
+    assert not np.array_equal(one, plain)
+    shrunk = _epoch(make_dataset(split, 32, True, 5, AugmentConfig(shrink_probability=1.0)))
+    assert detail(shrunk) < 0.85 * detail(plain)
+
+
 @pytest.mark.slow
 def test_the_same_command_trains_the_same_weights(tmp_path) -> None:
     import keras

@@ -1,4 +1,5 @@
-"""The trigger policy as a pure state machine, driven by a fake clock (frame times)."""
+"""The trigger policy as a pure state machine, driven by a fake clock (frame times); the
+frames' verdicts come from the real rule (edge.decide.rule.judge) on smiling faces."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from collections.abc import Iterable
 
 from edge.config.decide import TriggerConfig
 from edge.decide.control import ControlState
-from edge.decide.trigger import Decision, TriggerState, burst_open, step
+from edge.decide.rule import FaceView, judge
+from edge.decide.trigger import Decision, TriggerState, burst_open
+from edge.decide.trigger import step as policy_step
 
 CONFIG = TriggerConfig(
     threshold=0.7, rearm_threshold=0.5, hold_s=1.0, min_faces=2, burst_s=0.5, cooldown_s=3.0
@@ -15,6 +18,21 @@ ARMED = ControlState(armed=True, threshold=0.7, trigger_requested=False)
 DISARMED = ControlState(armed=False, threshold=0.7, trigger_requested=False)
 MANUAL = ControlState(armed=True, threshold=0.7, trigger_requested=True)
 FPS = 10
+
+
+def step(
+    state: TriggerState,
+    now: float,
+    score: float | None,
+    faces: int,
+    controls: ControlState,
+    config: TriggerConfig,
+    eyes_closed: bool = False,
+) -> Decision:
+    """One frame of `faces` smiling faces (the first one's eyes closed when asked)."""
+    views = [FaceView(i, 0.9, eyes_closed and i == 0, 0.9) for i in range(faces)]
+    verdict = judge(score if faces else None, views, controls.threshold, config, 0.5)
+    return policy_step(state, now, score, verdict, controls, config)
 
 
 class Policy:

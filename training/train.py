@@ -64,6 +64,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(one cycle; no --restarts or --finetune-epochs)",
     )
     parser.add_argument("--seed", type=int, default=20261124, help="seed of every random draw")
+    parser.add_argument(
+        "--distance-augment",
+        type=float,
+        nargs="?",
+        const=1.0,
+        default=0.0,
+        metavar="STRENGTH",
+        help="also train on faces as a group at a distance shows them: shrunk to 16-40 px "
+        "and back, sensor noise, JPEG (training.augment.AugmentConfig.distance; "
+        "STRENGTH scales them, 1 when left out)",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny slice, 1 epoch (tests)")
     parser.add_argument(
         "--emotion-balance",
@@ -164,7 +175,13 @@ class _BatchRandom:
         return tf.random.stateless_uniform(shape, seed, low, high)
 
 
-def make_dataset(split: FerPlusSplit, batch: int, training: bool, seed: int) -> Any:
+def make_dataset(
+    split: FerPlusSplit,
+    batch: int,
+    training: bool,
+    seed: int,
+    config: AugmentConfig | None = None,
+) -> Any:
     import tensorflow as tf
 
     images = split.images[..., None]
@@ -172,7 +189,7 @@ def make_dataset(split: FerPlusSplit, batch: int, training: bool, seed: int) -> 
     if training:
         data = data.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
     data = data.batch(batch)
-    config = AugmentConfig()
+    augment = config or AugmentConfig()
 
     def scaled(x: Any, y: Any) -> Any:
         # edge.perception.crop.model_input, written in TensorFlow for the tf.data graph
@@ -183,12 +200,17 @@ def make_dataset(split: FerPlusSplit, batch: int, training: bool, seed: int) -> 
 
     def augmented(batch: Any, batch_seed: Any) -> Any:
         x, y = scaled(*batch)
-        return augment_batch(x, config, _BatchRandom(batch_seed)), y
+        return augment_batch(x, augment, _BatchRandom(batch_seed)), y
 
     # One seed per batch, a new sequence each epoch, the same sequences in every run.
     batch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
     data = tf.data.Dataset.zip(data, batch_seeds)
     return data.map(augmented, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+
+
+def augment_config(args: argparse.Namespace) -> AugmentConfig:
+    strength = getattr(args, "distance_augment", 0.0)
+    return AugmentConfig.distance(strength) if strength else AugmentConfig()
 
 
 def cosine_schedule(epochs: int, base: float, warmup: int = 2) -> Any:
@@ -317,7 +339,7 @@ def train(args: argparse.Namespace) -> Path:
     ]
     started = time.monotonic()
     model.fit(
-        make_dataset(train_split, batch, True, args.seed),
+        make_dataset(train_split, batch, True, args.seed, augment_config(args)),
         shuffle=False,  # make_dataset shuffles, with its own seed
         epochs=epochs,
         verbose=2,
@@ -385,7 +407,9 @@ def warm_restart(
     ]
     log.info("warm restart %d: %d epochs from Valid %.4f", cycle, epochs, best)
     model.fit(
-        make_dataset(train_split, args.batch_size, True, args.seed + 2 * cycle),
+        make_dataset(
+            train_split, args.batch_size, True, args.seed + 2 * cycle, augment_config(args)
+        ),
         shuffle=False,
         epochs=epochs,
         verbose=2,
@@ -417,7 +441,7 @@ def finetune(
         lambda epoch, _lr: rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
     )
     model.fit(
-        make_dataset(both, args.batch_size, True, args.seed + 1),
+        make_dataset(both, args.batch_size, True, args.seed + 1, augment_config(args)),
         shuffle=False,
         epochs=epochs,
         verbose=2,

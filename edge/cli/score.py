@@ -1,5 +1,9 @@
 """`smilebooth score PATH...`: score photos (or folders of photos), one JSON line per image.
 
+Each line says whether the booth would fire on the image (`ready`: the trigger rule on this
+one frame, no hold) and, when not, why and which face (`reason`, `held_by`: the face's
+index in `faces`; `message`: the page's words).
+
 Unreadable or non-image files are reported on stderr and skipped; the others are still
 scored, and the exit status is 1 at the end if anything was skipped.
 """
@@ -17,15 +21,18 @@ import numpy as np
 
 from edge import exit_codes
 from edge.annotate import annotate
-from edge.config import ConfigError
+from edge.config import AppConfig, ConfigError
 from edge.config.command import add_config_argument, config_from_argument
 from edge.config.engine import printable
 from edge.config.output import ImageConfig
+from edge.decide.explain import words
+from edge.decide.rule import judge, photo_views
 from edge.io import image_io
 from edge.io.image_io import IMAGE_SUFFIXES
 from edge.io.serialize import frame_to_dict
 from edge.perception.pipeline import Pipeline
 from edge.progress import Progress
+from edge.types import FrameResult
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +76,26 @@ def read_image(
     return result.image, result.problem
 
 
+def readiness(result: FrameResult, config: AppConfig) -> dict[str, object]:
+    """Would the booth fire on this frame, and if not, why (the words the page uses)."""
+    trigger = config.trigger
+    views = photo_views(result.faces, config.scoring)
+    verdict = judge(
+        result.group.score, views, trigger.threshold, trigger, config.smile.smiling_threshold
+    )
+    return {
+        "ready": verdict.ready,
+        "reason": verdict.reason,
+        "held_by": verdict.held_by,
+        "message": words(verdict, len(result.faces), trigger),
+    }
+
+
 def score_paths(
-    pipeline: Pipeline, args: argparse.Namespace, config: ImageConfig | None = None
+    pipeline: Pipeline,
+    args: argparse.Namespace,
+    config: ImageConfig | None = None,
+    app: AppConfig | None = None,
 ) -> int:
     failures = 0
     if args.annotate:
@@ -99,6 +124,8 @@ def score_paths(
             )
         result = pipeline.process_crop(image) if args.crops else pipeline.process(image)
         line = {"image": str(path), **frame_to_dict(result, getattr(args, "mesh", False))}
+        if not args.crops:  # a crop is one face, not a frame the booth would see
+            line.update(readiness(result, app or AppConfig()))
         sys.stdout.write(json.dumps(line) + "\n")
         sys.stdout.flush()
         if args.annotate:
@@ -123,4 +150,4 @@ def score_command(args: argparse.Namespace) -> int:
     except (ModelCardError, FileNotFoundError, RuntimeError) as exc:
         print(f"smilebooth score: cannot load the models: {exc}", file=sys.stderr)
         return exit_codes.MODELS
-    return score_paths(pipeline, args, config.images)
+    return score_paths(pipeline, args, config.images, config)

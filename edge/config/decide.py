@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from edge.perception.labels import DEFAULT_INTENSITY_WEIGHTS
 
@@ -108,6 +109,22 @@ class TriggerConfig:
     block_on_closed_eyes: bool = field(
         default=True,
         metadata={"doc": "never fire (nor keep a burst frame) while a face's eyes read closed"},
+    )
+    rule: Literal["everyone", "score"] = field(
+        default="everyone",
+        metadata={
+            "doc": "everyone: the group score over the threshold and every face smiling "
+            "(smile.smiling_threshold); score: the group score alone (an average: one "
+            "straight face among big smiles still fires)"
+        },
+    )
+    allow_not_smiling: int = field(
+        default=0,
+        metadata={
+            "doc": "rule everyone: this many faces may be not smiling (for big groups)",
+            "min": 0,
+            "max": 20,
+        },
     )
 
     def validate(self) -> None:

@@ -103,8 +103,8 @@ class StatusConfig:
     state_min_interval_s: float = field(
         default=1.0,
         metadata={
-            "doc": "shortest gap between STATE events for a face-count change (armed, "
-            "threshold and phase changes are sent at once)",
+            "doc": "shortest gap between STATE events for a face-count change or a new "
+            "reason the shutter waits (armed, threshold and phase changes are sent at once)",
             "min": 0,
         },
     )

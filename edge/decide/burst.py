@@ -2,7 +2,8 @@
 
 The trigger (edge.decide.trigger) times the burst window; the burst only ranks the frames offered
 during it, by the same smoothed group score the trigger fired on (a one-frame raw outlier
-is not the photo the booth decided to take), any frame without closed eyes ranking above
+is not the photo the booth decided to take), a frame the rule calls ready (everyone
+smiling, edge.decide.rule) above one it does not, then any frame without closed eyes above
 those with.
 """
 
@@ -13,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from edge.decide.rule import is_closed
 from edge.decide.tracking import TrackedFrame
 from edge.io.serialize import face_to_dict, group_to_dict
 from edge.io.sources.base import Frame
@@ -36,11 +38,13 @@ class Burst:
     reason: str  # "score" or "manual"
     avoid_closed_eyes: bool = True  # rank any frame without closed eyes above those with
     best: ScoredFrame | None = None
-    _rank: tuple[bool, float] = (False, -2.0)
+    _rank: tuple[bool, bool, float] = (False, False, -2.0)
 
-    def offer(self, scored: ScoredFrame) -> None:
+    def offer(self, scored: ScoredFrame, ready: bool = True) -> None:
+        """ready: the rule's verdict on this frame (edge.decide.rule)."""
         score = scored.group.score if scored.group.score is not None else -1.0
-        rank = (not (self.avoid_closed_eyes and eyes_closed(scored.tracked.result)), score)
+        open_eyes = not (self.avoid_closed_eyes and eyes_closed(scored.tracked.result))
+        rank = (ready, open_eyes, score)
         if self.best is None or rank > self._rank:
             # keep(): a camera frame's photo is copied out of its buffer only here.
             kept = dataclasses.replace(scored, frame=scored.frame.keep())
@@ -49,7 +53,7 @@ class Burst:
 
 def eyes_closed(result: FrameResult) -> bool:
     """Some face of the frame had its eyes read, and both read closed."""
-    return any(f.eye_open_probability is not None and f.eyes_open == 0 for f in result.faces)
+    return any(is_closed(f) for f in result.faces)
 
 
 def capture_sidecar(

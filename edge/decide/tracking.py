@@ -1,8 +1,8 @@
 """Follow faces across frames and smooth their scores, so one odd frame changes little.
 
 Greedy IoU matching gives each face a stable id; each track keeps an exponential moving
-average of its smile weight and of each eye's P(open) (of its open-eye count when eyes are
-not read). The tracker only smooths: the live group score is the rating formula
+average of its smile weight, of its P(smiling) and of each eye's P(open) (of its open-eye
+count when eyes are not read). The tracker only smooths: the live group score is the rating formula
 (edge.decide.scoring.smoothed_group) on these smoothed values, a track's open eyes being the sum
 of its smoothed P(open), so a blink (eyes closed for 2-3 frames) or a one-frame
 misdetection moves it a little, not across the threshold.
@@ -23,6 +23,7 @@ class Track:
     box: Box
     smile_weight: float
     eyes_open: float
+    smile_probability: float = 0.0
     age: int = 1
     missed: int = 0
     last: FaceScore | None = None
@@ -69,6 +70,7 @@ class Tracker:
                     face.face.box,
                     face.smile_weight,
                     float(face.eyes_open),
+                    face.smile.smile_probability,
                     eye_open=(
                         None
                         if face.eye_open_probability is None
@@ -82,6 +84,8 @@ class Tracker:
             else:
                 track.box = face.face.box
                 track.smile_weight += alpha * (face.smile_weight - track.smile_weight)
+                probability = face.smile.smile_probability
+                track.smile_probability += alpha * (probability - track.smile_probability)
                 track.update_eyes(face, alpha)
                 track.age += 1
                 track.missed = 0
@@ -93,7 +97,7 @@ class Tracker:
         self.tracks = [t for t in self.tracks if t.missed <= self.config.max_missed]
         # Briefly missed faces still count: a one-frame dropout must not change the group.
         counted = tuple(
-            SmoothedFace(t.track_id, t.smile_weight, t.eyes_open)
+            SmoothedFace(t.track_id, t.smile_weight, t.eyes_open, t.smile_probability)
             for t in self.tracks
             if t.missed == 0 or t.age > 2
         )

@@ -1,13 +1,13 @@
 """When to fire the shutter: a pure state machine, time passed in by the caller.
 
-ready --(score >= threshold with >= min_faces)--> holding --(for hold_s)--> FIRE
+ready --(the rule's verdict may hold: edge.decide.rule)--> holding --(for hold_s)--> FIRE
 FIRE starts a burst of burst_s (burst_open() says while it lasts; the loop keeps its best
 frame), then cooldown_s; after that the policy re-arms only once the score has dropped
 below rearm_threshold (hysteresis), so one long smile gives one photo, not one every
 cooldown. Disarmed, it never fires by itself; a manual trigger fires at once unless a
-burst is running. With block_on_closed_eyes, a frame in which a face's eyes read closed
-(both below eyes.open_threshold) never fires by score: the smoothed score forgives a
-blink, the shutter must not catch one.
+burst is running. A frame whose verdict is not ready only because a face's eyes read
+closed (block_on_closed_eyes) keeps the hold but never fires: the smoothed score forgives
+a blink, the shutter must not catch one.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Literal
 
 from edge.config.decide import TriggerConfig
 from edge.decide.control import ControlState
+from edge.decide.rule import Verdict
 
 Phase = Literal["ready", "holding", "burst", "cooldown", "rearm"]
 
@@ -38,15 +39,13 @@ def step(
     state: TriggerState,
     now: float,
     score: float | None,
-    faces: int,
+    verdict: Verdict,
     controls: ControlState,
     config: TriggerConfig,
-    eyes_closed: bool = False,
 ) -> Decision:
-    """One frame of the policy; threshold and armed come from the operator's controls.
-
-    eyes_closed: some face of this frame has both eyes read closed (the caller decides).
-    """
+    """One frame of the policy; armed comes from the operator's controls, the verdict
+    (edge.decide.rule.judge, on the controls' threshold) says whether the frame is good;
+    the score only re-arms."""
     threshold = controls.threshold
     rearm = min(config.rearm_threshold, threshold)
     phase = state.phase
@@ -60,7 +59,7 @@ def step(
         if not _elapsed(state, now, config.cooldown_s):
             return Decision(False, "", state)
         state, phase = TriggerState("rearm", now), "rearm"
-    good = score is not None and score >= threshold and faces >= config.min_faces
+    good = verdict.hold
     if phase == "rearm":
         low = score is None or score < rearm
         return Decision(False, "", TriggerState("ready", now) if low else state)
@@ -68,8 +67,7 @@ def step(
         return Decision(False, "", TriggerState("ready", now) if phase == "holding" else state)
     if phase == "ready":
         state = TriggerState("holding", now)
-    blocked = eyes_closed and config.block_on_closed_eyes
-    if _elapsed(state, now, config.hold_s) and not blocked:  # held: fires on the next open frame
+    if _elapsed(state, now, config.hold_s) and verdict.ready:  # held: fires on the next open frame
         return Decision(True, "score", TriggerState("burst", now))
     return Decision(False, "", replace(state))
 

@@ -24,6 +24,7 @@ from edge.io.serialize import face_to_dict, group_to_dict
 if TYPE_CHECKING:
     from edge.decide.burst import ScoredFrame
     from edge.decide.control import ControlState
+    from edge.decide.explain import Explanation
     from edge.io.capture import Saved
 
 # Event kinds published by the loop.
@@ -55,6 +56,7 @@ class ScoreEvent:
     open_eye_ratio: float | None
     raw_score: float | None = None
     per_face: tuple[dict[str, Any], ...] = ()
+    ready: bool = False  # the trigger rule says this frame is good to fire on
 
     def as_json(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "per_face": list(self.per_face)}
@@ -97,6 +99,10 @@ class StateEvent:
     phase: str
     fps: float
     faces: int
+    ready: bool = False  # the trigger rule is satisfied on this frame
+    reason: str = ""  # why not (edge.decide.explain codes: "not_smiling", "eyes_closed", ...)
+    held_by: int | None = None  # the track id of the face that holds the shutter back
+    message: str = ""  # the page's sentence for it
 
     def as_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -126,7 +132,7 @@ class CountEvent:
         return {self.name: self.value}
 
 
-def score_event(scored: ScoredFrame) -> ScoreEvent:
+def score_event(scored: ScoredFrame, ready: bool = False) -> ScoreEvent:
     """The SCORE event of a frame after tracking and the live rating."""
     group, tracked = scored.group, scored.tracked
     per_face = tuple(
@@ -134,7 +140,10 @@ def score_event(scored: ScoredFrame) -> ScoreEvent:
         for t, f in zip(tracked.tracks, tracked.result.faces, strict=True)
     )
     return ScoreEvent(
-        raw_score=_round(tracked.result.group.score), per_face=per_face, **group_to_dict(group)
+        raw_score=_round(tracked.result.group.score),
+        per_face=per_face,
+        ready=ready,
+        **group_to_dict(group),
     )
 
 
@@ -184,9 +193,29 @@ def last_capture(folder: Path) -> CaptureEvent | None:
     return None
 
 
-def state_event(controls: ControlState, phase: str, fps: float, faces: int) -> StateEvent:
-    """The STATE event: the operator's controls and the loop's phase, fps and faces."""
-    return StateEvent(controls.armed, controls.threshold, phase, round(fps, 1), faces)
+def state_event(
+    controls: ControlState,
+    phase: str,
+    fps: float,
+    faces: int,
+    why: Explanation | None = None,
+    ready: bool = False,
+) -> StateEvent:
+    """The STATE event: the operator's controls and the loop's phase, fps and faces, and
+    why the shutter waits (which face holds it back)."""
+    if why is None:
+        return StateEvent(controls.armed, controls.threshold, phase, round(fps, 1), faces)
+    return StateEvent(
+        controls.armed,
+        controls.threshold,
+        phase,
+        round(fps, 1),
+        faces,
+        ready=ready,
+        reason=why.code,
+        held_by=why.track_id,
+        message=why.text,
+    )
 
 
 def error_event(message: str, source: str) -> ErrorEvent:

@@ -100,12 +100,10 @@ class GuestScreen:
         line = guest_line(
             view.trigger,
             view.now,
-            view.scored.group.score,
-            counted,
+            view.verdict,
+            view.scored.group.face_count,
             view.controls,
             board.trigger,
-            board.scoring,
-            view.eyes_closed,
         )
         smoothed = {face.track_id: face for face in counted}
         height, width = view.scored.frame.image.shape[:2]

@@ -14,7 +14,7 @@ from edge.io import image_io
 from edge.loop import LoopView
 from edge.web.live import LiveView
 
-NO_REASON = Explanation("")
+NO_REASON = Explanation("", "")
 
 
 def no_reason(view: LoopView) -> Explanation:

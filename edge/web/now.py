@@ -75,17 +75,8 @@ class NowBoard:
         return self._last_photo
 
     def explanation(self, view: LoopView) -> Explanation:
-        group = view.scored.group
-        return explain(
-            view.trigger,
-            view.now,
-            group.score,
-            view.scored.tracked.counted,
-            view.controls,
-            self.trigger,
-            self.scoring,
-            view.eyes_closed,
-        )
+        faces = view.scored.group.face_count
+        return explain(view.trigger, view.now, view.verdict, faces, view.controls, self.trigger)
 
     def snapshot(self) -> dict[str, Any] | None:
         """The panel's figures for the newest frame; None before the first frame."""
@@ -105,6 +96,8 @@ class NowBoard:
             "faces": group.face_count,
             "fps": round(view.fps, 1),
             "message": why.text,
+            "reason": why.code,
+            "ready": view.verdict.ready,
             "holding_back": why.track_id,
             "per_face": _per_face(view),
             "last_photo": self._last_photo,

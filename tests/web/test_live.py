@@ -134,3 +134,21 @@ def test_without_a_loop_there_is_no_live_view_or_controls(tmp_path: Path) -> Non
         reply = site.request("POST", "/api/control", body=b'{"trigger": true}', headers=AUTH)
         assert reply.status == 404
         assert site.request("GET", "/api/info").json()["live"] is False
+
+
+@pytest.fixture
+def crowd(tmp_path: Path) -> Iterator[LoopSite]:
+    """Armed, on frames of the stage video: a real crowd, not everyone smiling."""
+    from tests._loop_helpers import STAGE, video
+    from tests.web.conftest import video_replay_config
+
+    yield from serve_loop(video_replay_config(tmp_path, video(STAGE), 10, armed=True), TOKEN)
+
+
+def test_the_now_panel_names_the_face_that_holds_the_shutter_back(crowd: LoopSite) -> None:
+    """Real models on a real crowd: the panel says not everyone smiles, and which face."""
+    assert wait_for(lambda: crowd.request("GET", "/api/now").json().get("faces", 0) >= 2)
+    now = crowd.request("GET", "/api/now").json()
+    assert now["ready"] is False and now["reason"] == "not_smiling"
+    assert now["message"] == "Not everyone is smiling yet."
+    assert now["holding_back"] in {face["track_id"] for face in now["per_face"]}

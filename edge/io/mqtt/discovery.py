@@ -163,6 +163,14 @@ def _state_entities(topics: Topics, threshold_min: float) -> Entities:
             "device_class": "enum",
             "options": PHASES,
         },
+        ("sensor", "waiting_for"): {  # why the shutter waits, and on which face
+            "name": "Waiting for",
+            "state_topic": topics.state,
+            "value_template": "{{ value_json.message | default('') }}",
+            "json_attributes_topic": topics.state,
+            "json_attributes_template": "{{ {'ready': value_json.ready, 'reason': "
+            "value_json.reason, 'held_by': value_json.held_by} | tojson }}",
+        },
         ("number", "threshold"): {
             "name": "Threshold",
             "state_topic": topics.state,

@@ -1,0 +1,169 @@
+"""Group frames composed from labelled faces, for the group-decision check.
+
+A 1920x1080 frame holds 2-6 people whose faces are 30-80 px high in the 640-wide view the
+models see (a group at about 1.5-4 m), each face a labelled one from ../shared:
+
+- smiling / not smiling: FER+ Test faces by their happiness votes (of 10 annotators: at
+  least SMILING_VOTES say happiness, or none do and at least STRAIGHT_VOTES say neutral);
+- eyes closed: faces of ../shared/datasets/faces-eyes/closed (CEW), the half whose name
+  hashes to "test" (the other half, with FER+ Valid, makes the "valid" frames that
+  anything is chosen on).
+
+Faces sit in one or two rows on a soft grey-brown backdrop with a gentle light gradient,
+each face on a head-and-shoulders silhouette of a random skin-neutral tone (a bare square
+face on flat grey is not what a detector sees in a booth). numpy/OpenCV only.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+FERPLUS = SHARED / "ferplus"
+SPLIT_FOLDERS = {"valid": "FER2013Valid", "test": "FER2013Test"}
+CLOSED_EYES = SHARED / "faces-eyes" / "closed"
+FRAME = (1920, 1080)  # width, height
+VIEW_WIDTH = 640  # the models' view: face heights are given in its pixels
+SMILING_VOTES = 7
+STRAIGHT_VOTES = 6
+FACE_PX = (30, 80)  # face height in the 640-wide view
+
+Kind = Literal["everyone_smiling", "one_not_smiling", "one_eyes_closed"]
+KINDS: tuple[Kind, ...] = ("everyone_smiling", "one_not_smiling", "one_eyes_closed")
+
+
+@dataclass(frozen=True)
+class FacePools:
+    smiling: list[Path]
+    straight: list[Path]
+    closed: list[Path]
+
+
+@dataclass(frozen=True)
+class GroupFrame:
+    kind: Kind
+    image: np.ndarray  # BGR, FRAME
+    people: int
+    face_px: tuple[int, ...]  # each face's height in the 640-wide view
+    odd_one: int | None  # index (left to right) of the face that should hold the shutter
+    boxes: tuple[tuple[float, float, float, float], ...]  # each face in the 640-wide view
+    labels: tuple[str, ...]  # each face: "smiling", "straight" or "closed"
+
+
+def load_pools(split: str = "test", closed: Path = CLOSED_EYES) -> FacePools:
+    """The labelled faces of a split ("valid" or "test"); a missing folder is named."""
+    ferplus = FERPLUS / SPLIT_FOLDERS[split]
+    labels = ferplus / "label.csv"
+    if not labels.is_file():
+        raise FileNotFoundError(f"{labels}: FER+ labels not found (see ../shared/datasets)")
+    if not closed.is_dir():
+        raise FileNotFoundError(f"{closed}: faces-eyes closed faces not found")
+    smiling, straight = [], []
+    with labels.open() as handle:
+        for row in csv.reader(handle):
+            votes = [int(v) for v in row[2:12]]
+            neutral, happiness, unknown, not_face = votes[0], votes[1], votes[8], votes[9]
+            if unknown or not_face:
+                continue
+            if happiness >= SMILING_VOTES:
+                smiling.append(ferplus / row[0])
+            elif happiness == 0 and neutral >= STRAIGHT_VOTES:
+                straight.append(ferplus / row[0])
+    shut = sorted(p for p in closed.glob("*.jpg") if held_back(p.name) == (split == "test"))
+    return FacePools(smiling, straight, shut)
+
+
+def held_back(name: str) -> bool:
+    """The half of a dataset kept for reporting (by a hash of the file name)."""
+    return hashlib.sha256(name.encode()).digest()[0] % 2 == 1
+
+
+def compose(kind: Kind, pools: FacePools, rng: np.random.Generator) -> GroupFrame:
+    """One group frame of `kind`: everyone smiling, or one person not smiling / eyes shut."""
+    people = int(rng.integers(2, 7))
+    odd = None if kind == "everyone_smiling" else int(rng.integers(0, people))
+    faces, labels = [], []
+    for i in range(people):
+        pool, label = pools.smiling, "smiling"
+        if i == odd:
+            pool, label = (
+                (pools.straight, "straight")
+                if kind == "one_not_smiling"
+                else (pools.closed, "closed")
+            )
+        faces.append(read_face(pool[int(rng.integers(0, len(pool)))]))
+        labels.append(label)
+    base = rng.uniform(*FACE_PX)  # one distance for the group, each face a little off it
+    heights = [int(np.clip(base * rng.uniform(0.85, 1.15), *FACE_PX)) for _ in faces]
+    image = backdrop(rng)
+    boxes = place(image, faces, heights, rng)
+    return GroupFrame(kind, image, people, tuple(heights), odd, boxes, tuple(labels))
+
+
+def read_face(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path))
+    if image is None:
+        raise ValueError(f"{path}: not a readable image")
+    return image
+
+
+def backdrop(rng: np.random.Generator) -> np.ndarray:
+    """A plain wall with a light gradient, in a random warm grey."""
+    width, height = FRAME
+    tone = rng.uniform(90, 170, 3)
+    ramp = np.linspace(0.85, 1.1, width, dtype=np.float32)[None, :, None]
+    wall = np.ones((height, width, 3), np.float32) * tone * ramp
+    return np.clip(wall, 0, 255).astype(np.uint8)
+
+
+def place(
+    image: np.ndarray, faces: list[np.ndarray], heights: list[int], rng: np.random.Generator
+) -> tuple[tuple[float, float, float, float], ...]:
+    """Faces left to right, spread over the frame, on shoulders, in one or two rows; each
+    face's box in the 640-wide view."""
+    scale = FRAME[0] / VIEW_WIDTH
+    boxes = []
+    count = len(faces)
+    slot = FRAME[0] / count
+    for i, (face, height) in enumerate(zip(faces, heights, strict=True)):
+        side = round(height * scale)
+        cx = int(slot * (i + 0.5) + rng.uniform(-0.15, 0.15) * slot)
+        row = 0 if count < 4 else i % 2
+        cy = int(FRAME[1] * (0.38 + 0.12 * row) + rng.uniform(-0.04, 0.04) * FRAME[1])
+        body = tuple(int(v) for v in rng.uniform(40, 200, 3))
+        shoulders = (cx, cy + int(side * 1.2))
+        cv2.ellipse(image, shoulders, (int(side * 0.95), int(side * 0.6)), 0, 180, 360, body, -1)
+        cv2.rectangle(
+            image,
+            (cx - int(side * 0.95), shoulders[1]),
+            (cx + int(side * 0.95), FRAME[1]),
+            body,
+            -1,
+        )
+        hair = tuple(int(v) for v in rng.uniform(20, 90, 3))
+        head = (int(side * 0.62), int(side * 0.66))
+        cv2.ellipse(image, (cx, cy - side // 10), head, 0, 0, 360, hair, -1)
+        patch = cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC)
+        x1, y1 = cx - side // 2, cy - side // 2
+        blend_in(image, patch, x1, y1)
+        boxes.append((x1 / scale, y1 / scale, (x1 + side) / scale, (y1 + side) / scale))
+    return tuple(boxes)
+
+
+def blend_in(image: np.ndarray, patch: np.ndarray, x1: int, y1: int) -> None:
+    """Paste with an oval, feathered edge, so no square outline frames the face."""
+    side = patch.shape[0]
+    mask = np.zeros((side, side), np.float32)
+    axes = (int(side * 0.48), int(side * 0.5))
+    cv2.ellipse(mask, (side // 2, side // 2), axes, 0, 0, 360, 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, side * 0.04))[..., None]
+    region = image[y1 : y1 + side, x1 : x1 + side].astype(np.float32)
+    mixed = region * (1 - mask) + patch.astype(np.float32) * mask
+    image[y1 : y1 + side, x1 : x1 + side] = np.clip(mixed, 0, 255).astype(np.uint8)

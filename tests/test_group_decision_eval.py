@@ -1,0 +1,47 @@
+"""The group-decision check: its composed frames, and one real run of both passes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convert import group_decision_eval
+from evaluate.group_frames import FACE_PX, FRAME, KINDS, compose, load_pools
+from tests.paths import FERPLUS, SHARED, require
+
+
+@pytest.fixture(scope="module")
+def pools():  # type: ignore[no-untyped-def]
+    require(FERPLUS / "FER2013Test")
+    require(SHARED / "datasets" / "faces-eyes" / "closed")
+    return load_pools("test")
+
+
+def test_frames_hold_2_to_6_labelled_faces_at_booth_sizes(pools) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(0)
+    for kind in KINDS:
+        for _ in range(10):
+            group = compose(kind, pools, rng)
+            assert group.image.shape == (FRAME[1], FRAME[0], 3)
+            assert 2 <= group.people <= 6 and len(group.boxes) == group.people
+            assert all(FACE_PX[0] <= h <= FACE_PX[1] for h in group.face_px)
+            odd = [i for i, label in enumerate(group.labels) if label != "smiling"]
+            assert odd == ([] if kind == "everyone_smiling" else [group.odd_one])
+            for x1, y1, x2, y2 in group.boxes:  # in the 640-wide view, inside it
+                assert 0 <= x1 < x2 <= 640 and 0 <= y1 < y2 <= 360
+
+
+def test_valid_and_test_frames_draw_on_different_faces(pools) -> None:  # type: ignore[no-untyped-def]
+    valid = load_pools("valid")
+    assert not set(valid.closed) & set(pools.closed)
+    assert not set(valid.smiling) & set(pools.smiling)
+    assert len(pools.smiling) > 500 and len(pools.straight) > 300 and len(pools.closed) > 250
+
+
+def test_one_run_of_both_passes_prints_the_table(pools, capsys) -> None:  # type: ignore[no-untyped-def]
+    group_decision_eval.main(["--frames", "2", "--clip-s", "1.5"])
+    out = capsys.readouterr().out
+    for kind in KINDS:
+        assert f"{kind}: " in out
+        row = next(line for line in out.splitlines() if line.startswith(kind + " "))
+        assert row.split()[1] == "2" and row.count("%") == 4  # photo, loop, bar, faces found
