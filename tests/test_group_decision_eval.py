@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convert import group_decision_eval
+from evaluate import group_decision_eval
 from evaluate.group_frames import FACE_PX, FRAME, KINDS, compose, load_pools
 from tests.paths import FERPLUS, SHARED, require
 
