@@ -23,6 +23,7 @@ CONFIGS = {  # every discovery config topic of the default options
         ("sensor", "score"),
         ("sensor", "faces"),
         ("sensor", "phase"),
+        ("sensor", "waiting_for"),
         ("sensor", "last_capture"),
         ("sensor", "fps"),
         ("sensor", "disk_free"),

@@ -73,7 +73,7 @@ def test_every_template_on_every_message_of_a_real_run(tmp_path) -> None:
     config.write_text(  # 150 frames of the stage video at 25 frames/s: 6 s, as a camera
         f"source: {{type: images, folder: {tmp_path / 'frames'}, fps: 25}}\n"
         f"capture: {{folder: {tmp_path / 'photos'}}}\n"
-        "trigger: {threshold: 0.3, rearm_threshold: 0.25}\n"
+        "trigger: {threshold: 0.3, rearm_threshold: 0.25, rule: score}\n"  # a photo, whoever smiles
         f"mqtt: {{enabled: true, host: 127.0.0.1, port: {broker.port}, device_id: real,"
         " score_interval_s: 0.2}\n"
     )
