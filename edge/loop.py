@@ -90,6 +90,9 @@ class Counters:
     reopens: int = 0
     best_score: float | None = None  # the highest smoothed group score seen (what fires)
     longest_hold_s: float | None = None  # the longest the trigger held it (None: never)
+    # Frames whose score was at the threshold but the rule said not yet, by its reason
+    # ("not_smiling", "eyes_closed", "few_faces"): why a replay took no photo.
+    held_back: dict[str, int] = field(default_factory=dict)
 
 
 class FrameLoop:
@@ -255,6 +258,10 @@ class FrameLoop:
         verdict = judge(
             scored.group.score, views, controls.threshold, trigger, self.parts.smiling_threshold
         )
+        score = scored.group.score
+        if score is not None and score >= controls.threshold and verdict.reason != "ready":
+            held_back = self.counters.held_back
+            held_back[verdict.reason] = held_back.get(verdict.reason, 0) + 1
         decision = step(self.state, now, scored.group.score, verdict, controls, trigger)
         self.state = decision.state
         if self.state.phase == "holding":

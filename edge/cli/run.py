@@ -161,6 +161,13 @@ def replay_summary(loop: FrameLoop, folder: str) -> str:
         return f"{line}: no face was seen"
     if best < controls.threshold:
         return f"{line}: the group score never reached the threshold"
+    if counters.held_back:
+        reason = max(counters.held_back, key=lambda r: counters.held_back[r])
+        frames = counters.held_back[reason]
+        why = f"{line}: at the threshold, but {HELD_BACK.get(reason, reason)} ({frames} frames)"
+        if held is not None and held < trigger.hold_s:
+            why += f"; held {held:.2f} s at most, trigger.hold_s asks {trigger.hold_s:g} s"
+        return why
     if held is None:
         return f"{line}: the score reached it only with fewer than {trigger.min_faces} face(s)"
     if held < trigger.hold_s:
@@ -170,6 +177,16 @@ def replay_summary(loop: FrameLoop, folder: str) -> str:
         )
     eyes = "trigger.block_on_closed_eyes"
     return f"{line}: held long enough, but some face's eyes read closed ({eyes})"
+
+
+# The rule's reasons (edge.decide.rule) in a replay's closing line, with the key to change.
+HELD_BACK = {
+    "not_smiling": "not everyone was smiling (trigger.rule: everyone; "
+    "trigger.allow_not_smiling lets some off)",
+    "eyes_closed": "some face's eyes read closed (trigger.block_on_closed_eyes)",
+    "few_faces": "fewer faces than trigger.min_faces",
+    "low_score": "the score fell short",
+}
 
 
 def now_board(config: AppConfig) -> Any:

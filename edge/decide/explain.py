@@ -90,7 +90,10 @@ PHASE_WORDS = {
 }
 COUNTDOWN_FROM = 3  # the hold is shown as 3, 2, 1 whatever its length
 EVERYONE_IN = "Everyone in the picture"  # also the line before the camera's first frame
-EYES_OPEN = 1.5  # a smoothed open-eye count under this marks a face "eyes" on the screen
+# A smoothed open-eye count under this marks a face "eyes" on the screens: both eyes read
+# closed, as the rule blocks on (one eye read closed does not hold the shutter back, so
+# the sign does not ask for it either).
+EYES_OPEN = 0.5
 
 
 @dataclass(frozen=True)
