@@ -163,8 +163,15 @@ def _warn_unreachable(host: str) -> None:
     log.warning("web.host %s: guests' phones cannot open share links; set web.host: 0.0.0.0", host)
 
 
-def mjpeg(live: LiveView, request: Request, stopping: threading.Event) -> Response:
-    """The view's newest frame as MJPEG parts; a slow screen skips frames, never queues."""
+def mjpeg(
+    live: LiveView,
+    request: Request,
+    stopping: threading.Event,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The view's newest frame as MJPEG parts (the operator's live view and the guests'
+    mirror alike); a slow screen skips frames, never queues; one that stops reading is cut.
+    Too many viewers: GuestRefusalError 503."""
     try:
         live.join()
     except TooManyViewersError as exc:
@@ -187,5 +194,7 @@ def mjpeg(live: LiveView, request: Request, stopping: threading.Event) -> Respon
             live.leave()
 
     return ViewerStreamingResponse(
-        parts(), media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}", headers=PRIVATE
+        parts(),
+        media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+        headers=PRIVATE if headers is None else headers,
     )

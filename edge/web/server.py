@@ -31,9 +31,8 @@ from edge.decide.control import Controls
 from edge.io.mqtt import commands
 from edge.io.printer import PrintRefusedError, PrintService
 from edge.web.auth import COOKIE, HEADER, Guard
-from edge.web.booth import GuestRefusalError, booth_routes, link_base
+from edge.web.booth import GuestRefusalError, booth_routes, link_base, mjpeg
 from edge.web.gallery import Gallery, NoSuchPhotoError
-from edge.web.live import TooManyViewersError
 from edge.web.now import NowBoard
 from edge.web.photo_scorer import NotAnImageError, PhotoScorer
 from edge.web.qr import qr_data_url
@@ -177,32 +176,7 @@ def build_app(
         need_view(request)
         if live is None:
             raise HttpError(404, "no live view: it runs with `smilebooth run` (web.enabled)")
-        try:
-            live.join()
-        except TooManyViewersError as exc:
-            raise HttpError(503, str(exc)) from exc
-
-        async def parts() -> AsyncIterator[bytes]:
-            last = 0
-            try:
-                while not stopping.is_set():
-                    frame = await asyncio.to_thread(live.next_frame, last, STREAM_POLL_S)
-                    if frame is None:
-                        if await request.is_disconnected():
-                            return
-                        continue
-                    last = frame.number
-                    head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
-                    head += f"Content-Length: {len(frame.jpeg)}\r\n\r\n"
-                    yield head.encode() + frame.jpeg + b"\r\n"
-            finally:
-                live.leave()
-
-        return ViewerStreamingResponse(
-            parts(),
-            media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
-            headers={"cache-control": "no-store"},
-        )
+        return mjpeg(live, request, stopping, {"cache-control": "no-store"})
 
     async def now(request: Request) -> Response:
         need_view(request)
