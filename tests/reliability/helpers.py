@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import struct
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -73,3 +75,53 @@ def tmpfs(where: Path, size: str = "2m", read_only: bool = False) -> Iterator[Pa
 
 def remount(where: Path, options: str) -> None:
     subprocess.run(["mount", "-o", f"remount,{options}", str(where)], check=True)
+
+
+class FakeCameraServer:
+    """A local TCP server standing in for a network camera; `serve` handles each client
+    (it returns when the client should be held open: the server keeps it until close)."""
+
+    def __init__(self, serve: Callable[[socket.socket], None]) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        self._serve = serve
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+                self._serve(client)
+            except OSError:
+                return
+            self.connections.append(client)
+
+    def close(self) -> None:
+        self.server.close()
+        for client in self.connections:
+            client.close()
+
+
+def run_watched(
+    tmp_path: Path, source_yaml: str, watchdog_s: float
+) -> tuple[subprocess.Popen[str], socket.socket]:
+    """`smilebooth run` on `source_yaml` (a `source:` line) as systemd would start it:
+    a notify socket of our own and WATCHDOG_USEC set. The child and that socket."""
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify"))
+    config = tmp_path / "config.yaml"
+    config.write_text(f"{source_yaml}\ncapture: {{folder: {tmp_path / 'photos'}}}\n")
+    env = {
+        **os.environ,
+        "NOTIFY_SOCKET": str(tmp_path / "notify"),
+        "WATCHDOG_USEC": str(int(watchdog_s * 1e6)),
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-m", "edge.cli", "run", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return child, notify

@@ -9,66 +9,24 @@ pings stays under half of WatchdogSec and a SIGTERM ends it in under 2 s.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
-from tests.paths import FACE_MODEL, ROOT, SMILE_MODEL, require
+from tests.paths import FACE_MODEL, SMILE_MODEL, require
+from tests.reliability.helpers import FakeCameraServer, run_watched
 
 WATCHDOG_S = 4.0
 
 
-class BlackHole:
-    """A TCP server that accepts every connection and never answers."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.accepted: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self.server.accept()
-            except OSError:
-                return
-            self.accepted.append(connection)
-
-    def close(self) -> None:
-        self.server.close()
-        for connection in self.accepted:
-            connection.close()
-
-
 def test_black_hole_camera_keeps_the_watchdog_and_stops_fast(tmp_path: Path) -> None:
     require(SMILE_MODEL), require(FACE_MODEL)
-    hole = BlackHole()
-    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    notify.bind(str(tmp_path / "notify"))
-    config = tmp_path / "config.yaml"
-    config.write_text(
+    hole = FakeCameraServer(lambda client: None)  # accepts, never answers
+    source = (
         f"source: {{type: opencv, device: 'http://127.0.0.1:{hole.port}/video', "
-        "open_timeout_s: 5, reopen_initial_s: 0.5, reopen_max_s: 1.0}\n"
-        f"capture: {{folder: {tmp_path / 'photos'}}}\n"
+        "open_timeout_s: 5, reopen_initial_s: 0.5, reopen_max_s: 1.0}"
     )
-    env = {
-        **os.environ,
-        "NOTIFY_SOCKET": str(tmp_path / "notify"),
-        "WATCHDOG_USEC": str(int(WATCHDOG_S * 1e6)),
-    }
-    child = subprocess.Popen(
-        [sys.executable, "-m", "edge.cli", "run", "--config", str(config)],
-        cwd=ROOT,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    child, notify = run_watched(tmp_path, source, WATCHDOG_S)
     pings: list[float] = []
     try:
         notify.settimeout(60)  # the models load first
@@ -92,7 +50,7 @@ def test_black_hole_camera_keeps_the_watchdog_and_stops_fast(tmp_path: Path) -> 
         notify.close()
     assert child.returncode == 0, stderr[-2000:]
     assert "Traceback" not in stderr, stderr[-2000:]
-    assert len(hole.accepted) >= 2  # it really connected, twice: opened, timed out, retried
+    assert len(hole.connections) >= 2  # it really connected, twice: opened, timed out, retried
     gaps = [b - a for a, b in zip(pings, [*pings[1:], end], strict=True)]
     print(f"longest gap {max(gaps):.2f} s, stop {stopped_s:.2f} s, {len(pings)} pings")
     assert max(gaps) < WATCHDOG_S / 2, f"longest gap {max(gaps):.2f} s: {gaps}"

@@ -6,80 +6,46 @@ pings (each read waits with a bound) and a SIGTERM during a stall ends it in und
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from tests.paths import FACE_MODEL, ROOT, SMILE_MODEL, require
+from tests.paths import FACE_MODEL, SMILE_MODEL, require
+from tests.reliability.helpers import FakeCameraServer, run_watched
 
 WATCHDOG_S = 4.0
 
 
-class StallingCamera:
+def stalling_camera(frames: int = 5) -> FakeCameraServer:
     """Each connection: an MJPEG header and `frames` JPEGs, then silence, held open."""
+    ok, data = cv2.imencode(".jpg", np.full((240, 320, 3), 128, np.uint8))
+    assert ok
+    jpeg = data.tobytes()
 
-    def __init__(self, frames: int = 5) -> None:
-        ok, data = cv2.imencode(".jpg", np.full((240, 320, 3), 128, np.uint8))
-        assert ok
-        self.jpeg, self.frames = data.tobytes(), frames
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.connections: list[socket.socket] = []
-        threading.Thread(target=self._serve, daemon=True).start()
+    def serve(client: socket.socket) -> None:
+        client.recv(4096)
+        client.sendall(
+            b"HTTP/1.0 200 OK\r\nContent-Type: multipart/x-mixed-replace;boundary=frame\r\n\r\n"
+        )
+        head = b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n"
+        for _ in range(frames):
+            client.sendall(head % len(jpeg) + jpeg + b"\r\n")
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                client, _ = self.server.accept()
-                client.recv(4096)
-                client.sendall(
-                    b"HTTP/1.0 200 OK\r\n"
-                    b"Content-Type: multipart/x-mixed-replace;boundary=frame\r\n\r\n"
-                )
-                head = b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n"
-                for _ in range(self.frames):
-                    client.sendall(head % len(self.jpeg) + self.jpeg + b"\r\n")
-            except OSError:
-                return
-            self.connections.append(client)
-
-    def close(self) -> None:
-        self.server.close()
-        for client in self.connections:
-            client.close()
+    return FakeCameraServer(serve)
 
 
 def test_a_stalling_stream_keeps_the_watchdog_and_stops_fast(tmp_path: Path) -> None:
     require(SMILE_MODEL), require(FACE_MODEL)
-    camera = StallingCamera()
-    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    notify.bind(str(tmp_path / "notify"))
-    config = tmp_path / "config.yaml"
-    config.write_text(
+    camera = stalling_camera()
+    source = (
         f"source: {{type: opencv, device: 'http://127.0.0.1:{camera.port}/x.mjpg', "
-        "open_timeout_s: 30, reopen_initial_s: 0.5, reopen_max_s: 1.0}\n"
-        f"capture: {{folder: {tmp_path / 'photos'}}}\n"
+        "open_timeout_s: 30, reopen_initial_s: 0.5, reopen_max_s: 1.0}"
     )
-    env = {
-        **os.environ,
-        "NOTIFY_SOCKET": str(tmp_path / "notify"),
-        "WATCHDOG_USEC": str(int(WATCHDOG_S * 1e6)),
-    }
-    child = subprocess.Popen(
-        [sys.executable, "-m", "edge.cli", "run", "--config", str(config)],
-        cwd=ROOT,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    child, notify = run_watched(tmp_path, source, WATCHDOG_S)
     pings: list[float] = []
     ready = None
     try:
