@@ -110,6 +110,17 @@ def test_the_guest_screen_follows_a_real_loop(browser: object, guest_booth: Loop
     wide, laptop = pages
     size = {id(wide): "1920x1080", id(laptop): "1280x800"}
 
+    def shoot_operator() -> None:
+        folder = os.environ.get("SMILEBOOTH_SCREENSHOTS")
+        if not folder:
+            return
+        operator = browser.new_page(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+        operator.goto(guest_booth.url)
+        operator.wait_for_function("document.getElementById('live-view').naturalWidth > 0")
+        operator.locator("#now-faces li").first.wait_for()
+        operator.screenshot(path=str(Path(folder) / "live-desktop.png"))
+        operator.close()
+
     def shoot(name: str) -> None:
         folder = os.environ.get("SMILEBOOTH_SCREENSHOTS")
         for page in pages if folder else ():
@@ -124,10 +135,13 @@ def test_the_guest_screen_follows_a_real_loop(browser: object, guest_booth: Loop
         "[...document.querySelectorAll('.mark .sign')].some(s => s.textContent === 'smile')"
     )
     laptop.locator("#line-text").filter(has_text="Big smiles!").wait_for(timeout=10_000)
-    shoot("mirror")
     # The smile: the countdown during the hold, then the flash and the photo with its QR code.
     wide.locator("#countdown").filter(has_text="3").wait_for(timeout=20_000)
     assert wide.inner_text("#line-text") == "Hold it…"
+    # The docs' pictures show only the astronaut (public domain; ../shared/media's footage
+    # may not be redistributed): the mirror at the countdown, and the operator's page.
+    shoot("mirror")
+    shoot_operator()
     wide.wait_for_function("document.body.dataset.mode === 'review'", timeout=20_000)
     assert int(wide.evaluate("document.body.dataset.flashes")) >= 1
     wide.wait_for_function("document.getElementById('review-photo').naturalWidth > 0")
