@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import cv2
+import numpy as np
 
 from edge.config.output import ImageConfig
 from edge.io import image_io
@@ -55,13 +56,45 @@ class PhotoEntry:
         }
 
 
+class JpegCache:
+    """Encoded pictures by (photo name, its mtime), the least recently used dropped past
+    `size`: a photo rewritten on disk gets a new key, a deleted one ages out. Thread-safe
+    (the server answers from a thread pool)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, float], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, float]) -> bytes | None:
+        with self._lock:
+            data = self._items.get(key)
+            if data is not None:
+                self._items.move_to_end(key)
+            return data
+
+    def put(self, key: tuple[str, float], data: bytes) -> None:
+        with self._lock:
+            self._items[key] = data
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+def narrowed_jpeg(image: np.ndarray, width: int, quality: int) -> bytes:
+    """The picture at most `width` wide (area-shrunk, aspect kept), as JPEG."""
+    height, current = image.shape[:2]
+    if current > width:
+        size = (width, max(1, round(height * width / current)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return image_io.encode_jpeg(image, quality=quality)
+
+
 class Gallery:
     """Read and delete access to the photos (and their sidecars) in one folder."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._thumbs: OrderedDict[tuple[str, float], bytes] = OrderedDict()
-        self._lock = threading.Lock()
+        self._thumbs = JpegCache(THUMB_CACHE)
         # Thumbnails made at once: a stranger asking for 40 at a time holds 2 decodes.
         self._making = threading.BoundedSemaphore(THUMB_MAKERS)
 
@@ -123,24 +156,15 @@ class Gallery:
         handle, _ = self.open_photo(name)
         with handle, self._making:
             key = (name, os.fstat(handle.fileno()).st_mtime)
-            with self._lock:
-                if key in self._thumbs:
-                    self._thumbs.move_to_end(key)
-                    return self._thumbs[key]
+            cached = self._thumbs.get(key)
+            if cached is not None:
+                return cached
             data = handle.read(int(image_io.DEFAULT_IMAGES.max_file_mb * 1024 * 1024) + 1)
             read = image_io.decode_image(data, THUMB_DECODE)
         if read.image is None:
             raise NoSuchPhotoError(name)
-        image = read.image
-        height, width = image.shape[:2]
-        if width > THUMB_WIDTH:
-            size = (THUMB_WIDTH, max(1, round(height * THUMB_WIDTH / width)))
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        data = image_io.encode_jpeg(image, quality=80)
-        with self._lock:
-            self._thumbs[key] = data
-            while len(self._thumbs) > THUMB_CACHE:
-                self._thumbs.popitem(last=False)
+        data = narrowed_jpeg(read.image, THUMB_WIDTH, quality=80)
+        self._thumbs.put(key, data)
         return data
 
     def delete(self, name: str) -> None:

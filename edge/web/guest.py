@@ -12,16 +12,13 @@ import hashlib
 import os
 import threading
 import time
-from collections import OrderedDict
 from typing import Any
-
-import cv2
 
 from edge.config.web import WebConfig
 from edge.decide.explain import EVERYONE_IN, face_ready, guest_line
 from edge.io import image_io
 from edge.loop import LoopView
-from edge.web.gallery import PHOTO_NAME, Gallery, NoSuchPhotoError
+from edge.web.gallery import PHOTO_NAME, Gallery, JpegCache, NoSuchPhotoError, narrowed_jpeg
 from edge.web.now import NowBoard
 from edge.web.qr import qr_data_url
 from edge.web.share import ShareLinks
@@ -40,7 +37,7 @@ class GuestScreen:
         self.board = board
         self._faces_at = time.monotonic()  # the last time someone was in view
         self._qr: tuple[str, str] | None = None  # (link, PNG data URL) of the newest photo
-        self._slides: OrderedDict[tuple[str, float], bytes] = OrderedDict()
+        self._slides = JpegCache(SLIDE_CACHE)
         self._lock = threading.Lock()
 
     def state(self, base_url: str) -> dict[str, Any]:
@@ -73,22 +70,14 @@ class GuestScreen:
             key = (path.name, path.stat().st_mtime)
         except OSError as exc:  # deleted since the listing
             raise NoSuchPhotoError(path.name) from exc
-        with self._lock:
-            if key in self._slides:
-                self._slides.move_to_end(key)
-                return self._slides[key]
+        cached = self._slides.get(key)
+        if cached is not None:
+            return cached
         image = image_io.read_image(path).image
         if image is None:
             raise NoSuchPhotoError(path.name)
-        height, width = image.shape[:2]
-        if width > SLIDE_WIDTH:
-            size = (SLIDE_WIDTH, max(1, round(height * SLIDE_WIDTH / width)))
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        data = image_io.encode_jpeg(image, quality=85)
-        with self._lock:
-            self._slides[key] = data
-            while len(self._slides) > SLIDE_CACHE:
-                self._slides.popitem(last=False)
+        data = narrowed_jpeg(image, SLIDE_WIDTH, quality=85)
+        self._slides.put(key, data)
         return data
 
     # -- parts ---------------------------------------------------------------------------
