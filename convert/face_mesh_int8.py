@@ -115,25 +115,19 @@ def to_int8(function: Any, inputs: list[np.ndarray]) -> bytes:
     """Full int8 (int8 input pixel/255 - 128 steps, int8 outputs), percentile ranges."""
     import tensorflow as tf
 
-    from convert.tflite_calibration import percentile_int8
+    from convert.tflite_calibration import full_int8, percentile_int8
 
     first = inputs[0].copy()
     first[0, 0, 0], first[0, 0, 1] = 0.0, 1.0  # the input range exactly 0-1: scale 1/255
 
     samples = [first, *inputs[1:]]
 
-    def representative() -> Any:
-        for x in samples:
-            yield [x]
-
-    converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [function.get_concrete_function()], function
+    converter = full_int8(
+        tf.lite.TFLiteConverter.from_concrete_functions(
+            [function.get_concrete_function()], function
+        ),
+        lambda: iter(samples),
     )
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
     # tighten_ranges feeds the calibrated float model, which takes float input.
     tighten_on = samples[:: max(1, len(samples) // 40)]
     return percentile_int8(converter, lambda: iter(tighten_on))

@@ -23,7 +23,6 @@ import hashlib
 import logging
 import sys
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -139,18 +138,12 @@ def quantize(detect: Any, inputs: list[np.ndarray]) -> bytes:
     """Full int8: int8 input and outputs, every op int8 (TFLITE_BUILTINS_INT8 only)."""
     import tensorflow as tf
 
-    def representative() -> Iterator[list[np.ndarray]]:
-        for image in inputs:
-            yield [image[None].astype(np.float32)]
+    from convert.tflite_calibration import full_int8
 
-    converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [detect.get_concrete_function()], detect
+    converter = full_int8(
+        tf.lite.TFLiteConverter.from_concrete_functions([detect.get_concrete_function()], detect),
+        lambda: (image[None].astype(np.float32) for image in inputs),
     )
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
     with warnings.catch_warnings():
         # The input's range comes from the calibration (0..255 -> scale 1, zero point
         # -128), not from statistics given beforehand: TFLite warns that none were given.
