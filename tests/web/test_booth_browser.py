@@ -155,9 +155,18 @@ def test_the_guest_screen_follows_a_real_loop(browser: object, guest_booth: Loop
 
     # The QR code, read off the screen by a real decoder: a link to that photo and no other.
     link = decode_qr(wide.locator("#qr").screenshot())
-    photos = sorted(guest_booth.folder.glob("*.jpg"))
-    assert len(photos) == 1
     parsed = urllib.parse.urlsplit(link)
+    # The scene loops (repeat: 10): on a slow machine the next pass may have taken another
+    # photo by now. The link's photo is the one whose share file holds its token.
+    token = parsed.path.removeprefix("/s/")
+    shared = [
+        p
+        for p in sorted(guest_booth.folder.glob("*.jpg"))
+        if p.with_suffix(".share").is_file()
+        and p.with_suffix(".share").read_text(encoding="ascii").strip() == token
+    ]
+    assert len(shared) == 1
+    photos = shared
     assert parsed.path.startswith("/s/") and photos[0].stem not in link
     # The page was opened on 127.0.0.1: the link carries the booth's LAN address instead.
     assert parsed.port == guest_booth.port and parsed.hostname == (lan_address() or "127.0.0.1")
