@@ -154,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evaluate.group_faces_eval")
     parser.add_argument("--eyes-model", type=Path, help="an eye-state .tflite (default: shipped)")
     parser.add_argument(
-        "--eyes-reader", choices=("cnn", "mesh"), help="eyes.reader (default: the config's)"
+        "--eyes-reader",
+        choices=("cnn", "mesh", "cnn+mesh"),
+        help="eyes.reader (default: the config's)",
     )
     args = parser.parse_args(argv)
     config = AppConfig()

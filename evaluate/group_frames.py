@@ -135,6 +135,7 @@ def place(
     for i, (face, height) in enumerate(zip(faces, heights, strict=True)):
         side = round(height * scale)
         cx = int(slot * (i + 0.5) + rng.uniform(-0.15, 0.15) * slot)
+        cx = int(np.clip(cx, side, FRAME[0] - side))  # the whole face inside the frame
         row = 0 if count < 4 else i % 2
         cy = int(FRAME[1] * (0.38 + 0.12 * row) + rng.uniform(-0.04, 0.04) * FRAME[1])
         body = tuple(int(v) for v in rng.uniform(40, 200, 3))

@@ -26,7 +26,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge.config.perception import DetectorConfig
+from edge.config.perception import DetectorConfig, EyesConfig
 from edge.perception.eye_crop import crop_eyes
 from edge.perception.eye_state import DEFAULT_RULE, EyeRule, count_open_eyes, eye_openness
 from edge.perception.eyes import EyeStateModel
@@ -81,11 +81,16 @@ def paste(face: np.ndarray, size: int, path: Path, base: np.ndarray) -> tuple[np
     return frame, Box(x, y, x + w, y + size)
 
 
-def read_all(data: Path = DATA) -> dict[str, np.ndarray]:
-    """Every face at every size: found?, the CNN's P(open) pair, the mesh's eye scores."""
+def read_all(data: Path = DATA, scale: float = EyesConfig().mesh_scale) -> dict[str, np.ndarray]:
+    """Every face at every size: found?, the CNN's P(open) pair, the mesh's eye scores
+    (the mesh's square `scale` x the detector's box)."""
     detector = FaceDetector(DetectorConfig(), root=ROOT)
     cnn = EyeStateModel(MODELS / "eyes_int8.tflite")
-    mesh = FaceMesh(MODELS / "face_mesh_float16.tflite", MODELS / "face_blendshapes_float16.tflite")
+    mesh = FaceMesh(
+        MODELS / "face_mesh_float16.tflite",
+        MODELS / "face_blendshapes_float16.tflite",
+        scale=scale,
+    )
     base = background()
     items = faces(data)
     shape = (len(items), len(SIZES))
@@ -171,11 +176,20 @@ def mesh_eyes_open(scores: np.ndarray, heights: np.ndarray, rule: EyeRule) -> np
     return out
 
 
-def report(readings: dict[str, np.ndarray], rule: EyeRule, part: str) -> dict[str, Any]:
+def report(
+    readings: dict[str, np.ndarray],
+    rule: EyeRule,
+    part: str,
+    sure_open: float = EyesConfig().sure_open,
+) -> dict[str, Any]:
+    """Per size: each reader's figures on the found faces of `part`, and the share of faces
+    the cnn+mesh reader hands to the mesh."""
     keep = readings["test"] if part == "test" else ~readings["test"]
     truth_all = readings["open"][keep]
     mesh = mesh_eyes_open(readings["scores"][keep], readings["heights"][keep], rule)
     cnn = cnn_eyes_open(readings["cnn_open"][keep])
+    sure = np.nan_to_num(readings["cnn_open"][keep], nan=0.0).max(axis=-1) >= sure_open
+    screened = np.where(sure, cnn, mesh)  # eyes.reader cnn+mesh
     result: dict[str, Any] = {}
     for j, name in enumerate(SIZES):
         found = readings["found"][keep][:, j]
@@ -185,6 +199,8 @@ def report(readings: dict[str, np.ndarray], rule: EyeRule, part: str) -> dict[st
             "found": int(found.sum()),
             "mesh": figures(mesh[found, j], truth),
             "cnn": figures(cnn[found, j], truth),
+            "cnn+mesh": figures(screened[found, j], truth),
+            "mesh_share": float((~sure[found, j]).mean()),
         }
     return result
 
@@ -235,17 +251,18 @@ def choose_rule(readings: dict[str, np.ndarray]) -> EyeRule:
 def print_report(name: str, result: dict[str, Any]) -> None:
     print(f"\n{name}")
     print(
-        "size            found   reader  open read open  closed read open  balanced"
+        "size            found   reader     open read open  closed read open  balanced"
         "  open read both open"
     )
     for size, row in result.items():
-        for reader in ("mesh", "cnn"):
+        for reader in ("mesh", "cnn", "cnn+mesh"):
             f = row[reader]
             print(
-                f"{size:15} {row['found']:4}/{row['faces']:<4} {reader:5} "
+                f"{size:15} {row['found']:4}/{row['faces']:<4} {reader:8} "
                 f"{f['open_read_open']:14.1%} {f['closed_read_open']:17.1%} {f['balanced']:9.1%}"
                 f" {f['both_open_read_both']:20.1%}"
             )
+        print(f"{'':15} cnn+mesh hands {row['mesh_share']:.1%} of the faces to the mesh")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -254,11 +271,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh", action="store_true", help="re-read every face")
     parser.add_argument("--choose", action="store_true", help="choose the rule on Valid")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=EyesConfig().mesh_scale,
+        help="the mesh's square in detector box sides (default: eyes.mesh_scale's)",
+    )
     args = parser.parse_args(argv)
-    if args.refresh or not CACHE.exists():
-        CACHE.parent.mkdir(exist_ok=True)
-        np.savez_compressed(CACHE, **read_all(args.data))
-    with np.load(CACHE) as cached:
+    cache = CACHE.with_name(f"{CACHE.stem}_{args.scale:g}.npz")
+    if args.refresh or not cache.exists():
+        cache.parent.mkdir(exist_ok=True)
+        np.savez_compressed(cache, **read_all(args.data, args.scale))
+    with np.load(cache) as cached:
         readings = {k: cached[k] for k in cached.files}
     rule = choose_rule(readings) if args.choose else DEFAULT_RULE
     print(f"rule: {rule} (CNN: P(open) > 0.5)")

@@ -163,7 +163,7 @@ def smile_fusion() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--readers", default="mesh,cnn")
+    parser.add_argument("--readers", default="mesh,cnn,cnn+mesh")
     parser.add_argument("--skip", default="", help="comma list of blink,six,group,smile")
     args = parser.parse_args(argv)
     skip = set(args.skip.split(","))

@@ -105,11 +105,22 @@ class EyesConfig:
         default=0.5,
         metadata={"doc": "P(open) above which an eye counts as open", "min": 0.0, "max": 1.0},
     )
-    reader: Literal["cnn", "mesh"] = field(
-        default="cnn",
+    reader: Literal["cnn", "mesh", "cnn+mesh"] = field(
+        default="cnn+mesh",
         metadata={
             "doc": "cnn: the eye-state model on eye crops; mesh: the face mesh's blendshapes "
-            "(eyeBlink against eyeSquint: laughing eyes stay open; docs/face-mesh.md)"
+            "(eyeBlink against eyeSquint: laughing eyes stay open; docs/face-mesh.md); "
+            "cnn+mesh: the CNN on every face, the mesh on each face the CNN is not sure is "
+            "open (eyes.sure_open)"
+        },
+    )
+    sure_open: float = field(
+        default=0.99,
+        metadata={
+            "doc": "reader cnn+mesh: a face with an eye the CNN reads at least this sure "
+            "open is read open without the mesh",
+            "min": 0.5,
+            "max": 1.0,
         },
     )
     every: int = field(
@@ -131,9 +142,10 @@ class EyesConfig:
         metadata={"doc": "reader mesh: the blendshape .tflite (52 scores; card beside it)"},
     )
     mesh_scale: float = field(
-        default=1.5,
+        default=1.1,
         metadata={
-            "doc": "reader mesh: the mesh's square, in face box sides (MediaPipe's: 1.5)",
+            "doc": "reader mesh: the mesh's square, in face box sides (1.1 fits YuNet's box, "
+            "chosen on faces-eyes Valid; MediaPipe's own detector needs 1.5)",
             "min": 1.0,
             "max": 3.0,
         },

@@ -34,10 +34,10 @@ class EyeRule:
     squint_weight x squint)."""
 
     thresholds: tuple[tuple[float, float], ...] = (
-        (26.2, 0.58),
-        (42.3, 0.64),
-        (67.5, 0.64),
-        (185.2, 0.7),
+        (33.7, 0.6),
+        (50.4, 0.68),
+        (76.9, 0.72),
+        (203.1, 0.74),
     )
     squint_weight: float = 0.1
 

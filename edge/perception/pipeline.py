@@ -22,6 +22,7 @@ from edge.perception.crop import CROP_SIZE, crop_face, to_gray
 from edge.perception.eye_schedule import EyeSchedule
 from edge.perception.eye_state import MeshEyeReader
 from edge.perception.eyes import EyeReader, EyeStateModel, count_open
+from edge.perception.screened_eyes import ScreenedEyeReader
 from edge.perception.smile_model import SmileModel
 from edge.perception.smile_schedule import SmileSchedule
 from edge.types import Box, Detail, Face, FaceScore, FrameResult, MeshResult, SmileResult
@@ -56,7 +57,7 @@ class PipelineParts:
 
     detector: FaceFinder | None
     smile: SmileModel
-    eyes: EyeStateReader | MeshEyeReader | None
+    eyes: EyeStateReader | MeshEyeReader | ScreenedEyeReader | None
     scoring: ScoringConfig
     detector_config: DetectorConfig = field(default_factory=DetectorConfig)  # min_face_px
     smile_config: SmileConfig = field(default_factory=SmileConfig)  # smiling_threshold
@@ -84,8 +85,11 @@ class Pipeline:
         eyes_card = getattr(getattr(self.parts.eyes, "model", None), "card", None)
         if isinstance(eyes_card, dict):
             hashes["eyes"] = eyes_card.get("sha256", "")
-        if isinstance(self.parts.eyes, MeshEyeReader):
-            for name, card in self.parts.eyes.mesh.cards.items():
+        if isinstance(self.parts.eyes, ScreenedEyeReader):
+            hashes["eyes"] = self.parts.eyes.cnn.model.card.get("sha256", "")
+        mesh_reader = getattr(self.parts.eyes, "mesh", self.parts.eyes)
+        if isinstance(mesh_reader, MeshEyeReader):
+            for name, card in mesh_reader.mesh.cards.items():
                 hashes[name] = card.get("sha256", "")
         detector = getattr(self.parts.detector, "detector", self.parts.detector)
         for name, card in getattr(detector, "cards", {}).items():
@@ -174,9 +178,13 @@ class Pipeline:
         eyes = self.parts.eyes
         if eyes is None:
             return 2, None, None  # eye reading off: eyes count as open, so it never blocks
-        if isinstance(eyes, MeshEyeReader):
+        if isinstance(eyes, MeshEyeReader | ScreenedEyeReader):
             colour = frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-            read = eyes.read_frame(colour, face, detail)
+            read = (
+                eyes.read_frame(colour, face, detail)
+                if isinstance(eyes, MeshEyeReader)
+                else eyes.read_frame(colour, gray, face, detail)
+            )
             return (0, None, None) if read is None else read
         probabilities = eyes.read(gray, face, detail)
         threshold = self.parts.eyes_config.open_threshold
@@ -200,20 +208,28 @@ def build_smile_model(config: SmileConfig) -> SmileModel:
     return SmileModel(resolve_model_path(config.model), threads=config.threads)
 
 
-def build_eye_reader(config: EyesConfig) -> EyeReader | MeshEyeReader | None:
+def build_eye_reader(config: EyesConfig) -> EyeReader | MeshEyeReader | ScreenedEyeReader | None:
     """The eye stage from its section; None when eye reading is off."""
     if not config.enabled:
         return None
-    if config.reader == "mesh":
-        from edge.perception.face_mesh import FaceMesh
+    if config.reader == "cnn":
+        return _eye_cnn(config)
+    from edge.perception.face_mesh import FaceMesh
 
-        mesh = FaceMesh(
+    mesh = MeshEyeReader(
+        FaceMesh(
             resolve_model_path(config.mesh_model),
             resolve_model_path(config.blendshape_model),
             threads=config.threads,
             scale=config.mesh_scale,
         )
-        return MeshEyeReader(mesh)
+    )
+    if config.reader == "mesh":
+        return mesh
+    return ScreenedEyeReader(_eye_cnn(config), mesh, config.sure_open, config.open_threshold)
+
+
+def _eye_cnn(config: EyesConfig) -> EyeReader:
     return EyeReader(EyeStateModel(resolve_model_path(config.model), threads=config.threads))
 
 
