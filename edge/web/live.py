@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import cv2
 
+from edge.annotate import draw_mesh
 from edge.decide.explain import Explanation
 from edge.io import image_io
 from edge.loop import LoopView
@@ -122,7 +123,8 @@ class LiveView:
             self._stop.wait(max(0.0, interval - (time.monotonic() - started)))
 
     def _draw(self, view: LoopView, why: Explanation) -> bytes:
-        """Numbered markers (edge.web.markers): the details are in the page's list."""
+        """Numbered markers (edge.web.markers): the details are in the page's list; the
+        face mesh's eyes, brows, nose and lips on each face whose eyes it read."""
         tracked = view.scored.tracked
         drawn = view.scored.frame.image.copy()
         if drawn.ndim == 2:
@@ -130,6 +132,9 @@ class LiveView:
         numbers = face_numbers(tracked.counted)
         smoothed = {face.track_id: face for face in tracked.counted}
         holding_back = numbers.get(why.track_id) if why.track_id is not None else None
+        for face in tracked.result.faces:  # faces whose eyes the mesh read (eyes.reader)
+            if face.mesh is not None:
+                draw_mesh(drawn, face.mesh, 1)
         draw_markers(
             drawn,
             [face.face.box for face in tracked.result.faces],
