@@ -9,6 +9,13 @@ models see (a group at about 1.5-4 m), each face a labelled one from ../shared:
   hashes to "test" (the other half, with FER+ Valid, makes the "valid" frames that
   anything is chosen on).
 
+FER+ has no eye labels, and many of its laughing faces have their eyes shut or behind
+sunglasses: an "everyone smiling with open eyes" frame must not hold them. Every smiling
+face that either eye reader (CNN, mesh) read closed, pasted alone at 40 and 70 px, was
+looked at by a person and labelled in tests/data/ferplus_smiling_eyes.csv (open, closed,
+hidden: sunglasses or a hand, unsure); only those labelled open stay in the smiling pool
+(`python -m evaluate.ferplus_eye_flags` lists the faces to look at).
+
 Faces sit in one or two rows on a soft grey-brown backdrop with a gentle light gradient,
 each face on a head-and-shoulders silhouette of a random skin-neutral tone (a bare square
 face on flat grey is not what a detector sees in a booth). numpy/OpenCV only.
@@ -31,6 +38,7 @@ SPLIT_FOLDERS = {"valid": "FER2013Valid", "test": "FER2013Test"}
 CLOSED_EYES = SHARED / "faces-eyes" / "closed"
 FRAME = (1920, 1080)  # width, height
 VIEW_WIDTH = 640  # the models' view: face heights are given in its pixels
+EYE_LABELS = Path(__file__).resolve().parents[1] / "tests" / "data" / "ferplus_smiling_eyes.csv"
 SMILING_VOTES = 7
 STRAIGHT_VOTES = 6
 FACE_PX = (30, 80)  # face height in the 640-wide view
@@ -57,7 +65,9 @@ class GroupFrame:
     labels: tuple[str, ...]  # each face: "smiling", "straight" or "closed"
 
 
-def load_pools(split: str = "test", closed: Path = CLOSED_EYES) -> FacePools:
+def load_pools(
+    split: str = "test", closed: Path = CLOSED_EYES, eye_labels: Path = EYE_LABELS
+) -> FacePools:
     """The labelled faces of a split ("valid" or "test"); a missing folder is named."""
     ferplus = FERPLUS / SPLIT_FOLDERS[split]
     labels = ferplus / "label.csv"
@@ -66,6 +76,7 @@ def load_pools(split: str = "test", closed: Path = CLOSED_EYES) -> FacePools:
     if not closed.is_dir():
         raise FileNotFoundError(f"{closed}: faces-eyes closed faces not found")
     smiling, straight = [], []
+    eyes = read_eye_labels(eye_labels)
     with labels.open() as handle:
         for row in csv.reader(handle):
             votes = [int(v) for v in row[2:12]]
@@ -73,11 +84,26 @@ def load_pools(split: str = "test", closed: Path = CLOSED_EYES) -> FacePools:
             if unknown or not_face:
                 continue
             if happiness >= SMILING_VOTES:
-                smiling.append(ferplus / row[0])
+                if eyes.get(f"{SPLIT_FOLDERS[split]}/{row[0]}", "open") == "open":
+                    smiling.append(ferplus / row[0])
             elif happiness == 0 and neutral >= STRAIGHT_VOTES:
                 straight.append(ferplus / row[0])
     shut = sorted(p for p in closed.glob("*.jpg") if held_back(p.name) == (split == "test"))
     return FacePools(smiling, straight, shut)
+
+
+EYE_STATES = ("open", "closed", "hidden", "unsure")
+
+
+def read_eye_labels(path: Path = EYE_LABELS) -> dict[str, str]:
+    """FER+ image (`FER2013Test/fer0032222.png`) -> its eyes as a person saw them."""
+    labels = {}
+    with path.open(newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            if row["eyes"] not in EYE_STATES:
+                raise ValueError(f"{path}:{line}: eyes must be one of {', '.join(EYE_STATES)}")
+            labels[row["image"]] = row["eyes"]
+    return labels
 
 
 def held_back(name: str) -> bool:

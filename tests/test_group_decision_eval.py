@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from evaluate import group_decision_eval
-from evaluate.group_frames import FACE_PX, FRAME, KINDS, compose, load_pools
+from evaluate.group_frames import (
+    FACE_PX,
+    FRAME,
+    KINDS,
+    compose,
+    load_pools,
+    read_eye_labels,
+)
 from tests.paths import FERPLUS, SHARED, require
 
 
@@ -45,3 +52,20 @@ def test_one_run_of_both_passes_prints_the_table(pools, capsys) -> None:  # type
         assert f"{kind}: " in out
         row = next(line for line in out.splitlines() if line.startswith(kind + " "))
         assert row.split()[1] == "2" and row.count("%") == 4  # photo, loop, bar, faces found
+
+
+def test_smiling_faces_a_person_saw_with_shut_or_hidden_eyes_are_left_out(pools) -> None:  # type: ignore[no-untyped-def]
+    labels = read_eye_labels()
+    shut = {FERPLUS / name for name, eyes in labels.items() if eyes != "open"}
+    seen_open = {FERPLUS / name for name, eyes in labels.items() if eyes == "open"}
+    test_shut = {p for p in shut if p.parent.name == "FER2013Test"}
+    assert len(test_shut) > 50
+    assert not test_shut & set(pools.smiling)
+    assert {p for p in seen_open if p.parent.name == "FER2013Test"} <= set(pools.smiling)
+
+
+def test_an_unknown_eye_label_names_the_file_and_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    labels = tmp_path / "eyes.csv"
+    labels.write_text("image,eyes\nFER2013Test/fer1.png,open\nFER2013Test/fer2.png,squint\n")
+    with pytest.raises(ValueError, match=r"eyes.csv:3: eyes must be one of open, closed"):
+        read_eye_labels(labels)
