@@ -10,6 +10,7 @@ from edge.perception.crop import (
     CROP_EXPANSION,
     CROP_SIZE,
     crop_face,
+    crop_face_in_detail,
     crop_square,
     to_gray,
 )
@@ -49,3 +50,28 @@ def test_to_gray_accepts_gray_bgr_bgra_and_rejects_the_rest() -> None:
     assert to_gray(np.zeros((4, 5, 4), np.uint8)).shape == (4, 5)
     with pytest.raises(ValueError, match="shape"):
         to_gray(np.zeros((4, 5, 2), np.uint8))
+
+
+def test_a_small_face_is_cut_from_the_full_resolution_frame() -> None:
+    """A face 30 px high in the model's frame, its camera frame 3x larger: the crop cut
+    there matches the crop of the sharp face (the camera frame read whole) far better than
+    the enlarged 30 px one; a big face is left to the model's frame."""
+    import cv2
+
+    from edge.types import Detail
+    from tests.paths import ROOT
+
+    astronaut = cv2.imread(str(ROOT / "samples" / "astronaut.jpg"))
+    camera = np.full((1080, 1920, 3), 128, np.uint8)
+    camera[300:600, 900:1200] = cv2.resize(astronaut[0:300, 100:400], (300, 300))
+    view = cv2.resize(camera, (640, 360), interpolation=cv2.INTER_AREA)
+    box = Box(310, 110, 390, 190)  # in the view: 80 px, so its square is over the crop
+    small = Box(330, 130, 360, 160)  # 30 px
+    detail = Detail.of(camera, (3.0, 3.0))
+    assert crop_face_in_detail(detail, box) is None
+    sharp = crop_face(to_gray(camera), small.scale(3.0, 3.0)).astype(float)
+    from_detail = crop_face_in_detail(detail, small)
+    assert from_detail is not None and from_detail.shape == (CROP_SIZE, CROP_SIZE)
+    enlarged = crop_face(to_gray(view), small).astype(float)
+    assert np.abs(from_detail - sharp).mean() < 0.5
+    assert np.abs(enlarged - sharp).mean() > 3 * np.abs(from_detail - sharp).mean()

@@ -31,7 +31,8 @@ EYES_MODEL = MODELS / "eyes_int8.tflite"
 
 SIX_PEOPLE_EYES = (
     "issue 24: with YuNet's eye keypoints the eye CNN reads 10 of these 12 open, narrowed eyes "
-    "(12 with the MediaPipe confirmation keypoints; the mesh reader reads 12 in the photo pass,"
+    "(12 with the MediaPipe confirmation keypoints; the mesh reader reads 12, the default "
+    "cnn+mesh 11 with no face closed: tests/test_screened_eyes.py;"
     " docs/models.md)"
 )
 

@@ -18,7 +18,7 @@ import numpy as np
 from edge.config.decide import ScoringConfig
 from edge.config.perception import DetectorConfig, EyesConfig, SmileConfig
 from edge.decide.scoring import score_face, score_group
-from edge.perception.crop import CROP_SIZE, crop_face, to_gray
+from edge.perception.crop import CROP_SIZE, crop_face, crop_face_in_detail, to_gray
 from edge.perception.eye_schedule import EyeSchedule
 from edge.perception.eye_state import MeshEyeReader
 from edge.perception.eyes import EyeReader, EyeStateModel, count_open
@@ -131,7 +131,10 @@ class Pipeline:
         started = time.perf_counter()
 
         def read_smile(index: int) -> SmileResult:
-            crop = _whole_crop(gray) if whole else crop_face(gray, faces[index].box)
+            box = faces[index].box
+            crop = None if detail is None or whole else crop_face_in_detail(detail, box)
+            if crop is None:
+                crop = _whole_crop(gray) if whole else crop_face(gray, box)
             return self.parts.smile.predict(crop)
 
         boxes = [face.box for face in faces]
