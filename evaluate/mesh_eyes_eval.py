@@ -188,8 +188,12 @@ def report(
     truth_all = readings["open"][keep]
     mesh = mesh_eyes_open(readings["scores"][keep], readings["heights"][keep], rule)
     cnn = cnn_eyes_open(readings["cnn_open"][keep])
-    sure = np.nan_to_num(readings["cnn_open"][keep], nan=0.0).max(axis=-1) >= sure_open
-    screened = np.where(sure, cnn, mesh)  # eyes.reader cnn+mesh
+    # eyes.reader cnn+mesh (edge.perception.screened_eyes): the CNN where it reads two open
+    # eyes, one sure; else the mesh, unless it reads closed a face with an eye the CNN is
+    # sure of
+    sure_eye = np.nan_to_num(readings["cnn_open"][keep], nan=0.0).max(axis=-1) >= sure_open
+    sure = sure_eye & (cnn == 2)
+    screened = np.where(sure | (sure_eye & (mesh == 0)), cnn, mesh)
     result: dict[str, Any] = {}
     for j, name in enumerate(SIZES):
         found = readings["found"][keep][:, j]

@@ -22,13 +22,6 @@ from tests.paths import FACE_MODEL, MEDIA, ROOT, require
 
 WIDER = MEDIA / "wider"
 
-SIX_PEOPLE_EYES = (
-    "issue 24: with YuNet's eye keypoints the eye CNN reads 10 of these 12 open, narrowed eyes "
-    "(12 with the MediaPipe confirmation keypoints; the mesh reader reads 12, the default "
-    "cnn+mesh 11 with no face closed: tests/test_screened_eyes.py;"
-    " docs/models.md)"
-)
-
 
 @pytest.fixture(scope="module")
 def detector() -> FaceDetector:
@@ -200,7 +193,6 @@ def test_a_still_face_is_looked_for_in_the_same_square(detector: FaceDetector) -
     assert abs(live._known[0].center[0] - first[0].center[0] - 60) < 15
 
 
-@pytest.mark.xfail(strict=True, reason=SIX_PEOPLE_EYES)
 def test_the_six_people_keep_their_open_eyes_in_the_live_loop() -> None:
     """The photo of issue 13: all twelve eyes open in the photo pass and on every live
     frame after it (packed four to an input, 3 of the 12 read closed on most frames)."""
