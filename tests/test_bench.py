@@ -105,6 +105,13 @@ def test_bench_command_with_the_shipped_models(tmp_path: Path) -> None:
     assert 30 < report["peak_rss_mb"] < 1000  # this process's VmHWM
     assert "p95" in result.stderr  # the table
     assert list(tmp_path.iterdir()) == []
+    mesh = report["mesh"]  # the default eyes.reader, cnn+mesh: how often the mesh ran
+    assert 0 <= mesh["share_of_faces"] <= 1
+    assert mesh["reads_per_frame"] == pytest.approx(
+        mesh["share_of_faces"] * report["faces_per_frame"], abs=0.02
+    )
+    assert mesh["ms_per_read"] is None or mesh["ms_per_read"] > 0
+    assert "face mesh:" in result.stderr
 
 
 def test_opencv_threads_follow_the_models_threads() -> None:

@@ -86,6 +86,12 @@ def format_table(report: dict[str, Any]) -> str:
             lines.append(f"{key:<16}{report[key]!s:>10}")
     if report.get("cold_start_s") is not None:
         lines.append(f"{'cold_start_s':<16}{report['cold_start_s']!s:>10}")
+    mesh = report.get("mesh")
+    if mesh:
+        lines.append(
+            f"face mesh: {mesh['reads_per_frame']} reads a frame ({mesh['share_of_faces']:.0%} "
+            f"of the faces), {mesh['ms_per_read']} ms each (in eyes_per_face)"
+        )
     web = report.get("web")
     if web:
         pairs = ", ".join(f"{a:.0f}/{b:.0f}" for a, b in web["processing_fps_pairs"])

@@ -78,6 +78,8 @@ def run_bench(
         store.open()
     read_s = step_s = 0.0
     cold_start_s: float | None = None
+    mesh = _mesh_reader(processor)
+    mesh_start = (0, 0.0)
     try:
         for n in range(warmup + frames):
             started = time.perf_counter()
@@ -90,6 +92,8 @@ def run_bench(
             done = time.perf_counter()
             if cold_start_s is None:
                 cold_start_s = seconds_since_process_start()
+            if n == warmup - 1 and mesh is not None:
+                mesh_start = (mesh.reads, mesh.read_ms)
             if n < warmup or not results:
                 continue
             read_s, step_s = read_s + read - started, step_s + done - read
@@ -101,7 +105,24 @@ def run_bench(
     samples["capture"] = store.durations_ms
     report = summarise(samples, faces, read_s, step_s)
     report["cold_start_s"] = None if cold_start_s is None else round(cold_start_s, 3)
+    if mesh is not None and faces:
+        reads, read_ms = mesh.reads - mesh_start[0], mesh.read_ms - mesh_start[1]
+        report["mesh"] = {
+            "reads_per_frame": round(reads / len(faces), 2),
+            "share_of_faces": round(reads / max(1, sum(faces)), 3),
+            "ms_per_read": round(read_ms / reads, 2) if reads else None,
+        }
     return report
+
+
+def _mesh_reader(processor: FrameProcessor) -> Any:
+    """The face mesh's eye reader of the pipeline (eyes.reader mesh or cnn+mesh), if any:
+    its counters say how often the mesh ran and what it cost."""
+    from edge.perception.eye_state import MeshEyeReader
+
+    eyes = getattr(getattr(processor, "parts", None), "eyes", None)
+    reader = eyes if isinstance(eyes, MeshEyeReader) else getattr(eyes, "mesh", None)
+    return reader if isinstance(reader, MeshEyeReader) else None
 
 
 def decode_only(source: FrameSource, frames: int) -> dict[str, Any]:

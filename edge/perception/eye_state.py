@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from dataclasses import dataclass
 
 import cv2
@@ -118,6 +119,8 @@ class MeshEyeReader:
     def __init__(self, mesh: FaceMesh, rule: EyeRule = DEFAULT_RULE) -> None:
         self.mesh = mesh
         self.rule = rule
+        self.reads = 0  # meshes read, and the time they took (for `smilebooth bench`)
+        self.read_ms = 0.0
 
     def read_frame(
         self, frame_bgr: np.ndarray, face: Face, detail: Detail | None = None
@@ -136,12 +139,15 @@ class MeshEyeReader:
                 source = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
                 scale = detail.scale
         sx, sy = scale
+        started = time.perf_counter()
         result = self.mesh.read(
             source,
             face.box.scale(sx, sy),
             (k.right_eye[0] * sx, k.right_eye[1] * sy),
             (k.left_eye[0] * sx, k.left_eye[1] * sy),
         )
+        self.reads += 1
+        self.read_ms += (time.perf_counter() - started) * 1000
         if scale != (1.0, 1.0):
             points = result.points / np.array([sx, sy], np.float32)
             result = dataclasses.replace(result, points=points.astype(np.float32))
