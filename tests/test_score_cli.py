@@ -11,6 +11,7 @@ import sys
 import cv2
 import pytest
 
+from edge import exit_codes
 from edge.perception.labels import EMOTIONS
 from tests.paths import FACE_MODEL, FERPLUS, MEDIA, ROOT, SMILE_MODEL, require
 
@@ -126,3 +127,24 @@ def test_rule_score_fires_on_the_average(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     line = json.loads(result.stdout)
     assert line["ready"] is True and line["reason"] == "ready"
+
+
+def test_mesh_on_request_for_every_face_without_changing_the_eyes(tmp_path) -> None:
+    """cnn+mesh reads the astronaut's eyes with the CNN alone; --mesh reads the mesh for
+    the JSON anyway, and the eye state is the same as without it."""
+    photo = str(ROOT / "samples" / "astronaut.jpg")
+    plain = run_score(photo)
+    with_mesh = run_score(photo, "--mesh")
+    assert plain.returncode == with_mesh.returncode == 0, with_mesh.stderr
+    (face,) = json.loads(plain.stdout)["faces"]
+    (meshed,) = json.loads(with_mesh.stdout)["faces"]
+    assert "mesh" not in face
+    assert len(meshed["mesh"]["points"]) == 478 and len(meshed["mesh"]["blendshapes"]) == 52
+    assert meshed["eyes_open"] == face["eyes_open"] == 2
+    assert meshed["eye_open_probability"] == face["eye_open_probability"]
+    config = tmp_path / "cnn.yaml"
+    config.write_text("eyes:\n  reader: cnn\n")
+    refused = run_score(photo, "--mesh", "--config", str(config))
+    assert refused.returncode == exit_codes.CONFIG
+    assert "--mesh: needs eyes.reader mesh or cnn+mesh" in refused.stderr
+    assert refused.stdout == "" and "Traceback" not in refused.stderr

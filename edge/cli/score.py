@@ -49,8 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mesh",
         action="store_true",
-        help="add each face's mesh (478 points, 52 blendshapes) to the JSON; needs "
-        "eyes.reader: mesh (big: ~10 KB a face)",
+        help="add each face's mesh (478 points, 52 blendshapes) to the JSON, read for it "
+        "where the eyes did not need it; needs eyes.reader mesh or cnn+mesh (big: ~10 KB a "
+        "face)",
     )
     parser.add_argument(
         "--crops",
@@ -123,6 +124,8 @@ def score_paths(
                 file=sys.stderr,
             )
         result = pipeline.process_crop(image) if args.crops else pipeline.process(image)
+        if getattr(args, "mesh", False):
+            result = pipeline.with_meshes(image, result)
         line = {"image": str(path), **frame_to_dict(result, getattr(args, "mesh", False))}
         if not args.crops:  # a crop is one face, not a frame the booth would see
             line.update(readiness(result, app or AppConfig()))
@@ -143,6 +146,8 @@ def score_command(args: argparse.Namespace) -> int:
 
     try:
         config = config_from_argument(args.config)
+        if getattr(args, "mesh", False) and config.eyes.reader == "cnn":
+            raise ConfigError(["--mesh: needs eyes.reader mesh or cnn+mesh (it is cnn)"])
         pipeline = build_pipeline(config, with_detector=not args.crops)
     except ConfigError as exc:
         print(f"smilebooth score: invalid configuration:\n{exc}", file=sys.stderr)

@@ -110,6 +110,20 @@ class Pipeline:
         timings = {"detect": (detected - started) * 1000}
         return self._score(frame_bgr, faces, timings, detail=detail)
 
+    def with_meshes(self, frame_bgr: np.ndarray, result: FrameResult) -> FrameResult:
+        """`result` with every face's mesh (`smilebooth score --mesh`): read here for the
+        faces whose eye reading did not need it (cnn+mesh reads the mesh only where the CNN
+        hesitates); eye states are left as read. Unchanged without a mesh reader."""
+        reader = getattr(self.parts.eyes, "mesh", self.parts.eyes)
+        if not isinstance(reader, MeshEyeReader):
+            return result
+        colour = frame_bgr if frame_bgr.ndim == 3 else cv2.cvtColor(frame_bgr, cv2.COLOR_GRAY2BGR)
+        faces = []
+        for face in result.faces:
+            read = None if face.mesh is not None else reader.read_frame(colour, face.face)
+            faces.append(face if read is None else dataclasses.replace(face, mesh=read[2]))
+        return dataclasses.replace(result, faces=tuple(faces))
+
     def process_crop(self, crop_bgr: np.ndarray) -> FrameResult:
         """Treat the whole image as one already-cut face (for crop datasets such as FER)."""
         height, width = crop_bgr.shape[:2]
