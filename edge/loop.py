@@ -111,6 +111,8 @@ class FrameLoop:
         self._last_state_at = float("-inf")
         self._figures_now: dict[str, object] = {}
         self._reopen_delay: float | None = None  # None: the first wait of parts.reopen
+        self._closed_since: dict[int, float] = {}  # track id -> read closed since (frame clock)
+        self._patience_spent: set[int] = set()  # tracks already told to stop holding
 
     def run(self) -> int:
         """Until stopped or the input ends; 0 normally, 4 if a file or folder cannot be opened.
@@ -253,7 +255,9 @@ class FrameLoop:
         trigger = self.parts.trigger
         # Each face's last reading: one missed for a frame still holds the shutter with it.
         tracks = self.parts.tracker.tracks
-        closed = {t.track_id for t in tracks if t.last is not None and is_closed(t.last)}
+        closed = self._closed_patiently(
+            {t.track_id for t in tracks if t.last is not None and is_closed(t.last)}, now
+        )
         views = live_views(tracked.counted, closed, self.parts.scoring)
         verdict = judge(
             scored.group.score, views, controls.threshold, trigger, self.parts.smiling_threshold
@@ -287,6 +291,30 @@ class FrameLoop:
             self.parts.observer(view)
         if self.parts.on_frame is not None:
             self.parts.on_frame()
+
+    def _closed_patiently(self, closed: set[int], now: float) -> set[int]:
+        """The faces read closed that still hold the shutter: not those read closed for
+        `trigger.closed_eyes_patience_s` without a break (sunglasses, not a blink)."""
+        since = self._closed_since
+        for track_id in list(since):
+            if track_id not in closed:
+                del since[track_id]
+        patience = self.parts.trigger.closed_eyes_patience_s
+        holding = set()
+        for track_id in closed:
+            started = since.setdefault(track_id, now)
+            if patience <= 0 or now - started < patience:
+                holding.add(track_id)
+            elif track_id not in self._patience_spent:
+                self._patience_spent.add(track_id)
+                log.info(
+                    "face %d: eyes read closed for %.0f s: no longer holding the shutter "
+                    "(trigger.closed_eyes_patience_s)",
+                    track_id,
+                    now - started,
+                )
+        self._patience_spent &= set(since)
+        return holding
 
     def finish(self) -> None:
         """Save the best frame of the burst, if one is open (its window ended, the input

@@ -42,7 +42,13 @@ from tests._loop_helpers import (
 from tests.paths import ROOT
 
 TRIGGER = TriggerConfig(
-    threshold=0.7, rearm_threshold=0.5, hold_s=0.5, min_faces=2, burst_s=0.3, cooldown_s=2.0
+    threshold=0.7,
+    rearm_threshold=0.5,
+    hold_s=0.5,
+    min_faces=2,
+    burst_s=0.3,
+    cooldown_s=2.0,
+    closed_eyes_patience_s=0.0,  # closed eyes hold for as long as they read closed
 )
 
 
@@ -373,6 +379,54 @@ def test_a_face_with_closed_eyes_holds_the_shutter_even_when_missed_for_a_frame(
     states = kinds(drain(received), events.STATE)
     assert loop.counters.captures == 0
     assert any(s["reason"] == "eyes_closed" and s["held_by"] == 2 for s in states)
+
+
+class ClosedWhile(ScriptedProcessor):
+    """Two smiling faces; the second's eyes read closed on the calls `closed(n)` says."""
+
+    def __init__(self, closed) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(smiling_between(0, 275))
+        self.closed = closed
+
+    def process(self, frame_bgr: np.ndarray, detail=None):  # type: ignore[no-untyped-def]
+        result = super().process(frame_bgr, detail)
+        faces = [dataclasses.replace(f, eye_open_probability=(0.97, 0.96)) for f in result.faces]
+        if self.closed(self.calls - 1):
+            faces[1] = dataclasses.replace(faces[1], eyes_open=0, eye_open_probability=(0.1, 0.1))
+        return dataclasses.replace(result, faces=tuple(faces))
+
+
+def test_eyes_closed_past_the_patience_no_longer_hold_the_shutter(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Sunglasses read as closed eyes on every frame: the group waits 2 s, then the photo
+    is taken (the stage video runs at 29.97 frames a second)."""
+    patient = dataclasses.replace(TRIGGER, closed_eyes_patience_s=2.0)
+    source = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=320))
+    loop, _ = build(source, ClosedWhile(lambda n: True), tmp_path / "photos", patient)
+    with caplog.at_level("INFO", logger="edge.loop"):
+        assert loop.run() == 0
+    photos = sorted((tmp_path / "photos").glob("*.json"))
+    assert loop.counters.captures >= 1
+    first = json.loads(photos[0].read_text())
+    # the hold ran meanwhile (closed eyes only stop the fire): the photo follows the patience
+    assert 2.0 <= first["frame_index"] / 29.97 < 2.0 + TRIGGER.hold_s
+    assert "eyes read closed for 2 s: no longer holding the shutter" in caplog.text
+
+
+def test_blinks_never_use_up_the_patience_and_the_photo_has_open_eyes(tmp_path: Path) -> None:
+    """Closed 1.5 s, open 0.5 s, over and over: each closed spell is under the 2 s
+    patience, so the shutter waits for the open frames, and the photo is one of them."""
+    patient = dataclasses.replace(TRIGGER, closed_eyes_patience_s=2.0)
+    source = OpenCVSource(SourceConfig(device=str(video(STAGE)), width=320))
+    processor = ClosedWhile(lambda n: n % 60 < 45)
+    loop, _ = build(source, processor, tmp_path / "photos", patient)
+    assert loop.run() == 0
+    photos = sorted((tmp_path / "photos").glob("*.json"))
+    assert photos, "the open spells are long enough for the hold and the burst"
+    for sidecar in photos:
+        index = json.loads(sidecar.read_text())["frame_index"]
+        assert index % 60 >= 45, f"frame {index} has the second face's eyes closed"
 
 
 def test_the_state_names_the_face_it_waits_on_without_flooding(tmp_path: Path) -> None:

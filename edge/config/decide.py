@@ -110,6 +110,16 @@ class TriggerConfig:
         default=True,
         metadata={"doc": "never fire (nor keep a burst frame) while a face's eyes read closed"},
     )
+    closed_eyes_patience_s: float = field(
+        default=5.0,
+        metadata={
+            "doc": "a face whose eyes read closed this many seconds without a break stops "
+            "holding the shutter: a blink lasts well under a second, so this is sunglasses, "
+            "eyes shut on purpose or a misreading, and the group should not wait forever "
+            "(0: it holds as long as it reads closed)",
+            "min": 0,
+        },
+    )
     rule: Literal["everyone", "score"] = field(
         default="everyone",
         metadata={
