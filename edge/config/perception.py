@@ -114,6 +114,16 @@ class EyesConfig:
             "open (eyes.sure_open)"
         },
     )
+    mesh_every: int = field(
+        default=5,
+        metadata={
+            "doc": "live loop, reader cnn+mesh: a face's mesh reading stands for up to N "
+            "frames while the CNN reads the face the same way (re-read at once on a change, "
+            "when read closed, and on every frame while the trigger holds or bursts)",
+            "min": 1,
+            "max": 30,
+        },
+    )
     sure_open: float = field(
         default=0.99,
         metadata={

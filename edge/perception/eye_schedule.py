@@ -34,7 +34,7 @@ class _Kept:
     age: int
 
 
-def _moved(mesh: MeshResult | None, before: Box, after: Box) -> MeshResult | None:
+def moved_mesh(mesh: MeshResult | None, before: Box, after: Box) -> MeshResult | None:
     """The mesh shifted and scaled from one box to the next (a kept reading's drawing)."""
     if mesh is None or before.width <= 0 or before.height <= 0:
         return mesh
@@ -72,7 +72,7 @@ class EyeSchedule:
             )
             if not due and last is not None:
                 eyes_open, values, mesh = last.reading
-                reading = (eyes_open, values, _moved(mesh, last.box, box))
+                reading = (eyes_open, values, moved_mesh(mesh, last.box, box))
                 kept.append(_Kept(box, reading, last.age + 1))
                 self.kept += 1
                 continue

@@ -22,6 +22,7 @@ from edge.perception.crop import CROP_SIZE, crop_face, crop_face_in_detail, to_g
 from edge.perception.eye_schedule import EyeSchedule
 from edge.perception.eye_state import MeshEyeReader
 from edge.perception.eyes import EyeReader, EyeStateModel, count_open
+from edge.perception.mesh_memory import MeshMemory
 from edge.perception.screened_eyes import ScreenedEyeReader
 from edge.perception.smile_model import SmileModel
 from edge.perception.smile_schedule import SmileSchedule
@@ -143,6 +144,9 @@ class Pipeline:
     ) -> FrameResult:
         gray = to_gray(frame)
         started = time.perf_counter()
+        memory = getattr(self.parts.eyes, "memory", None)
+        if memory is not None:
+            memory.next_frame()
 
         def read_smile(index: int) -> SmileResult:
             box = faces[index].box
@@ -197,10 +201,11 @@ class Pipeline:
             return 2, None, None  # eye reading off: eyes count as open, so it never blocks
         if isinstance(eyes, MeshEyeReader | ScreenedEyeReader):
             colour = frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+            fresh = self.eye_schedule is None or self.eye_schedule.urgent
             read = (
                 eyes.read_frame(colour, face, detail)
                 if isinstance(eyes, MeshEyeReader)
-                else eyes.read_frame(colour, gray, face, detail)
+                else eyes.read_frame(colour, gray, face, detail, fresh)
             )
             return (0, None, None) if read is None else read
         probabilities = eyes.read(gray, face, detail)
@@ -275,11 +280,14 @@ def build_pipeline_from_sections(
             face_finder = ScheduledDetector(
                 face_finder, detector.thorough_every, detector.track_every
             )
+    eye_reader = build_eye_reader(eyes)
+    if live and isinstance(eye_reader, ScreenedEyeReader) and eyes.mesh_every > 1:
+        eye_reader.memory = MeshMemory(eyes.mesh_every)
     return Pipeline(
         PipelineParts(
             detector=face_finder,
             smile=build_smile_model(smile),
-            eyes=build_eye_reader(eyes),
+            eyes=eye_reader,
             scoring=scoring,
             detector_config=detector,
             smile_config=smile,

@@ -15,6 +15,7 @@ import numpy as np
 
 from edge.perception.eye_state import MeshEyeReader
 from edge.perception.eyes import EyeReader, count_open
+from edge.perception.mesh_memory import MeshMemory
 from edge.types import Detail, Face, MeshResult
 
 EyeReading = tuple[int, tuple[float, float] | None, MeshResult | None]
@@ -35,12 +36,19 @@ class ScreenedEyeReader:
         self.open_threshold = open_threshold
         self.mesh_reads = 0  # faces handed to the mesh (for `bench` and the evaluations)
         self.reads = 0
+        self.memory: MeshMemory | None = None  # the live loop's (eyes.mesh_every)
 
     def read_frame(
-        self, frame_bgr: np.ndarray, gray: np.ndarray, face: Face, detail: Detail | None = None
+        self,
+        frame_bgr: np.ndarray,
+        gray: np.ndarray,
+        face: Face,
+        detail: Detail | None = None,
+        fresh: bool = True,
     ) -> EyeReading | None:
         """(eyes_open, P(open) of each eye, the mesh when it was read); None without eye
-        points."""
+        points. `fresh` False (the live loop outside a hold): a mesh reading the memory
+        keeps for the face may stand in for a new one."""
         probabilities = self.cnn.read(gray, face, detail)
         if probabilities is None:
             return None
@@ -49,10 +57,16 @@ class ScreenedEyeReader:
         sure = max(probabilities) >= self.sure_open
         if sure and cnn_count == 2:
             return cnn_count, probabilities, None
+        if self.memory is not None and not fresh:
+            kept = self.memory.recall(face.box, cnn_count)
+            if kept is not None:
+                return kept
         self.mesh_reads += 1
         read = self.mesh.read_frame(frame_bgr, face, detail)
         if read is not None and read[0] == 0 and sure:
             # An eye the CNN is sure is open: not a blink, whatever the mesh says (on real
             # group photos the mesh reads some blurred or downcast open eyes shut).
-            return cnn_count, probabilities, read[2]
+            read = cnn_count, probabilities, read[2]
+        if read is not None and self.memory is not None:
+            self.memory.remember(face.box, cnn_count, read)
         return read
