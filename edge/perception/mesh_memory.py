@@ -27,6 +27,8 @@ class _Remembered:
 
 
 class MeshMemory:
+    """Mesh readings of the faces of recent frames, matched to new boxes by overlap."""
+
     def __init__(self, every: int) -> None:
         self.every = every
         self.frame = 0
