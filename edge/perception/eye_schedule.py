@@ -20,9 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from edge.perception.face_match import same_face
 from edge.types import Box, MeshResult
-
-SAME_FACE_IOU = 0.5
 
 EyeReading = tuple[int, Any, MeshResult | None]  # eyes_open, per-eye values, mesh
 
@@ -59,11 +58,9 @@ class EyeSchedule:
         kept: list[_Kept] = []
         new = 0
         for index, box in enumerate(boxes):
-            last = max(free, key=lambda k: k.box.iou(box), default=None)
-            if last is not None and last.box.iou(box) >= SAME_FACE_IOU:
+            last = same_face(free, box)
+            if last is not None:
                 free.remove(last)
-            else:
-                last = None
             due = (
                 self.urgent
                 or last is None

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge.perception.eye_schedule import SAME_FACE_IOU, EyeReading, moved_mesh
+from edge.perception.eye_schedule import EyeReading, moved_mesh
+from edge.perception.face_match import SAME_FACE_IOU, same_face
 from edge.types import Box
 
 
@@ -42,10 +43,8 @@ class MeshMemory:
 
     def recall(self, box: Box, cnn_count: int) -> EyeReading | None:
         """The face's kept reading (its mesh moved to `box`) if it may stand, else None."""
-        kept = max(self._kept, key=lambda k: k.box.iou(box), default=None)
-        if kept is None or kept.box.iou(box) < SAME_FACE_IOU:
-            return None
-        if kept.cnn_count != cnn_count or kept.reading[0] == 0:
+        kept = same_face(self._kept, box)
+        if kept is None or kept.cnn_count != cnn_count or kept.reading[0] == 0:
             return None
         eyes_open, values, mesh = kept.reading
         self.reused += 1

@@ -33,9 +33,13 @@ class ScreenedEyeReader:
         self.mesh = mesh
         self.sure_open = sure_open
         self.open_threshold = open_threshold
-        self.mesh_reads = 0  # faces handed to the mesh (for `bench` and the evaluations)
         self.reads = 0
         self.memory: MeshMemory | None = None  # the live loop's (eyes.mesh_every)
+
+    @property
+    def mesh_reads(self) -> int:
+        """Faces the mesh has read (the mesh reader counts them, with their cost)."""
+        return self.mesh.reads
 
     def read_frame(
         self,
@@ -60,7 +64,6 @@ class ScreenedEyeReader:
             kept = self.memory.recall(face.box, cnn_count)
             if kept is not None:
                 return kept
-        self.mesh_reads += 1
         read = self.mesh.read_frame(frame_bgr, face, detail)
         if read is not None and read[0] == 0 and sure:
             # An eye the CNN is sure is open: not a blink, whatever the mesh says (on real

@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from edge.perception.face_match import same_face
 from edge.types import Box, SmileResult
-
-SAME_FACE_IOU = 0.5
 
 
 @dataclass(frozen=True)
@@ -39,11 +38,9 @@ class SmileSchedule:
         readings: list[Reading] = []
         new = 0
         for index, box in enumerate(boxes):
-            last = max(free, key=lambda r: r.box.iou(box), default=None)
-            if last is not None and last.box.iou(box) >= SAME_FACE_IOU:
+            last = same_face(free, box)
+            if last is not None:
                 free.remove(last)
-            else:
-                last = None
             if last is not None and last.age + 1 < self.every:
                 readings.append(Reading(box, last.smile, last.age + 1))
                 self.kept += 1
