@@ -8,6 +8,10 @@ stream has it). Printed per split (Valid to choose on, Test to report) and size
 (24 / 32 / 48 / 72 px): the smiling head's accuracy against the FER+ majority (happiness
 or not), and at 48 px clean the 8-emotion accuracy (the model card's figures). int8
 .tflite through the device's own interpreter (edge.perception.smile_model).
+
+`--full-frame K`: the camera's frame is K times the model's (1920 against 640: 3), and a
+face whose crop would be enlarged is cut there (edge.perception.crop.crop_face_in_detail),
+so a face N px high in the model's frame is shrunk to K x N px, not N.
 """
 
 from __future__ import annotations
@@ -28,8 +32,13 @@ JPEG_QUALITY = 70
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def at_size(face: np.ndarray, size: int, camera: bool, rng: np.random.Generator) -> np.ndarray:
-    """A 48 px face as the crop sees it when the face is `size` px high in the frame."""
+def at_size(
+    face: np.ndarray, size: int, camera: bool, rng: np.random.Generator, full_frame: float = 1.0
+) -> np.ndarray:
+    """A 48 px face as the crop sees it when the face is `size` px high in the frame
+    (cut from a `full_frame` times larger camera frame when it is under the crop's size)."""
+    if size < CROP_SIZE:
+        size = round(size * full_frame)
     small = cv2.resize(face, (size, size), interpolation=cv2.INTER_AREA)
     if camera:
         noisy = small.astype(np.float32) + rng.normal(0, NOISE_SIGMA, small.shape)
@@ -41,7 +50,9 @@ def at_size(face: np.ndarray, size: int, camera: bool, rng: np.random.Generator)
     return cv2.resize(small, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
 
 
-def measure(model: SmileModel, images: np.ndarray, votes: np.ndarray) -> dict[str, object]:
+def measure(
+    model: SmileModel, images: np.ndarray, votes: np.ndarray, full_frame: float = 1.0
+) -> dict[str, object]:
     """Smiling accuracy per size, clean and camera; emotion accuracy at 48 px clean."""
     from training.targets import majority_emotion, smiling_targets
 
@@ -53,7 +64,7 @@ def measure(model: SmileModel, images: np.ndarray, votes: np.ndarray) -> dict[st
         for size in SIZES:
             right = emotion_right = 0
             for face, smiling, emotion in zip(images, truth, emotions, strict=True):
-                outputs = model.raw_outputs(at_size(face, size, camera, rng))
+                outputs = model.raw_outputs(at_size(face, size, camera, rng, full_frame))
                 right += bool(outputs["smiling"].reshape(-1)[0] >= 0.5) == smiling
                 emotion_right += int(np.argmax(outputs["emotions"])) == emotion
             key = f"{'camera' if camera else 'clean'}_{size}px"
@@ -70,12 +81,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "smile_int8.tflite")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/datasets/ferplus")
     parser.add_argument("--splits", nargs="+", default=["valid", "test"])
+    parser.add_argument(
+        "--full-frame",
+        type=float,
+        default=1.0,
+        help="the camera frame's size over the model's (3 for 1920 against 640; 1: none)",
+    )
     args = parser.parse_args(argv)
     model = SmileModel(args.model)
     for split in args.splits:
         data = load_split(args.data, split)
-        figures = measure(model, data.images, data.votes)
-        print(json.dumps({"model": str(args.model), "split": split, **figures}), flush=True)
+        figures = measure(model, data.images, data.votes, args.full_frame)
+        line = {"model": str(args.model), "split": split, "full_frame": args.full_frame}
+        print(json.dumps({**line, **figures}), flush=True)
     return 0
 
 
