@@ -142,13 +142,29 @@ def _card(
             "parameters": parameters,
             "keras_file": keras_path.name,
             "train_args": trained_with,
+            "extra_data": _extra_data_text(trained_with),
             "narrowed_eyes": f"a share ({trained_with.get('narrow_probability', 'unknown')}) "
             "of the training crops of both classes with the lid band squeezed to 0.4-0.85 of "
             "its height, so eyes narrowed by a smile or by their shape read open",
         },
-        "reproduce": "smilebooth train eyes --out build/eyes && "
+        "reproduce": "python -m training.faces_eyes_crops && smilebooth train eyes "
+        "--extra-data build/faces-eyes-crops --out build/eyes && "
         "smilebooth convert eyes --eyes-keras build/eyes/best.keras",
     }
+
+
+def _extra_data_text(trained_with: dict[str, Any]) -> str:
+    """What `train eyes --extra-data` added, in words (empty when nothing was)."""
+    folders = trained_with.get("extra_data") or []
+    if not folders:
+        return ""
+    weight = trained_with.get("extra_weight", 1)
+    return (
+        f"also trained on {', '.join(str(f) for f in folders)} (eyes cut by "
+        "`python -m training.faces_eyes_crops` from a quarter of faces-eyes, never its Test "
+        f"half, each giving {weight} x the crops of an eye-dataset image; its Valid share "
+        "joins the epoch choice)"
+    )
 
 
 def _plot(metrics: dict[str, Any], path: Path) -> None:
@@ -193,6 +209,8 @@ def _write_markdown(card: dict[str, Any], path: Path) -> None:
             f"rule: {blink['rule']}.\n- faces-dlib/{group['photo']}: eyes_open "
             f"{group['eyes_open']} (left to right).\n"
         )
+    extra = card["training"].get("extra_data", "")
+    extra = f" It was {extra}." if extra else ""
     path.write_text(
         f"# Eye-state model card\n\n`{card['file']}` — sha256 `{card['sha256']}`, "
         f"{card['size_bytes']} bytes, full int8 (int8 input and output).\n\n"
@@ -209,7 +227,7 @@ def _write_markdown(card: dict[str, Any], path: Path) -> None:
         f"- Data: {metrics['dataset']}; split by a hash of the file name (train 65 %, valid "
         f"15 %, test 20 %); epoch chosen on Valid. Each Test crop is shrunk so the eye is "
         f"5-40 px wide and cut by the run-time rule. Augmentation: "
-        f"{card['training']['narrowed_eyes']}.\n{real}\n"
+        f"{card['training']['narrowed_eyes']}.{extra}\n{real}\n"
         f"| eye width | balanced accuracy float (Keras) | int8 (this file) | int8 confusion "
         f"[[closed→closed, closed→open], [open→closed, open→open]] |\n|---|---|---|---|\n"
         f"{table}\n\nfloat/int8 agreement: {100 * metrics['float_int8_agreement']:.2f} % of "

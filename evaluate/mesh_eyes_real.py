@@ -35,7 +35,7 @@ from evaluate.eyes_real import (
     read_video,
     runs,
 )
-from evaluate.mesh_eyes_eval import DATA, FRAME, background, faces, is_test
+from evaluate.mesh_eyes_eval import DATA, FRAME, background, faces, is_eye_training, is_test
 
 
 def config_for(reader: str) -> AppConfig:
@@ -80,12 +80,14 @@ def six_person(reader: str, live_frames: int = 30) -> dict[str, Any]:
     }
 
 
-def smiling_open_faces(limit: int = 300) -> list[np.ndarray]:
-    """Test-half open-eyed faces that the shipped pipeline reads smiling, at full size."""
+def smiling_open_faces(limit: int = 300, part: str = "test") -> list[np.ndarray]:
+    """Open-eyed faces of `part` (test: the held-back half; valid: the Valid faces the eye
+    CNN did not train on) that the shipped pipeline reads smiling, at full size."""
     pipeline = build_pipeline(config_for("cnn"), with_detector=False)
     chosen = []
     for path, is_open in faces(DATA):
-        if not is_open or not is_test(path):
+        wanted = is_test(path) if part == "test" else not is_test(path)
+        if not is_open or not wanted or is_eye_training(path):
             continue
         image = cv2.imread(str(path))
         if image is not None and pipeline.process_crop(image).faces[0].smiling:
@@ -165,9 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--readers", default="mesh,cnn,cnn+mesh")
     parser.add_argument("--skip", default="", help="comma list of blink,six,group,smile")
+    parser.add_argument(
+        "--part",
+        choices=("test", "valid"),
+        default="test",
+        help="the groups' faces: faces-eyes Test, or the Valid faces the eye CNN did not train on",
+    )
     args = parser.parse_args(argv)
     skip = set(args.skip.split(","))
-    frames = [] if "group" in skip else group_frames(smiling_open_faces())
+    frames = [] if "group" in skip else group_frames(smiling_open_faces(part=args.part))
     for reader in args.readers.split(","):
         figures: dict[str, Any] = {"reader": reader}
         pipeline = build_pipeline(config_for(reader))

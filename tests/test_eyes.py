@@ -31,7 +31,7 @@ EYES_MODEL = MODELS / "eyes_int8.tflite"
 
 SIX_PEOPLE_EYES = (
     "issue 24: with YuNet's eye keypoints the eye CNN alone (eyes.reader: cnn) reads 10 of "
-    "these 12 open, narrowed eyes (12 with the MediaPipe confirmation keypoints); the default "
+    "these 12 open, narrowed eyes (11 since it also trains on whole faces' eyes); the default "
     "cnn+mesh reads all 12, photo and live (tests/test_screened_eyes.py, docs/face-mesh.md)"
 )
 

@@ -46,6 +46,17 @@ class LabelledImages:
             self.classes,
         )
 
+    def joined(self, other: LabelledImages) -> LabelledImages:
+        """Both sets of images, in order (the classes must be the same)."""
+        if other.classes != self.classes:
+            raise FolderDataError(f"classes differ: {self.classes} and {other.classes}")
+        return LabelledImages(
+            self.images + other.images,
+            np.concatenate([self.labels, other.labels]),
+            self.paths + other.paths,
+            self.classes,
+        )
+
     def split(self, name: str, valid: float = 0.15, test: float = 0.2) -> LabelledImages:
         """The images whose file name hashes into split `name` (train, valid or test)."""
         return self.subset(

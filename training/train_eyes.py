@@ -21,7 +21,7 @@ import numpy as np
 from edge.perception.crop import model_input
 from training.eyes_data import EyeAugment, augmented_set, eval_set
 from training.eyes_eval import CLASSES
-from training.folders import LabelledImages, load_folder
+from training.folders import LabelledImages, load_folder, split_of
 from training.train import cosine_schedule
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,21 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "ey
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", type=Path, default=DEFAULT_DATA, help="folder with open/, closed/"
+    )
+    parser.add_argument(
+        "--extra-data",
+        type=Path,
+        action="append",
+        default=[],
+        help="also train on this folder with open/, closed/ (repeatable): all of it but its "
+        "Valid share, which joins the epoch choice; its Test share is held back by its source "
+        "(e.g. eyes cut from faces-eyes by `python -m training.faces_eyes_crops`)",
+    )
+    parser.add_argument(
+        "--extra-weight",
+        type=int,
+        default=1,
+        help="each --extra-data image gives this many times --copies training crops",
     )
     parser.add_argument("--out", type=Path, default=Path("build/eyes"), help="output folder")
     parser.add_argument("--epochs", type=int, default=30)
@@ -65,9 +80,31 @@ def splits(data: Path) -> dict[str, LabelledImages]:
     return {name: everything.split(name) for name in ("train", "valid", "test")}
 
 
+def with_extra(
+    parts: dict[str, LabelledImages], extra: list[Path], weight: int = 1
+) -> tuple[LabelledImages, LabelledImages]:
+    """(train, valid): the main data's, plus each extra folder's images, their Valid share
+    to valid and the rest to train, `weight` times over (an extra folder's own held-back
+    faces never reach it: its source keeps them, as faces-eyes keeps its Test half)."""
+    train, valid = parts["train"], parts["valid"]
+    for folder in extra:
+        more = load_folder(folder, CLASSES)
+        keep = [i for i, p in enumerate(more.paths) if split_of(p) != "valid"]
+        train = train.joined(more.subset(keep * weight))
+        valid = valid.joined(more.split("valid"))
+    return train, valid
+
+
 def as_input(crops: np.ndarray) -> np.ndarray:
     """uint8 (N, S, S) -> float (N, S, S, 1) in 0..1: the int8 model's float contract."""
     return model_input(crops[..., None])
+
+
+def _as_json(value: Any) -> Any:
+    """An argument as the card shows it: numbers and flags as they are, paths as text."""
+    if isinstance(value, list):
+        return [_as_json(v) for v in value]
+    return value if isinstance(value, bool | int | float) or value is None else str(value)
 
 
 def _model(args: argparse.Namespace) -> Any:
@@ -89,8 +126,7 @@ def train_eyes(args: argparse.Namespace) -> Path:
     tf.config.experimental.enable_op_determinism()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    data = splits(args.data)
-    train, valid = data["train"], data["valid"]
+    train, valid = with_extra(splits(args.data), args.extra_data, args.extra_weight)
     epochs, copies = args.epochs, args.copies
     if args.smoke:
         train, valid, epochs, copies = train.subset(range(64)), valid.subset(range(32)), 1, 2
@@ -131,6 +167,6 @@ def train_eyes(args: argparse.Namespace) -> Path:
     )
     log.info("training took %.0f s", time.monotonic() - started)
     (out / "train_args.json").write_text(
-        json.dumps({k: str(v) for k, v in vars(args).items() if k != "func"}, indent=2)
+        json.dumps({k: _as_json(v) for k, v in vars(args).items() if k != "func"}, indent=2)
     )
     return out / "best.keras"

@@ -4,10 +4,9 @@ The eye CNN costs ~0.1 ms a face and is sure of most open eyes; its mistakes are
 laughing and small eyes that it reads closed, exactly where the face mesh's blendshapes
 (eyeBlink against eyeSquint) are right, at ~4 ms a face here. `eyes.reader: cnn+mesh` reads
 every face with the CNN and hands the mesh each face the CNN does not read as two open
-eyes with one at least `eyes.sure_open`: on faces-eyes the CNN reads 66-88 % of
-open faces (by size) and 1-3 % of closed ones, so the mesh runs on a fraction of the faces
-and the CNN's false "closed" no longer holds the shutter (docs/face-mesh.md).
-"""
+eyes with one at least `eyes.sure_open`: on faces-eyes the CNN reads 77-96 % of
+open faces (by size) and 0-1 % of closed ones, so the mesh runs on a fraction of the faces
+and the CNN's false "closed" no longer holds the shutter (docs/face-mesh.md)."""
 
 from __future__ import annotations
 
