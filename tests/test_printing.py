@@ -196,7 +196,7 @@ def test_a_stopped_printer_is_reported_on_the_page_and_mqtt_and_the_photo_stays(
     counters = EventCounters(folder, "")
     service = PrintService(printing, folder, counters, bus, poll_s=0.1)
     service.start()
-    board = NowBoard(TRIGGER, AppConfig().scoring)
+    board = NowBoard(TRIGGER)
     link = LoopLink(board, controls, printer=service)
     app = build_app(WebConfig(), Gallery(folder), None, Guard("s3cret", False), link)  # type: ignore[arg-type]
     web = WebServer(app, WebConfig(port=0))
@@ -370,7 +370,7 @@ def test_a_guest_prints_the_photo_on_the_review_screen_and_no_other(
     printing = PrintingConfig(enabled=True, printer=QUEUE, server=cups.server, dpi=50)
     service = PrintService(printing, folder, EventCounters(folder, ""), bus, poll_s=0.1)
     service.start()
-    board = NowBoard(TRIGGER, AppConfig().scoring)
+    board = NowBoard(TRIGGER)
     board.attach(bus)
     web_config = WebConfig(port=0, review_s=30.0)
     app = build_app(

@@ -198,7 +198,7 @@ def now_board(config: AppConfig) -> Any:
     from edge.web.now import NowBoard
 
     mirror = MirrorView(fps=config.web.booth_fps) if config.web.guests else None
-    return NowBoard(config.trigger, config.scoring, LiveView(fps=config.web.live_fps), mirror)
+    return NowBoard(config.trigger, LiveView(fps=config.web.live_fps), mirror)
 
 
 def start_printer(config: AppConfig, loop: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from edge.config.decide import ScoringConfig, TriggerConfig
+from edge.config.decide import TriggerConfig
 from edge.decide.explain import PHASE_WORDS, Explanation, explain, face_ready
 from edge.io import events
 from edge.io.counters import EventCounters
@@ -25,12 +25,10 @@ class NowBoard:
     def __init__(
         self,
         trigger: TriggerConfig,
-        scoring: ScoringConfig,
         live: LiveView | None = None,
         mirror: LiveView | None = None,
     ) -> None:
         self.trigger = trigger
-        self.scoring = scoring
         self.live = live
         self.mirror = mirror  # the guest screen's plain picture (edge.web.mirror)
         self.version = 0  # grows with every frame: a page sends only what changed

@@ -6,11 +6,13 @@
   a client that hangs up mid-body is a 400, not an exception.
 - `ViewerStreamingResponse`: a stream whose every write must go out within SEND_TIMEOUT_S;
   a viewer that opened the live view and stopped reading is cut and its slot freed.
+  `QuietIdleCuts` keeps uvicorn from logging that cut as an error (it is logged at INFO).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, BinaryIO
@@ -66,6 +68,21 @@ class _ViewerIdleError(Exception):
     pass
 
 
+# Set in the request's own context when its viewer is cut: uvicorn then logs, in that same
+# context, that the app "returned without completing response" (the last chunk could not be
+# sent to a viewer who reads nothing), which is the cut, not a fault.
+_idle_cut: contextvars.ContextVar[bool] = contextvars.ContextVar("idle_cut", default=False)
+UNFINISHED = "ASGI callable returned without completing response."
+
+
+class QuietIdleCuts(logging.Filter):
+    """On uvicorn's error logger: drops its "without completing response" line for a
+    request whose idle viewer this module cut, and only for that one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (_idle_cut.get() and record.getMessage() == UNFINISHED)
+
+
 class ViewerStreamingResponse(StreamingResponse):
     """StreamingResponse whose writes time out: an idle viewer cannot hold a slot."""
 
@@ -81,6 +98,7 @@ class ViewerStreamingResponse(StreamingResponse):
         except Exception as exc:  # the task group may wrap it in an exception group
             if not _only_idle(exc):
                 raise
+            _idle_cut.set(True)
             log.info("web: a live viewer read nothing for %.0f s: cut", SEND_TIMEOUT_S)
         finally:
             iterator = self.body_iterator

@@ -38,6 +38,7 @@ from edge.web.photo_scorer import NotAnImageError, PhotoScorer
 from edge.web.qr import qr_data_url
 from edge.web.responses import (
     BodyError,
+    QuietIdleCuts,
     ViewerStreamingResponse,
     open_file_response,
     read_body,
@@ -328,6 +329,9 @@ class WebServer:
                 timeout_graceful_shutdown=2,  # a viewer that never hangs up cannot hold a stop
             )
         )
+        quiet = logging.getLogger("uvicorn.error")  # configured by uvicorn.Config just now
+        if not any(isinstance(f, QuietIdleCuts) for f in quiet.filters):
+            quiet.addFilter(QuietIdleCuts())
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:

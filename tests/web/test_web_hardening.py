@@ -5,6 +5,7 @@ never read, bodies over their cap."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 import socket
 import threading
 import time
@@ -156,6 +157,8 @@ def test_viewers_that_never_read_are_cut_and_free_their_slot(
     good; the fifth viewer got 503."""
     monkeypatch.setattr(responses, "SEND_TIMEOUT_S", 2.0)
     live = booth.board.live
+    uvicorn_errors = RecordedLines()
+    logging.getLogger("uvicorn.error").addHandler(uvicorn_errors)
     idle = [idle_viewer(booth.port) for _ in range(MAX_VIEWERS)]
     try:
         deadline = time.monotonic() + 10
@@ -173,9 +176,21 @@ def test_viewers_that_never_read_are_cut_and_free_their_slot(
         connection.request("GET", "/stream.mjpg")
         assert connection.getresponse().status == 200  # a real viewer gets in again
         connection.close()
+        # a cut is logged at INFO by the booth, not as an error by uvicorn
+        assert responses.UNFINISHED not in uvicorn_errors.lines, uvicorn_errors.lines
     finally:
+        logging.getLogger("uvicorn.error").removeHandler(uvicorn_errors)
         for client in idle:
             client.close()
+
+
+class RecordedLines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
 
 
 def test_uploads_of_bombs_are_refused_with_their_reason(site: Site) -> None:
