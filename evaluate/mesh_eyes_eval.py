@@ -3,9 +3,11 @@ CNN, on whole faces pasted into 640x480 frames as a booth sees them.
 
 ../shared/datasets/faces-eyes (596 closed-eye CEW faces, 1,500 open-eye UTKFace faces) is
 split in two by a hash of each file's name: Valid (thresholds are chosen there) and Test
-(held back, the figures that count). Each face is pasted at 32, 48 and 72 px high into a
-640x480 frame (a textured grey background, at a position drawn from the file's hash) and
-at booth distance (face = 40 % of the frame's height, 192 px); the project's detector
+(held back, the figures that count). The eye CNN trains on the eyes of half the Valid faces
+(`is_eye_training`), so Valid figures are printed for the other half only. Each face is
+pasted at 32, 48 and 72 px high into a 640x480 frame (a textured grey background, at a
+position drawn from the file's hash) and at booth distance (face = 40 % of the frame's
+height, 192 px); the project's detector
 finds it on the frame, then both readers read the same detection: the CNN on eye crops
 (edge.perception.eyes) and the mesh's blendshapes (edge.perception.eye_state).
 

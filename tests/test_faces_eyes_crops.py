@@ -88,3 +88,14 @@ def test_extra_data_joins_training_but_its_valid_share_only_the_epoch_choice(
     for labelled in (train, valid):  # every image keeps its folder's label
         names = [labelled.classes[i] for i in labelled.labels]
         assert names == [p.parent.name for p in labelled.paths]
+
+
+def test_a_file_that_is_not_an_image_stops_the_cut_with_its_name(tmp_path: Path, capsys) -> None:
+    from training.faces_eyes_crops import main
+
+    name = next(f"face_{i}.jpg" for i in range(10_000) if is_eye_training(Path(f"face_{i}.jpg")))
+    (tmp_path / "open").mkdir()
+    (tmp_path / "closed").mkdir()
+    (tmp_path / "open" / name).write_text("not a picture")
+    assert main(["--data", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert f"open/{name}: cannot be read as an image" in capsys.readouterr().err

@@ -13,12 +13,14 @@ DIR/closed/ (the folder's label), ready for `smilebooth train eyes --extra-data 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import cv2
 
 from edge.cli.crops import eye_crops
 from edge.config.perception import DetectorConfig
+from edge.io.image_io import read_image
 from edge.perception.crop import to_gray
 from edge.perception.eye_crop import EYES
 from edge.perception.face_detector import FaceDetector
@@ -37,9 +39,10 @@ def cut_eyes(data: Path, out: Path) -> tuple[int, int]:
     for path, is_open in faces(data):
         if not is_eye_training(path):
             continue
-        image = cv2.imread(str(path))
-        if image is None:
-            raise ValueError(f"{path}: cannot be read as an image")
+        read = read_image(path)  # bytes decoded: cv2.imread crashes on some file names
+        if read.image is None:
+            raise ValueError(f"{path}: cannot be read as an image ({read.problem})")
+        image = read.image
         frame, truth = paste(image, min(image.shape[0], LARGEST_PASTE), path, base)
         found = [f for f in detector.detect(frame) if f.box.iou(truth) > 0.3]
         if not found:
@@ -54,11 +57,16 @@ def cut_eyes(data: Path, out: Path) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Cut, print what was cut; a file that is not an image stops it with its name (2)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA, help="faces-eyes (open/, closed/)")
     parser.add_argument("--out", type=Path, default=Path("build/faces-eyes-crops"))
     args = parser.parse_args(argv)
-    cut, missed = cut_eyes(args.data, args.out)
+    try:
+        cut, missed = cut_eyes(args.data, args.out)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"faces_eyes_crops: {exc}", file=sys.stderr)
+        return 2
     print(f"cut the eyes of {cut} faces into {args.out} ({missed} faces not found)")
     return 0
 
