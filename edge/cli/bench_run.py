@@ -118,11 +118,9 @@ def run_bench(
 def _mesh_reader(processor: FrameProcessor) -> Any:
     """The face mesh's eye reader of the pipeline (eyes.reader mesh or cnn+mesh), if any:
     its counters say how often the mesh ran and what it cost."""
-    from edge.perception.eye_state import MeshEyeReader
+    from edge.perception.pipeline import mesh_reader_of
 
-    eyes = getattr(getattr(processor, "parts", None), "eyes", None)
-    reader = eyes if isinstance(eyes, MeshEyeReader) else getattr(eyes, "mesh", None)
-    return reader if isinstance(reader, MeshEyeReader) else None
+    return mesh_reader_of(getattr(getattr(processor, "parts", None), "eyes", None))
 
 
 def decode_only(source: FrameSource, frames: int) -> dict[str, Any]:

@@ -88,8 +88,8 @@ class Pipeline:
             hashes["eyes"] = eyes_card.get("sha256", "")
         if isinstance(self.parts.eyes, ScreenedEyeReader):
             hashes["eyes"] = self.parts.eyes.cnn.model.card.get("sha256", "")
-        mesh_reader = getattr(self.parts.eyes, "mesh", self.parts.eyes)
-        if isinstance(mesh_reader, MeshEyeReader):
+        mesh_reader = mesh_reader_of(self.parts.eyes)
+        if mesh_reader is not None:
             for name, card in mesh_reader.mesh.cards.items():
                 hashes[name] = card.get("sha256", "")
         detector = getattr(self.parts.detector, "detector", self.parts.detector)
@@ -115,8 +115,8 @@ class Pipeline:
         """`result` with every face's mesh (`smilebooth score --mesh`): read here for the
         faces whose eye reading did not need it (cnn+mesh reads the mesh only where the CNN
         hesitates); eye states are left as read. Unchanged without a mesh reader."""
-        reader = getattr(self.parts.eyes, "mesh", self.parts.eyes)
-        if not isinstance(reader, MeshEyeReader):
+        reader = mesh_reader_of(self.parts.eyes)
+        if reader is None:
             return result
         colour = frame_bgr if frame_bgr.ndim == 3 else cv2.cvtColor(frame_bgr, cv2.COLOR_GRAY2BGR)
         faces = []
@@ -228,6 +228,14 @@ def build_face_detector(config: DetectorConfig) -> Any:
 def build_smile_model(config: SmileConfig) -> SmileModel:
     """The smile stage from its section (the model checked against its card)."""
     return SmileModel(resolve_model_path(config.model), threads=config.threads)
+
+
+def mesh_reader_of(eyes: object) -> MeshEyeReader | None:
+    """The face-mesh reader of an eye stage: itself (reader mesh), the screened reader's
+    second reader (cnn+mesh), or None (cnn, or eyes off)."""
+    if isinstance(eyes, ScreenedEyeReader):
+        return eyes.mesh
+    return eyes if isinstance(eyes, MeshEyeReader) else None
 
 
 def build_eye_reader(config: EyesConfig) -> EyeReader | MeshEyeReader | ScreenedEyeReader | None:
