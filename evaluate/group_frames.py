@@ -5,9 +5,11 @@ models see (a group at about 1.5-4 m), each face a labelled one from ../shared:
 
 - smiling / not smiling: FER+ Test faces by their happiness votes (of 10 annotators: at
   least SMILING_VOTES say happiness, or none do and at least STRAIGHT_VOTES say neutral);
-- eyes closed: faces of ../shared/datasets/faces-eyes/closed (CEW), the half whose name
-  hashes to "test" (the other half, with FER+ Valid, makes the "valid" frames that
-  anything is chosen on).
+- eyes closed: faces of ../shared/datasets/faces-eyes/closed (CEW), the held-back half of
+  evaluate.mesh_eyes_eval's split (`is_test`); the "valid" frames that anything is chosen
+  on take FER+ Valid and the Valid faces the eye CNN did not train on. One split for
+  faces-eyes everywhere: the eye CNN trains on, and the mesh rule is chosen on, Valid
+  faces only, so none of them can flatter this check's Test figures.
 
 FER+ has no eye labels, and many of its laughing faces have their eyes shut or behind
 sunglasses: an "everyone smiling with open eyes" frame must not hold them. Every smiling
@@ -24,13 +26,14 @@ face on flat grey is not what a detector sees in a booth). numpy/OpenCV only.
 from __future__ import annotations
 
 import csv
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import cv2
 import numpy as np
+
+from evaluate.faces_eyes_split import is_eye_training, is_test
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 FERPLUS = SHARED / "ferplus"
@@ -88,7 +91,7 @@ def load_pools(
                     smiling.append(ferplus / row[0])
             elif happiness == 0 and neutral >= STRAIGHT_VOTES:
                 straight.append(ferplus / row[0])
-    shut = sorted(p for p in closed.glob("*.jpg") if held_back(p.name) == (split == "test"))
+    shut = sorted(p for p in closed.glob("*.jpg") if in_split(p, split))
     return FacePools(smiling, straight, shut)
 
 
@@ -106,9 +109,12 @@ def read_eye_labels(path: Path = EYE_LABELS) -> dict[str, str]:
     return labels
 
 
-def held_back(name: str) -> bool:
-    """The half of a dataset kept for reporting (by a hash of the file name)."""
-    return hashlib.sha256(name.encode()).digest()[0] % 2 == 1
+def in_split(closed_face: Path, split: str) -> bool:
+    """Whether a faces-eyes face belongs to `split`: test, the held-back half; valid, the
+    Valid faces whose eyes the eye CNN did not train on."""
+    if split == "test":
+        return is_test(closed_face)
+    return not is_test(closed_face) and not is_eye_training(closed_face)
 
 
 def compose(kind: Kind, pools: FacePools, rng: np.random.Generator) -> GroupFrame:

@@ -20,7 +20,6 @@ is scored in seconds (--refresh to re-read).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from edge.perception.face_detector import FaceDetector
 from edge.perception.face_mesh import FaceMesh, blendshape
 from edge.perception.model_card import sha256_of
 from edge.types import Box
+from evaluate.faces_eyes_split import is_eye_training, is_test, name_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "datasets" / "faces-eyes"
@@ -56,21 +56,6 @@ def faces(data: Path = DATA) -> list[tuple[Path, bool]]:
     return sorted(found)
 
 
-def _hash(path: Path) -> int:
-    return int(hashlib.md5(path.name.encode()).hexdigest()[:8], 16)
-
-
-def is_test(path: Path) -> bool:
-    """Half the faces, by name: held back for the final figures."""
-    return _hash(path) % 2 == 1
-
-
-def is_eye_training(path: Path) -> bool:
-    """Half of the Valid faces, by name: the eye CNN trains on their eyes
-    (training.faces_eyes_crops), so the CNN's and cnn+mesh's Valid figures leave them out."""
-    return not is_test(path) and (_hash(path) // 2) % 2 == 0
-
-
 def background(seed: int = 0) -> np.ndarray:
     """A textured grey frame (a flat one would make the detector's job artificially easy)."""
     noise = np.random.default_rng(seed).normal(120, 40, (FRAME[1] // 8, FRAME[0] // 8, 3))
@@ -83,7 +68,7 @@ def paste(face: np.ndarray, size: int, path: Path, base: np.ndarray) -> tuple[np
     height, width = face.shape[:2]
     w = max(1, round(width * size / height))
     small = cv2.resize(face, (w, size), interpolation=cv2.INTER_AREA)
-    h = _hash(path)
+    h = name_hash(path)
     x = 40 + h % max(1, FRAME[0] - w - 80)
     y = 40 + (h // 7919) % max(1, FRAME[1] - size - 80)
     frame = base.copy()

@@ -35,7 +35,8 @@ from evaluate.eyes_real import (
     read_video,
     runs,
 )
-from evaluate.mesh_eyes_eval import DATA, FRAME, background, faces, is_eye_training, is_test
+from evaluate.faces_eyes_split import is_eye_training, is_test
+from evaluate.mesh_eyes_eval import DATA, FRAME, background, faces
 
 
 def config_for(reader: str) -> AppConfig:

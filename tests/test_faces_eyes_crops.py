@@ -9,7 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from evaluate.mesh_eyes_eval import faces, is_eye_training, is_test, part_mask
+from evaluate.faces_eyes_split import is_eye_training, is_test
+from evaluate.mesh_eyes_eval import faces, part_mask
 from tests.paths import SHARED, require
 from training.faces_eyes_crops import cut_eyes
 from training.folders import split_of

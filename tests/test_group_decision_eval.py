@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from evaluate import group_decision_eval
+from evaluate.faces_eyes_split import is_eye_training, is_test
 from evaluate.group_frames import (
     FACE_PX,
     FRAME,
@@ -43,6 +44,17 @@ def test_valid_and_test_frames_draw_on_different_faces(pools) -> None:  # type: 
     assert not set(valid.closed) & set(pools.closed)
     assert not set(valid.smiling) & set(pools.smiling)
     assert len(pools.smiling) > 500 and len(pools.straight) > 300 and len(pools.closed) > 250
+
+
+def test_closed_eyes_follow_the_one_faces_eyes_split(pools) -> None:  # type: ignore[no-untyped-def]
+    """Test frames take the held-back half that every faces-eyes figure reports on; no
+    frame of either split shows a face whose eyes the eye CNN trained on."""
+    valid = load_pools("valid")
+    assert all(is_test(path) for path in pools.closed)
+    assert not any(is_test(path) or is_eye_training(path) for path in valid.closed)
+    everything = sorted((SHARED / "datasets" / "faces-eyes" / "closed").glob("*.jpg"))
+    assert set(pools.closed) == {path for path in everything if is_test(path)}
+    assert len(valid.closed) > 100
 
 
 def test_one_run_of_both_passes_prints_the_table(pools, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -24,7 +24,8 @@ from edge.io.image_io import read_image
 from edge.perception.crop import to_gray
 from edge.perception.eye_crop import EYES
 from edge.perception.face_detector import FaceDetector
-from evaluate.mesh_eyes_eval import DATA, ROOT, background, faces, is_eye_training, paste
+from evaluate.faces_eyes_split import is_eye_training
+from evaluate.mesh_eyes_eval import DATA, ROOT, background, faces, paste
 
 LARGEST_PASTE = 400  # px high: the frame is 640x480
 
