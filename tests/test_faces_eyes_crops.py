@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from evaluate.faces_eyes_split import is_eye_training, is_test
-from evaluate.mesh_eyes_eval import faces, part_mask
+from evaluate.mesh_eyes_eval import balanced_interval, faces, figures, part_mask
 from tests.paths import SHARED, require
 from training.faces_eyes_crops import cut_eyes
 from training.folders import split_of
@@ -100,3 +100,21 @@ def test_a_file_that_is_not_an_image_stops_the_cut_with_its_name(tmp_path: Path,
     (tmp_path / "open" / name).write_text("not a picture")
     assert main(["--data", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
     assert f"open/{name}: cannot be read as an image" in capsys.readouterr().err
+
+
+def test_the_balanced_interval_holds_the_figure_and_narrows_with_more_faces() -> None:
+    rng = np.random.default_rng(1)
+    intervals = []
+    for faces_per_kind in (150, 1500):
+        truth = np.r_[np.ones(faces_per_kind, bool), np.zeros(faces_per_kind, bool)]
+        # 98 % of open faces read open (2 eyes), 5 % of closed ones (else 0 open eyes)
+        read = np.where(truth, rng.random(len(truth)) < 0.98, rng.random(len(truth)) < 0.05)
+        eyes_open = read.astype(int) * 2
+        low, high = balanced_interval(eyes_open, truth)
+        balanced = figures(eyes_open, truth)["balanced"]
+        assert low < balanced < high
+        assert balanced_interval(eyes_open, truth) == (low, high)  # fixed seed: repeatable
+        intervals.append(high - low)
+    assert 0.02 < intervals[0] < 0.08 and intervals[1] < intervals[0] / 2.5
+    nothing_closed = balanced_interval(np.array([2, 2]), np.array([True, True]))
+    assert all(np.isnan(nothing_closed))
