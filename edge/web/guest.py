@@ -134,19 +134,23 @@ class GuestScreen:
         return name if time.time() - taken < self.config.review_s else None
 
     def _review(self, base_url: str) -> dict[str, str] | None:
-        """The newest photo and its link while it is new (taken under review_s ago)."""
+        """The newest photo while it is new (taken under review_s ago): its share link for
+        phones (`link`, in the QR code) and the same link as a path (`path`), which the
+        screen loads its picture from: the address phones use may be one the booth's own
+        browser cannot open (a loopback-bound server, a public_url behind a proxy)."""
         name = self.reviewing()
         if name is None:
             return None
         try:
-            link = f"{base_url}/s/{self.shares.token(name)}"
+            path = f"/s/{self.shares.token(name)}"
         except (NoSuchPhotoError, OSError):  # deleted meanwhile: nothing to review
             return None
+        link = base_url + path
         with self._lock:
             if self._qr is None or self._qr[0] != link:
                 self._qr = (link, qr_data_url(link))
             qr = self._qr[1]
-        return {"link": link, "qr": qr}
+        return {"link": link, "path": path, "qr": qr}
 
     def _slide_names(self) -> list[str]:
         """The newest photos' names, newest first: the store's names sort by time, so one

@@ -24,7 +24,7 @@ from edge.config import load_config
 from edge.io.video import video_frames
 from edge.web.address import lan_address
 from tests.paths import MEDIA, ROOT, require
-from tests.web.conftest import TOKEN, LoopSite, serve_loop
+from tests.web.conftest import TOKEN, LoopSite, replay_config, serve_loop
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api
 
 WIDE = {"width": 1920, "height": 1080}
@@ -223,4 +223,30 @@ def test_a_big_groups_signs_stay_apart(browser: object, group_booth: LoopSite) -
     ]
     assert overlaps == [], f"{len(overlaps)} of {len(signs)} signs overlap"
     assert min(bottom - top for _, top, _, bottom in signs) >= 12  # still legible
+    page.close()
+
+
+@pytest.fixture
+def kiosk_booth(tmp_path: Path) -> Iterator[LoopSite]:
+    """The portrait replayed, armed; the page bound to this machine only, the links naming
+    an address that this machine cannot open (a proxy's, say)."""
+    config = replay_config(tmp_path, armed=True, host="127.0.0.1", public_url=UNREACHABLE)
+    yield from serve_loop(config, TOKEN)
+
+
+UNREACHABLE = "http://booth.invalid:8080"  # .invalid never resolves (RFC 2606)
+
+
+def test_the_screen_shows_the_photo_whatever_address_the_phones_get(
+    browser: object, kiosk_booth: LoopSite
+) -> None:
+    page = browser.new_page(viewport=LAPTOP)  # type: ignore[attr-defined]
+    page.goto(f"{kiosk_booth.url}booth")
+    page.wait_for_function("document.body.dataset.mode === 'review'", timeout=30_000)
+    page.wait_for_function("document.getElementById('review-photo').complete", timeout=10_000)
+    assert page.evaluate("document.getElementById('review-photo').naturalWidth") > 0
+    link = decode_qr(page.locator("#qr").screenshot())
+    assert link.startswith(f"{UNREACHABLE}/s/")  # the phones' address stays in the QR code
+    path = urllib.parse.urlsplit(link).path
+    assert page.evaluate("document.getElementById('review-photo').src").endswith(path)
     page.close()
