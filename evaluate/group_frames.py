@@ -6,7 +6,7 @@ models see (a group at about 1.5-4 m), each face a labelled one from ../shared:
 - smiling / not smiling: FER+ Test faces by their happiness votes (of 10 annotators: at
   least SMILING_VOTES say happiness, or none do and at least STRAIGHT_VOTES say neutral);
 - eyes closed: faces of ../shared/datasets/faces-eyes/closed (CEW), the held-back half of
-  evaluate.mesh_eyes_eval's split (`is_test`); the "valid" frames that anything is chosen
+  faces-eyes (evaluate.faces_eyes_split.is_test); the "valid" frames that anything is chosen
   on take FER+ Valid and the Valid faces the eye CNN did not train on. One split for
   faces-eyes everywhere: the eye CNN trains on, and the mesh rule is chosen on, Valid
   faces only, so none of them can flatter this check's Test figures.
