@@ -35,7 +35,7 @@ from edge.perception.eyes import EyeStateModel
 from edge.perception.face_detector import FaceDetector
 from edge.perception.face_mesh import FaceMesh, blendshape
 from edge.perception.model_card import sha256_of
-from edge.types import Box
+from edge.types import Box, Face
 from evaluate.faces_eyes_split import is_eye_training, is_test, name_hash
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,6 +77,12 @@ def paste(face: np.ndarray, size: int, path: Path, base: np.ndarray) -> tuple[np
     return frame, Box(x, y, x + w, y + size)
 
 
+def pasted_face(detector: FaceDetector, frame: np.ndarray, truth: Box) -> Face | None:
+    """The detection of the face pasted at `truth` (the best overlap, IoU over 0.3)."""
+    found = [f for f in detector.detect(frame) if f.box.iou(truth) > 0.3]
+    return max(found, key=lambda f: f.box.iou(truth), default=None)
+
+
 def read_all(
     data: Path = DATA, scale: float = EyesConfig().mesh_scale, eyes_model: Path = EYES_MODEL
 ) -> dict[str, np.ndarray]:
@@ -104,10 +110,9 @@ def read_all(
             raise ValueError(f"{path}: cannot be read as an image")
         for j, size in enumerate(SIZES.values()):
             frame, truth = paste(image, size, path, base)
-            detections = [f for f in detector.detect(frame) if f.box.iou(truth) > 0.3]
-            if not detections or detections[0].keypoints is None:
+            face = pasted_face(detector, frame, truth)
+            if face is None or face.keypoints is None:
                 continue
-            face = max(detections, key=lambda f: f.box.iou(truth))
             found[i, j] = True
             heights[i, j] = face.box.height
             gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)

@@ -3,7 +3,7 @@
 The eye dataset's 1,452 crops are close-ups; the CNN's remaining mistake on whole faces
 (faces-eyes) is reading some closed eyes in the wild (CEW) as surely open, and that holds
 the cnn+mesh reader below the mesh's own accuracy (docs/face-mesh.md). This cuts both eyes
-of every faces-eyes face in the eye CNN's training part (evaluate.mesh_eyes_eval's
+of every faces-eyes face in the eye CNN's training part (evaluate.faces_eyes_split's
 `is_eye_training`: a quarter of the faces, never a Test one) the way the device does: the
 face pasted at its own size into a frame, found by the shipped detector, its eyes cut by
 edge.cli.crops' run-time framing at native resolution. Written as DIR/open/ and
@@ -25,7 +25,7 @@ from edge.perception.crop import to_gray
 from edge.perception.eye_crop import EYES
 from edge.perception.face_detector import FaceDetector
 from evaluate.faces_eyes_split import is_eye_training
-from evaluate.mesh_eyes_eval import DATA, ROOT, background, faces, paste
+from evaluate.mesh_eyes_eval import DATA, ROOT, background, faces, paste, pasted_face
 
 LARGEST_PASTE = 400  # px high: the frame is 640x480
 
@@ -45,11 +45,10 @@ def cut_eyes(data: Path, out: Path) -> tuple[int, int]:
             raise ValueError(f"{path}: cannot be read as an image ({read.problem})")
         image = read.image
         frame, truth = paste(image, min(image.shape[0], LARGEST_PASTE), path, base)
-        found = [f for f in detector.detect(frame) if f.box.iou(truth) > 0.3]
-        if not found:
+        face = pasted_face(detector, frame, truth)
+        if face is None:
             missed += 1
             continue
-        face = max(found, key=lambda f: f.box.iou(truth))
         label = "open" if is_open else "closed"
         for which, crop in zip(EYES, eye_crops(to_gray(frame), face), strict=False):
             cv2.imwrite(str(out / label / f"{path.stem}-{which}.png"), crop)
